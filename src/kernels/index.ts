@@ -1,0 +1,1 @@
+export { gemm } from './gemm.js';
