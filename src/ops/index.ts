@@ -1,0 +1,12 @@
+export type { OpName, OpSignatures, OpDef, OpTable, OpContext, ReduceAttrs } from './op-def.js';
+export { OPS } from './table.js';
+export { apply } from './apply.js';
+export {
+  add, sub, mul, div, neg, exp, log, tanh, sigmoid, relu, softplus, abs, pow, sqrt, clamp, scale,
+  sum, mean, max, reshape, transpose, broadcastTo, slice, concat, unsqueeze, squeeze, stack, chunk, unstack,
+  gather, where, matmul, type MatmulOptions, type TensorLike,
+} from './functional.js';
+export {
+  logSumExp, logSoftmax, softmax, crossEntropy, mse, binaryCrossEntropy, binaryCrossEntropyWithLogits,
+  cosineSimilarity, outer, roll, circularConvolution, type CrossEntropyOptions, type Reduction,
+} from './composites.js';

@@ -1,0 +1,71 @@
+import type { Tensor } from '../tensor/index.js';
+
+/** No attributes. */
+export type NoAttrs = Readonly<Record<string, never>>;
+
+/** Attributes of a reduction over axes. `axes: null` reduces every axis. */
+export interface ReduceAttrs {
+  readonly axes: readonly number[] | null;
+  readonly keepDims: boolean;
+}
+
+/**
+ * The signature of every primitive op: its tensor inputs (a tuple) and its attributes.
+ * Adding a key here without an entry in the op table is a type error, and so is an
+ * entry without a backward.
+ */
+export interface OpSignatures {
+  add: { inputs: [Tensor, Tensor]; attrs: NoAttrs };
+  sub: { inputs: [Tensor, Tensor]; attrs: NoAttrs };
+  mul: { inputs: [Tensor, Tensor]; attrs: NoAttrs };
+  div: { inputs: [Tensor, Tensor]; attrs: NoAttrs };
+  neg: { inputs: [Tensor]; attrs: NoAttrs };
+  exp: { inputs: [Tensor]; attrs: NoAttrs };
+  log: { inputs: [Tensor]; attrs: NoAttrs };
+  tanh: { inputs: [Tensor]; attrs: NoAttrs };
+  sigmoid: { inputs: [Tensor]; attrs: NoAttrs };
+  relu: { inputs: [Tensor]; attrs: NoAttrs };
+  softplus: { inputs: [Tensor]; attrs: NoAttrs };
+  abs: { inputs: [Tensor]; attrs: NoAttrs };
+  pow: { inputs: [Tensor]; attrs: { readonly exponent: number } };
+  clamp: { inputs: [Tensor]; attrs: { readonly min: number; readonly max: number } };
+  scale: { inputs: [Tensor]; attrs: { readonly factor: number } };
+  sum: { inputs: [Tensor]; attrs: ReduceAttrs };
+  max: { inputs: [Tensor]; attrs: ReduceAttrs };
+  reshape: { inputs: [Tensor]; attrs: { readonly shape: readonly number[] } };
+  transpose: { inputs: [Tensor]; attrs: { readonly perm: readonly number[] } };
+  broadcastTo: { inputs: [Tensor]; attrs: { readonly shape: readonly number[] } };
+  slice: { inputs: [Tensor]; attrs: { readonly begin: readonly number[]; readonly size: readonly number[] } };
+  concat: { inputs: Tensor[]; attrs: { readonly axis: number } };
+  gather: { inputs: [Tensor, Tensor]; attrs: NoAttrs };
+  where: { inputs: [Tensor, Tensor, Tensor]; attrs: NoAttrs };
+  matmul: { inputs: [Tensor, Tensor]; attrs: { readonly transA: boolean; readonly transB: boolean } };
+}
+
+/** The name of a primitive op. */
+export type OpName = keyof OpSignatures;
+
+/** Gradients for an op's inputs, in input order; `null` for inputs that take none. */
+export type InputGrads<I extends readonly Tensor[]> = { [P in keyof I]: Tensor | null };
+
+/** What backward sees of the forward call. */
+export interface OpContext<K extends OpName> {
+  readonly inputs: OpSignatures[K]['inputs'];
+  readonly attrs: OpSignatures[K]['attrs'];
+  readonly output: Tensor;
+}
+
+/**
+ * One primitive: forward (typed arrays in, a new tensor out, never recorded) beside its
+ * backward (the vector-Jacobian product: given dL/doutput, return dL/dinput for each
+ * input, computed with the public ops, which are not recorded during backward).
+ */
+export interface OpDef<K extends OpName> {
+  /** Validates inputs and computes the output. Throws ShapeError/DTypeError on bad input. */
+  forward(inputs: OpSignatures[K]['inputs'], attrs: OpSignatures[K]['attrs']): Tensor;
+  /** The vector-Jacobian product. */
+  backward(grad: Tensor, ctx: OpContext<K>): InputGrads<OpSignatures[K]['inputs']>;
+}
+
+/** The op table type: exactly one definition per op name. */
+export type OpTable = { [K in OpName]: OpDef<K> };
