@@ -26,7 +26,10 @@ export function logSumExp(x: Tensor, axis = -1, keepDims = false): Tensor {
  * ```
  */
 export function logSoftmax(x: Tensor, axis = -1): Tensor {
-  return sub(x, logSumExp(x, axis, true));
+  // (x - m) - log sum exp(x - m): subtracting m first keeps float32 exact for large logits.
+  const ax = normaliseAxis('logSoftmax', axis, x.rank);
+  const shifted = sub(x, max(x, ax, true).detach());
+  return sub(shifted, log(sum(exp(shifted), ax, true)));
 }
 
 /** softmax(x)_i = exp(x_i) / sum_j exp(x_j) along `axis` (default last), computed stably. */
