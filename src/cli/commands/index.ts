@@ -1,0 +1,7 @@
+import type { Command } from '../command.js';
+
+/**
+ * Every `unfold` subcommand, in the order `unfold --help` lists them. Adding a command
+ * is one module in this folder and one entry here.
+ */
+export const commands: readonly Command[] = [];
