@@ -1,0 +1,6 @@
+export { type Cell, type CellState, type StateValue, type StepResult, type BaseCellConfig, checkBaseConfig, checkStepInput } from './cell.js';
+export { mapState, detachState, selectState, stateTensors } from './state.js';
+export { RNNCell, type RNNCellConfig, type RNNState } from './rnn-cell.js';
+export { LSTMCell, type LSTMCellConfig, type LSTMState } from './lstm-cell.js';
+export { GRUCell, type GRUCellConfig, type GRUState } from './gru-cell.js';
+export { CELLS, CELL_KINDS, createCell, type CellConfigs, type CellKind, type CellSpec } from './registry.js';

@@ -1,0 +1,64 @@
+import type { Rng } from '../tensor/index.js';
+import type { Cell } from './cell.js';
+import { GRUCell, type GRUCellConfig } from './gru-cell.js';
+import { LSTMCell, type LSTMCellConfig } from './lstm-cell.js';
+import { RNNCell, type RNNCellConfig } from './rnn-cell.js';
+
+/** The config type of each registered cell kind. */
+export interface CellConfigs {
+  rnn: RNNCellConfig;
+  lstm: LSTMCellConfig;
+  gru: GRUCellConfig;
+}
+
+/** A registered cell kind. */
+export type CellKind = keyof CellConfigs;
+
+/** What the registry knows of one cell kind. */
+export interface CellSpec<K extends CellKind> {
+  /** One line for `--help` and docs. */
+  readonly summary: string;
+  /** Builds a cell from its (serialisable) config and a seeded Rng. */
+  create(config: CellConfigs[K], rng: Rng): Cell;
+  /**
+   * Small configs that exercise every option of the kind, for the generic gradient check,
+   * scan equivalence and golden tests: adding a cell here puts it under all of them.
+   */
+  readonly testConfigs: readonly Omit<CellConfigs[K], 'inputSize' | 'hiddenSize' | 'dtype'>[];
+}
+
+/**
+ * Every cell kind unfold knows, keyed by kind. This one table drives the generic gradient
+ * check, checkpoints (kind + config rebuild the cell), the CLI's `--cell` choices and
+ * the benchmarks.
+ *
+ * @example
+ * ```ts
+ * const cell = createCell('gru', { inputSize: 4, hiddenSize: 8 }, new Rng(0));
+ * ```
+ */
+export const CELLS: { readonly [K in CellKind]: CellSpec<K> } = {
+  rnn: {
+    summary: 'Elman RNN: h = tanh(W h + U x + b) (or relu)',
+    create: (config, rng) => new RNNCell(config, rng),
+    testConfigs: [{}, { nonlinearity: 'relu' }, { bias: false }],
+  },
+  lstm: {
+    summary: 'LSTM with input, forget, output gates (optional peepholes and projection)',
+    create: (config, rng) => new LSTMCell(config, rng),
+    testConfigs: [{}, { peephole: true }, { projSize: 2 }, { bias: false, forgetBias: 0 }],
+  },
+  gru: {
+    summary: 'GRU with reset and update gates (reset after the product, or before as in the book)',
+    create: (config, rng) => new GRUCell(config, rng),
+    testConfigs: [{}, { resetAfter: false }],
+  },
+};
+
+/** The registered kinds, in table order. */
+export const CELL_KINDS = Object.keys(CELLS) as CellKind[];
+
+/** Builds a registered cell by kind. */
+export function createCell<K extends CellKind>(kind: K, config: CellConfigs[K], rng: Rng): Cell {
+  return CELLS[kind].create(config, rng);
+}

@@ -1,0 +1,1 @@
+export { scan, checkSequence, lengthMasks, type ScanOptions, type ScanResult } from './scan.js';
