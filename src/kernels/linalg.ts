@@ -1,4 +1,4 @@
-import { ArgumentError } from '../tensor/index.js';
+import { ArgumentError } from '../tensor/errors.js';
 import type { TypedArray } from '../tensor/index.js';
 
 /** The factors of {@link qr}: A = Q R. */
