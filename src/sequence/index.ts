@@ -1,1 +1,6 @@
 export { scan, checkSequence, lengthMasks, type ScanOptions, type ScanResult } from './scan.js';
+export { bidirectional, concatMerge, sumMerge, type MergeFunction, type BidirectionalOptions, type BidirectionalResult } from './bidirectional.js';
+export { Recurrent, type RecurrentConfig, type RecurrentForwardOptions, type RecurrentResult } from './recurrent.js';
+export { lastStep, meanOverTime, maxOverTime } from './pooling.js';
+export { StreamingRunner } from './streaming.js';
+export { truncatedBptt, type TbpttOptions, type TbpttResult, type TbpttWindow } from './tbptt.js';
