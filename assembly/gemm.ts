@@ -1,0 +1,293 @@
+// Single-precision gemm for WebAssembly SIMD (f32x4), compiled by scripts/build-wasm.mjs.
+//
+// The JS wrapper (src/kernels/gemm-wasm.ts) owns the memory layout: it copies op(A)'s and
+// op(B)'s storage into this module's linear memory, passes byte addresses, and reads C back.
+// Nothing here allocates; every buffer lives at an address the caller chose.
+//
+// Structure (Goto & van de Geijn, "Anatomy of high-performance matrix multiplication"):
+// B is packed into KC x NR column panels and A into MR x KC row panels so that the micro-kernel
+// streams both operands contiguously; an MR x NR block of C is held in v128 registers for the
+// whole KC loop.
+
+// 4 x 8 is the largest tile whose 8 accumulators, 2 B vectors, the A splat and the product
+// temporary fit V8's 15 allocatable xmm registers; 4 x 12 and 4 x 16 spill and ran at half the
+// speed (measured in docs/decisions/0001-gemm-webassembly-simd.md). Without FMA in baseline
+// wasm SIMD, 4 x 8 issues 8 mul + 8 add per depth step, which saturates two mul and two add
+// pipes.
+
+/** Rows of C per micro-tile. */
+const MR: i32 = 4;
+/** Columns of C per micro-tile: two v128 per row. */
+const NR: i32 = 8;
+/** Depth of a packed block; one KC x NR panel of B (8 KiB) stays in L1 across a row of tiles. */
+const KC: i32 = 256;
+/** Rows of A packed at once; the MC x KC block (128 KiB) stays in L2. */
+const MC: i32 = 128;
+/** Columns of B packed at once; the KC x NC block (1 MiB) is streamed from L2/L3. */
+const NC: i32 = 1024;
+// Up to this many rows of C, B (not transposed) is read in place instead of packed: 2-4x
+// faster for 1..8 rows; at 16 rows and a 4 KiB row stride, cache-set conflicts made it slower.
+const DIRECT_B_MAX_M: i32 = 8;
+
+// Scratch for edge tiles: the micro-kernel always computes a full MR x NR tile, and the valid
+// part is copied out, so padding rows/columns never touch C.
+const tile: usize = memory.data(MR * NR * 4, 16);
+
+/** Bytes the caller must reserve for packed A (MC x KC floats). */
+export function packABytes(): i32 {
+  return MC * KC * 4;
+}
+
+/** Bytes the caller must reserve for packed B when C has `n` columns. */
+export function packBBytes(n: i32): i32 {
+  const nc = min(n, NC);
+  return KC * ((nc + NR - 1) / NR) * NR * 4;
+}
+
+/** First address the caller may use for its own buffers. */
+export function heapBase(): usize {
+  return (__heap_base + 15) & ~15;
+}
+
+/**
+ * C[m x n] (compact, row stride n) = alpha * op(A) * op(B) + beta * C.
+ *
+ * `a` and `b` are byte addresses of the stored matrices with row strides `lda`, `ldb`
+ * (in elements); op(A) is m x k and op(B) is k x n. When beta is 0, C is not read.
+ */
+export function sgemm(
+  transA: bool, transB: bool, m: i32, n: i32, k: i32, alpha: f32,
+  a: usize, lda: i32, b: usize, ldb: i32, beta: f32, c: usize,
+  packA: usize, packB: usize,
+): void {
+  if (m <= 0 || n <= 0) return;
+  if (beta != 0 && beta != 1) scale(c, m * n, beta);
+  if (k <= 0 || alpha == 0) {
+    if (beta == 0) memory.fill(c, 0, <usize>m * n * 4);
+    return;
+  }
+  const ldcBytes = <usize>n * 4;
+  // With few rows of A, each packed B panel would be used only once or twice, so packing
+  // (a read and a write of all of B) costs more than the micro-kernel's strided reads of B
+  // in place. The partial last panel is still packed, for its zero padding.
+  const directB = !transB && m <= DIRECT_B_MAX_M;
+  const ldbBytes = <usize>ldb * 4;
+  for (let jc = 0; jc < n; jc += NC) {
+    const nc = min(NC, n - jc);
+    for (let pc = 0; pc < k; pc += KC) {
+      const kc = min(KC, k - pc);
+      const accumulate = pc > 0 || beta != 0;
+      if (transB) packBTrans(b, ldb, pc, jc, kc, nc, packB);
+      else packBNormal(b, ldb, pc, jc, kc, nc, packB, directB);
+      for (let ic = 0; ic < m; ic += MC) {
+        const mc = min(MC, m - ic);
+        if (transA) packATrans(a, lda, ic, pc, mc, kc, alpha, packA);
+        else packANormal(a, lda, ic, pc, mc, kc, alpha, packA);
+        for (let jr = 0; jr < nc; jr += NR) {
+          const nr = min(NR, nc - jr);
+          const inPlace = directB && nr == NR;
+          const pb = inPlace ? b + (<usize>pc * ldb + jc + jr) * 4 : packB + <usize>jr * kc * 4;
+          const pbStride = inPlace ? ldbBytes : NR * 4;
+          for (let ir = 0; ir < mc; ir += MR) {
+            const mr = min(MR, mc - ir);
+            const pa = packA + <usize>ir * kc * 4;
+            const cp = c + (<usize>(ic + ir) * n + jc + jr) * 4;
+            if (mr == MR && nr == NR) {
+              kernel(kc, pa, pb, pbStride, cp, ldcBytes, accumulate);
+            } else {
+              kernel(kc, pa, pb, pbStride, tile, NR * 4, false);
+              for (let r = 0; r < mr; r++) {
+                for (let q = 0; q < nr; q++) {
+                  const src = load<f32>(tile + (<usize>r * NR + q) * 4);
+                  const d = cp + <usize>r * ldcBytes + <usize>q * 4;
+                  store<f32>(d, accumulate ? load<f32>(d) + src : src);
+                }
+              }
+            }
+          }
+        }
+      }
+    }
+  }
+}
+
+function scale(c: usize, len: i32, beta: f32): void {
+  const vb = f32x4.splat(beta);
+  let i = 0;
+  for (; i + 4 <= len; i += 4) {
+    const p = c + <usize>i * 4;
+    v128.store(p, f32x4.mul(v128.load(p), vb));
+  }
+  for (; i < len; i++) {
+    const p = c + <usize>i * 4;
+    store<f32>(p, load<f32>(p) * beta);
+  }
+}
+
+// @inline keeps the accumulators in registers: a call boundary would force them to memory.
+@inline
+function kernel(kc: i32, pa: usize, pb: usize, pbStride: usize, dst: usize, ldd: usize, accumulate: bool): void {
+  const zero = f32x4.splat(0);
+  let c00 = zero, c01 = zero, c10 = zero, c11 = zero, c20 = zero, c21 = zero, c30 = zero, c31 = zero;
+  for (let p = 0; p < kc; p++) {
+    const b0 = v128.load(pb, 0);
+    const b1 = v128.load(pb, 16);
+    const a0 = v128.load32_splat(pa, 0);
+    c00 = f32x4.add(c00, f32x4.mul(a0, b0));
+    c01 = f32x4.add(c01, f32x4.mul(a0, b1));
+    const a1 = v128.load32_splat(pa, 4);
+    c10 = f32x4.add(c10, f32x4.mul(a1, b0));
+    c11 = f32x4.add(c11, f32x4.mul(a1, b1));
+    const a2 = v128.load32_splat(pa, 8);
+    c20 = f32x4.add(c20, f32x4.mul(a2, b0));
+    c21 = f32x4.add(c21, f32x4.mul(a2, b1));
+    const a3 = v128.load32_splat(pa, 12);
+    c30 = f32x4.add(c30, f32x4.mul(a3, b0));
+    c31 = f32x4.add(c31, f32x4.mul(a3, b1));
+    pa += 16;
+    pb += pbStride;
+  }
+  let out: usize;
+  out = dst;
+  v128.store(out, accumulate ? f32x4.add(v128.load(out, 0), c00) : c00, 0);
+  v128.store(out, accumulate ? f32x4.add(v128.load(out, 16), c01) : c01, 16);
+  out = dst + 1 * ldd;
+  v128.store(out, accumulate ? f32x4.add(v128.load(out, 0), c10) : c10, 0);
+  v128.store(out, accumulate ? f32x4.add(v128.load(out, 16), c11) : c11, 16);
+  out = dst + 2 * ldd;
+  v128.store(out, accumulate ? f32x4.add(v128.load(out, 0), c20) : c20, 0);
+  v128.store(out, accumulate ? f32x4.add(v128.load(out, 16), c21) : c21, 16);
+  out = dst + 3 * ldd;
+  v128.store(out, accumulate ? f32x4.add(v128.load(out, 0), c30) : c30, 0);
+  v128.store(out, accumulate ? f32x4.add(v128.load(out, 16), c31) : c31, 16);
+}
+
+// op(B) is B itself: each packed row of a panel is NR contiguous floats of one B row.
+function packBNormal(b: usize, ldb: i32, pc: i32, jc: i32, kc: i32, nc: i32, dst: usize, edgeOnly: bool): void {
+  for (let jr = 0; jr < nc; jr += NR) {
+    const nr = min(NR, nc - jr);
+    if (edgeOnly && nr == NR) {
+      dst += <usize>kc * NR * 4;
+      continue;
+    }
+    let src = b + (<usize>pc * ldb + jc + jr) * 4;
+    const stride = <usize>ldb * 4;
+    if (nr == NR) {
+      for (let p = 0; p < kc; p++) {
+        v128.store(dst, v128.load(src, 0), 0);
+        v128.store(dst, v128.load(src, 16), 16);
+        src += stride;
+        dst += NR * 4;
+      }
+    } else {
+      for (let p = 0; p < kc; p++) {
+        for (let q = 0; q < NR; q++) store<f32>(dst + <usize>q * 4, q < nr ? load<f32>(src + <usize>q * 4) : 0);
+        src += stride;
+        dst += NR * 4;
+      }
+    }
+  }
+}
+
+// op(B) = B^T: column j of op(B) is row j of the stored matrix, so a panel is a transpose of
+// NR stored rows, done 4 x 4 at a time in registers.
+function packBTrans(b: usize, ldb: i32, pc: i32, jc: i32, kc: i32, nc: i32, dst: usize): void {
+  const stride = <usize>ldb * 4;
+  for (let jr = 0; jr < nc; jr += NR) {
+    const nr = min(NR, nc - jr);
+    const base = b + (<usize>(jc + jr) * ldb + pc) * 4;
+    if (nr == NR) {
+      let p = 0;
+      for (; p + 4 <= kc; p += 4) {
+        for (let q = 0; q < NR; q += 4) {
+          const s = base + <usize>q * stride + <usize>p * 4;
+          transpose4(s, stride, dst + (<usize>p * NR + q) * 4, NR * 4);
+        }
+      }
+      for (; p < kc; p++) {
+        for (let q = 0; q < NR; q++) store<f32>(dst + (<usize>p * NR + q) * 4, load<f32>(base + <usize>q * stride + <usize>p * 4));
+      }
+    } else {
+      for (let p = 0; p < kc; p++) {
+        for (let q = 0; q < NR; q++) {
+          store<f32>(dst + (<usize>p * NR + q) * 4, q < nr ? load<f32>(base + <usize>q * stride + <usize>p * 4) : 0);
+        }
+      }
+    }
+    dst += <usize>kc * NR * 4;
+  }
+}
+
+// op(A) = A: a panel holds MR rows interleaved by column (p-major), a transpose of the stored
+// rows; alpha is folded in here so the micro-kernel does not multiply by it.
+function packANormal(a: usize, lda: i32, ic: i32, pc: i32, mc: i32, kc: i32, alpha: f32, dst: usize): void {
+  const stride = <usize>lda * 4;
+  const va = f32x4.splat(alpha);
+  for (let ir = 0; ir < mc; ir += MR) {
+    const mr = min(MR, mc - ir);
+    const base = a + (<usize>(ic + ir) * lda + pc) * 4;
+    if (mr == MR) {
+      let p = 0;
+      for (; p + 4 <= kc; p += 4) {
+        const s = base + <usize>p * 4;
+        const d = dst + <usize>p * MR * 4;
+        transpose4(s, stride, d, MR * 4);
+        v128.store(d, f32x4.mul(v128.load(d), va));
+        v128.store(d, f32x4.mul(v128.load(d, 16), va), 16);
+        v128.store(d, f32x4.mul(v128.load(d, 32), va), 32);
+        v128.store(d, f32x4.mul(v128.load(d, 48), va), 48);
+      }
+      for (; p < kc; p++) {
+        for (let r = 0; r < MR; r++) store<f32>(dst + (<usize>p * MR + r) * 4, alpha * load<f32>(base + <usize>r * stride + <usize>p * 4));
+      }
+    } else {
+      for (let p = 0; p < kc; p++) {
+        for (let r = 0; r < MR; r++) {
+          store<f32>(dst + (<usize>p * MR + r) * 4, r < mr ? alpha * load<f32>(base + <usize>r * stride + <usize>p * 4) : 0);
+        }
+      }
+    }
+    dst += <usize>kc * MR * 4;
+  }
+}
+
+// op(A) = A^T: MR consecutive rows of op(A) at depth p are MR contiguous floats of stored row p.
+function packATrans(a: usize, lda: i32, ic: i32, pc: i32, mc: i32, kc: i32, alpha: f32, dst: usize): void {
+  const stride = <usize>lda * 4;
+  const va = f32x4.splat(alpha);
+  for (let ir = 0; ir < mc; ir += MR) {
+    const mr = min(MR, mc - ir);
+    let src = a + (<usize>pc * lda + ic + ir) * 4;
+    if (mr == MR) {
+      for (let p = 0; p < kc; p++) {
+        v128.store(dst, f32x4.mul(v128.load(src), va));
+        src += stride;
+        dst += MR * 4;
+      }
+    } else {
+      for (let p = 0; p < kc; p++) {
+        for (let r = 0; r < MR; r++) store<f32>(dst + <usize>r * 4, r < mr ? alpha * load<f32>(src + <usize>r * 4) : 0);
+        src += stride;
+        dst += MR * 4;
+      }
+    }
+  }
+}
+
+// Reads a 4 x 4 block (rows `stride` bytes apart) and writes its transpose (rows `dstStride`
+// bytes apart).
+@inline
+function transpose4(src: usize, stride: usize, dst: usize, dstStride: usize): void {
+  const r0 = v128.load(src);
+  const r1 = v128.load(src + stride);
+  const r2 = v128.load(src + 2 * stride);
+  const r3 = v128.load(src + 3 * stride);
+  const t0 = i32x4.shuffle(r0, r1, 0, 4, 1, 5);
+  const t1 = i32x4.shuffle(r0, r1, 2, 6, 3, 7);
+  const t2 = i32x4.shuffle(r2, r3, 0, 4, 1, 5);
+  const t3 = i32x4.shuffle(r2, r3, 2, 6, 3, 7);
+  v128.store(dst, i32x4.shuffle(t0, t2, 0, 1, 4, 5));
+  v128.store(dst + dstStride, i32x4.shuffle(t0, t2, 2, 3, 6, 7));
+  v128.store(dst + 2 * dstStride, i32x4.shuffle(t1, t3, 0, 1, 4, 5));
+  v128.store(dst + 3 * dstStride, i32x4.shuffle(t1, t3, 2, 3, 6, 7));
+}
