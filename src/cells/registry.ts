@@ -1,6 +1,7 @@
 import type { Rng } from '../tensor/index.js';
 import type { Cell } from './cell.js';
 import { GRUCell, type GRUCellConfig } from './gru-cell.js';
+import { LeakyCell, type LeakyCellConfig } from './leaky-cell.js';
 import { LSTMCell, type LSTMCellConfig } from './lstm-cell.js';
 import { RNNCell, type RNNCellConfig } from './rnn-cell.js';
 
@@ -9,6 +10,7 @@ export interface CellConfigs {
   rnn: RNNCellConfig;
   lstm: LSTMCellConfig;
   gru: GRUCellConfig;
+  leaky: LeakyCellConfig;
 }
 
 /** A registered cell kind. */
@@ -52,6 +54,11 @@ export const CELLS: { readonly [K in CellKind]: CellSpec<K> } = {
     summary: 'GRU with reset and update gates (reset after the product, or before as in the book)',
     create: (config, rng) => new GRUCell(config, rng),
     testConfigs: [{}, { resetAfter: false }],
+  },
+  leaky: {
+    summary: 'Leaky units: h = (1 - 1/tau) h + (1/tau) tanh(W h + U x + b), tau per unit fixed or learned',
+    create: (config, rng) => new LeakyCell(config, rng),
+    testConfigs: [{}, { timeConstants: 5, bias: false }, { learnTimeConstants: true, timeConstants: 3 }],
   },
 };
 

@@ -1,0 +1,47 @@
+#!/usr/bin/python3
+"""Independent NumPy reference for the cells in src/cells/*-cell.ts beyond RNN/LSTM/GRU.
+
+Each cell's equations are re-implemented here from the papers / the book, NOT from the
+TypeScript. Weights and inputs are a deterministic pattern that the TypeScript tests
+rebuild with the same formula, so no random stream has to be shared:
+
+    pattern(shape, p)[k] = 0.5 * sin(0.37 * k + 1.3 * p + 0.1)   (k = flat row-major index)
+
+where p numbers the tensors of a cell in its parameter order (inputs use p = 100, a
+context p = 200, a second context 201). Run:  /usr/bin/python3 scripts/golden_cells.py
+and paste the printed arrays into the tests (each test names the section it came from).
+"""
+import json
+import numpy as np
+
+np.set_printoptions(precision=17)
+
+
+def pattern(shape, p):
+    n = int(np.prod(shape))
+    return (0.5 * np.sin(0.37 * np.arange(n) + 1.3 * p + 0.1)).reshape(shape)
+
+
+def show(name, value):
+    print(f"{name} = {json.dumps([float(v) for v in np.asarray(value).ravel()])}")
+
+
+B, T, I = 2, 3, 2
+
+
+def leaky():
+    H = 3
+    taus = np.array([1.0, 2.0, 5.0])
+    U, W, bi, bh = pattern((H, I), 0), pattern((H, H), 1), pattern((H,), 2), pattern((H,), 3)
+    xs = pattern((B, T, I), 100)
+    h = np.zeros((B, H))
+    outs = []
+    for t in range(T):
+        f = np.tanh(xs[:, t] @ U.T + h @ W.T + bi + bh)
+        h = (1 - 1 / taus) * h + (1 / taus) * f
+        outs.append(h)
+    show("leaky outputs [B,T,H]", np.stack(outs, axis=1))
+
+
+if __name__ == "__main__":
+    leaky()
