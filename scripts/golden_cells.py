@@ -43,5 +43,19 @@ def leaky():
     show("leaky outputs [B,T,H]", np.stack(outs, axis=1))
 
 
+def skip():
+    H, d, steps = 3, 3, 5
+    U, W1, Wd, bi, bh = pattern((H, I), 0), pattern((H, H), 1), pattern((H, H), 2), pattern((H,), 3), pattern((H,), 4)
+    xs = pattern((B, steps, I), 100)
+    hist = [np.zeros((B, H))] * d  # hist[k] = h(t-1-k); zeros before the first step
+    outs = []
+    for t in range(steps):
+        h = np.tanh(xs[:, t] @ U.T + hist[0] @ W1.T + hist[d - 1] @ Wd.T + bi + bh)
+        hist = [h] + hist[:-1]
+        outs.append(h)
+    show("skip (d=3, T=5) outputs [B,T,H]", np.stack(outs, axis=1))
+
+
 if __name__ == "__main__":
     leaky()
+    skip()

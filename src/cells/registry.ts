@@ -4,6 +4,7 @@ import { GRUCell, type GRUCellConfig } from './gru-cell.js';
 import { LeakyCell, type LeakyCellConfig } from './leaky-cell.js';
 import { LSTMCell, type LSTMCellConfig } from './lstm-cell.js';
 import { RNNCell, type RNNCellConfig } from './rnn-cell.js';
+import { SkipCell, type SkipCellConfig } from './skip-cell.js';
 
 /** The config type of each registered cell kind. */
 export interface CellConfigs {
@@ -11,6 +12,7 @@ export interface CellConfigs {
   lstm: LSTMCellConfig;
   gru: GRUCellConfig;
   leaky: LeakyCellConfig;
+  skip: SkipCellConfig;
 }
 
 /** A registered cell kind. */
@@ -59,6 +61,11 @@ export const CELLS: { readonly [K in CellKind]: CellSpec<K> } = {
     summary: 'Leaky units: h = (1 - 1/tau) h + (1/tau) tanh(W h + U x + b), tau per unit fixed or learned',
     create: (config, rng) => new LeakyCell(config, rng),
     testConfigs: [{}, { timeConstants: 5, bias: false }, { learnTimeConstants: true, timeConstants: 3 }],
+  },
+  skip: {
+    summary: 'Skip connection through time: h = tanh(W_1 h(t-1) + W_d h(t-d) + U x + b)',
+    create: (config, rng) => new SkipCell(config, rng),
+    testConfigs: [{}, { delay: 1 }, { delay: 3, bias: false }],
   },
 };
 
