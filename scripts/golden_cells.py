@@ -56,6 +56,25 @@ def skip():
     show("skip (d=3, T=5) outputs [B,T,H]", np.stack(outs, axis=1))
 
 
+def clockwork():
+    # Koutnik et al. 2014: modules sorted by period; module i runs when t % T_i == 0 and
+    # hears only modules with period >= its own.
+    H, steps = 5, 7
+    periods = np.array([1, 1, 2, 2, 3])  # periods [1, 2, 3] over module sizes 2, 2, 1
+    U, W, bi, bh = pattern((H, I), 0), pattern((H, H), 1), pattern((H,), 2), pattern((H,), 3)
+    M = (periods[None, :] >= periods[:, None]).astype(float)
+    xs = pattern((B, steps, I), 100)
+    h = np.zeros((B, H))
+    outs = []
+    for t in range(steps):
+        new = np.tanh(xs[:, t] @ U.T + h @ (W * M).T + bi + bh)
+        run = (t % periods == 0)
+        h = np.where(run[None, :], new, h)
+        outs.append(h)
+    show("clockwork (periods 1,2,3 over H=5, T=7) outputs [B,T,H]", np.stack(outs, axis=1))
+
+
 if __name__ == "__main__":
     leaky()
     skip()
+    clockwork()

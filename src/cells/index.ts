@@ -5,4 +5,5 @@ export { LSTMCell, type LSTMCellConfig, type LSTMState } from './lstm-cell.js';
 export { GRUCell, type GRUCellConfig, type GRUState } from './gru-cell.js';
 export { LeakyCell, LEAKY_DEFAULTS, type LeakyCellConfig, type LeakyState } from './leaky-cell.js';
 export { SkipCell, SKIP_DEFAULTS, type SkipCellConfig, type SkipState } from './skip-cell.js';
+export { ClockworkCell, CLOCKWORK_DEFAULTS, type ClockworkCellConfig, type ClockworkState } from './clockwork-cell.js';
 export { CELLS, CELL_KINDS, createCell, type CellConfigs, type CellKind, type CellSpec } from './registry.js';

@@ -1,5 +1,6 @@
 import type { Rng } from '../tensor/index.js';
 import type { Cell } from './cell.js';
+import { ClockworkCell, type ClockworkCellConfig } from './clockwork-cell.js';
 import { GRUCell, type GRUCellConfig } from './gru-cell.js';
 import { LeakyCell, type LeakyCellConfig } from './leaky-cell.js';
 import { LSTMCell, type LSTMCellConfig } from './lstm-cell.js';
@@ -13,6 +14,7 @@ export interface CellConfigs {
   gru: GRUCellConfig;
   leaky: LeakyCellConfig;
   skip: SkipCellConfig;
+  clockwork: ClockworkCellConfig;
 }
 
 /** A registered cell kind. */
@@ -66,6 +68,11 @@ export const CELLS: { readonly [K in CellKind]: CellSpec<K> } = {
     summary: 'Skip connection through time: h = tanh(W_1 h(t-1) + W_d h(t-d) + U x + b)',
     create: (config, rng) => new SkipCell(config, rng),
     testConfigs: [{}, { delay: 1 }, { delay: 3, bias: false }],
+  },
+  clockwork: {
+    summary: 'Clockwork RNN: modules with periods 1, 2, 4...; slow modules feed fast ones only',
+    create: (config, rng) => new ClockworkCell(config, rng),
+    testConfigs: [{}, { periods: [1, 3] }, { modules: 3, bias: false }],
   },
 };
 
