@@ -1,0 +1,83 @@
+import { test } from 'node:test';
+import assert from 'node:assert/strict';
+import { runBench, runBenchWith, workloads } from './main.js';
+import { gemmWorkload } from './gemm.js';
+import { formatRecordJson, formatTable, type BenchRecord, type Workload } from './workload.js';
+
+function capture(): { out: string[]; err: string[]; io: { out: (l: string) => void; err: (l: string) => void } } {
+  const out: string[] = [], err: string[] = [];
+  return { out, err, io: { out: (l) => out.push(l), err: (l) => err.push(l) } };
+}
+
+function rec(impl: string, value: number, n = 256, detail?: Record<string, string>): BenchRecord {
+  const r = { bench: 'fake', params: { n }, impl, metric: 'gflops', value, unit: 'GFLOP/s', higherIsBetter: true };
+  return detail === undefined ? r : { ...r, detail };
+}
+
+const fake: Workload = {
+  name: 'fake',
+  title: 'fake: constant figures',
+  async run(report) {
+    report.record(rec('unfold', 12.3, 256, { backend: 'wasm-simd' }));
+    report.record(rec('peer', 4.1));
+    report.note('peer2 skipped: not installed');
+  },
+};
+
+test('--json prints exactly one JSON object per record, notes go to stderr', async () => {
+  const { out, err, io } = capture();
+  assert.equal(await runBenchWith([fake], ['fake', '--json'], io), 0);
+  assert.deepEqual(out, [
+    '{"bench":"fake","n":256,"impl":"unfold","metric":"gflops","value":12.3,"unit":"GFLOP/s","backend":"wasm-simd"}',
+    '{"bench":"fake","n":256,"impl":"peer","metric":"gflops","value":4.1,"unit":"GFLOP/s"}',
+  ]);
+  assert.deepEqual(err, ['peer2 skipped: not installed']);
+});
+
+test('the table shows absolute figures and unfold/peer ratios', async () => {
+  const { out, io } = capture();
+  assert.equal(await runBenchWith([fake], [], io), 0);
+  assert.equal(out[0], 'fake: constant figures');
+  assert.match(out[1] ?? '', /n\s+unfold \[wasm-simd\]\s+peer\s+unfold\/peer/);
+  assert.match(out[2] ?? '', /256\s+12\.3\s+4\.10\s+3\.00x/);
+  assert.ok(out.includes('note: peer2 skipped: not installed'));
+});
+
+test('ratios invert for lower-is-better metrics, so above 1 always means unfold is faster', () => {
+  const ms = (impl: string, value: number): BenchRecord => ({ bench: 't', params: { batch: 8 }, impl, metric: 'ms', value, unit: 'ms', higherIsBetter: false });
+  const lines = formatTable([ms('unfold', 10), ms('peer', 30)]);
+  assert.match(lines[1] ?? '', /3\.00x$/);
+});
+
+test('JSON values are rounded to 4 significant digits', () => {
+  assert.equal(formatRecordJson(rec('unfold', 44.123456)), '{"bench":"fake","n":256,"impl":"unfold","metric":"gflops","value":44.12,"unit":"GFLOP/s"}');
+});
+
+test('bad usage exits 2 and names the alternatives; --help exits 0', async () => {
+  let c = capture();
+  assert.equal(await runBench(['nope'], c.io), 2);
+  assert.match(c.err[0] ?? '', /unknown workload 'nope'; available: gemm/);
+  c = capture();
+  assert.equal(await runBench(['--fast'], c.io), 2);
+  assert.match(c.err[0] ?? '', /unknown option '--fast'/);
+  c = capture();
+  assert.equal(await runBench(['--help'], c.io), 0);
+  assert.ok(c.out.some((l) => l.includes('workloads: gemm')));
+});
+
+test('the registry holds gemm', () => {
+  assert.deepEqual(workloads.map((w) => w.name), ['gemm']);
+});
+
+test('gemm workload reports one figure per size and implementation, with the backend', async () => {
+  const records: BenchRecord[] = [];
+  const w = gemmWorkload({
+    sizes: [8, 9], impls: ['unfold', 'unfold-js'],
+    timing: { minSampleMs: 0, maxSamples: 1, minSamples: 1, budgetMs: 0 },
+  });
+  await w.run({ record: (r) => records.push(r), note: () => {} });
+  assert.deepEqual(records.map((r) => `${r.impl} ${r.params.n} ${r.detail?.backend}`), [
+    'unfold 8 wasm-simd', 'unfold-js 8 js', 'unfold 9 wasm-simd', 'unfold-js 9 js',
+  ]);
+  for (const r of records) assert.ok(r.value > 0 && Number.isFinite(r.value));
+});

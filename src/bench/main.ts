@@ -1,0 +1,101 @@
+import { gemmWorkload } from './gemm.js';
+import { formatRecordJson, formatTable, type BenchRecord, type Workload } from './workload.js';
+
+/** Where the benchmarks write: stdout lines (table or JSON) and stderr lines (progress, notes). */
+export interface BenchIO {
+  out(line: string): void;
+  err(line: string): void;
+}
+
+/**
+ * Every benchmark `unfold bench` knows, in the order `unfold bench` (no names) runs them.
+ * A new workload (lstm-train, ...) is one entry here.
+ */
+export const workloads: readonly Workload[] = [gemmWorkload()];
+
+const usage = [
+  'usage: unfold bench [workload...] [--json]',
+  '',
+  'Measures unfold against its peers (tfjs-wasm, tfjs-cpu) on this machine and prints each',
+  'figure with the ratio unfold/peer (above 1: unfold is faster). With no workload named,',
+  'runs them all.',
+  '',
+  '  --json   one JSON object per line on stdout, e.g.',
+  '           {"bench":"gemm","n":256,"impl":"unfold","metric":"gflops","value":44.1,"unit":"GFLOP/s","backend":"wasm-simd"}',
+  '  --help   this text',
+];
+
+/**
+ * Runs `unfold bench [workload...] [--json]` and returns the exit status (0 ok, 2 bad usage).
+ * Without `--json` it prints, per workload, a title, an aligned table of absolute figures
+ * with unfold/peer ratios, and notes (skipped peers, backends); with `--json` stdout carries
+ * only one JSON record per line and notes go to stderr.
+ *
+ * @example
+ * ```ts
+ * import { runBench } from './main.js';
+ * const status = await runBench(['gemm', '--json'], { out: console.log, err: console.error });
+ * ```
+ */
+export async function runBench(argv: string[], io: BenchIO): Promise<number> {
+  return runBenchWith(workloads, argv, io);
+}
+
+/**
+ * {@link runBench} over a given workload list (tests pass small fake workloads).
+ *
+ * @example
+ * ```ts
+ * await runBenchWith([myWorkload], ['--json'], { out: console.log, err: console.error });
+ * ```
+ */
+export async function runBenchWith(registry: readonly Workload[], argv: readonly string[], io: BenchIO): Promise<number> {
+  let json = false;
+  const names: string[] = [];
+  for (const arg of argv) {
+    if (arg === '--json') json = true;
+    else if (arg === '--help' || arg === '-h') {
+      for (const line of usage) io.out(line);
+      io.out('');
+      io.out(`workloads: ${registry.map((w) => w.name).join(', ')}`);
+      return 0;
+    } else if (arg.startsWith('-')) {
+      io.err(`unfold bench: unknown option '${arg}' (options: --json, --help)`);
+      return 2;
+    } else names.push(arg);
+  }
+  const selected: Workload[] = [];
+  for (const name of names) {
+    const w = registry.find((x) => x.name === name);
+    if (w === undefined) {
+      io.err(`unfold bench: unknown workload '${name}'; available: ${registry.map((x) => x.name).join(', ')}`);
+      return 2;
+    }
+    if (!selected.includes(w)) selected.push(w);
+  }
+  for (const w of selected.length > 0 ? selected : registry) {
+    const records: BenchRecord[] = [];
+    const notes: string[] = [];
+    await w.run({
+      record(r) {
+        if (json) io.out(formatRecordJson(r));
+        else {
+          records.push(r);
+          // Progress on stderr: a full run takes a minute, mostly in the slowest peer.
+          io.err(`${r.bench} ${Object.entries(r.params).map(([k, v]) => `${k}=${v}`).join(' ')} ${r.impl}: ${r.value.toFixed(2)} ${r.unit}`);
+        }
+      },
+      note(line) {
+        if (json) io.err(line);
+        else notes.push(line);
+      },
+    });
+    if (!json) {
+      io.out(w.title);
+      for (const line of formatTable(records)) io.out(line);
+      for (const line of notes) io.out(`note: ${line}`);
+      io.out('');
+    }
+  }
+  return 0;
+}
