@@ -4,3 +4,7 @@ export { Recurrent, type RecurrentConfig, type RecurrentForwardOptions, type Rec
 export { lastStep, meanOverTime, maxOverTime } from './pooling.js';
 export { StreamingRunner } from './streaming.js';
 export { truncatedBptt, type TbpttOptions, type TbpttResult, type TbpttWindow } from './tbptt.js';
+export {
+  loadTorchStateDict, toTorchStateDict, loadTorchCellWeights, toTorchCellWeights, torchNamedParameters, torchCellNamedParameters,
+  type TorchTensorData, type TorchStateDict, type TorchStateDictJson,
+} from './torch-weights.js';
