@@ -45,78 +45,80 @@ function checkDims(where: string, a: ArrayLike<number>, rows: number, cols: numb
 export function qr(a: TypedArray | readonly number[], m: number, n: number): QrResult {
   checkDims('qr', a, m, n);
   const k = Math.min(m, n);
-  const w = Float64Array.from(a);
-  // Householder vectors, column j holding v_j in rows j..m-1.
-  const vs = new Float64Array(m * k);
+  // Work on the columns of A stored contiguously (A^T row-major, LAPACK's column-major
+  // layout): applying a reflector to a column is then a dot product and an axpy over one
+  // contiguous run that stays in L1 between the two, instead of two strided sweeps over
+  // the whole trailing matrix.
+  const cols = new Float64Array(m * n);
+  for (let i = 0; i < m; i++) for (let c = 0; c < n; c++) cols[c * m + i] = a[i * n + c] as number;
+  // Householder vector v_j in vs[j*m + j .. j*m + m-1].
+  const vs = new Float64Array(k * m);
   const betas = new Float64Array(k);
-  const s = new Float64Array(n);
 
   for (let j = 0; j < k; j++) {
+    const x = j * m;
     let norm2 = 0;
-    for (let i = j; i < m; i++) {
-      const x = w[i * n + j] as number;
-      norm2 += x * x;
-    }
+    for (let i = j; i < m; i++) norm2 += (cols[x + i] as number) ** 2;
     if (norm2 === 0) continue; // column already zero below the diagonal: H_j = I (beta 0)
-    const x0 = w[j * n + j] as number;
+    const x0 = cols[x + j] as number;
     const alpha = x0 >= 0 ? -Math.sqrt(norm2) : Math.sqrt(norm2);
     // v = x - alpha e_0; v^T v = norm2 - 2 alpha x0 + alpha^2 = 2 (norm2 - alpha x0).
-    const v0 = x0 - alpha;
     const vtv = 2 * (norm2 - alpha * x0);
     if (vtv === 0) continue;
     const beta = 2 / vtv;
     betas[j] = beta;
-    vs[j * k + j] = v0;
-    for (let i = j + 1; i < m; i++) vs[i * k + j] = w[i * n + j] as number;
-
-    // W[j:, j:] -= beta v (v^T W[j:, j:]); rows outer so the inner loops run along memory.
-    for (let c = j; c < n; c++) s[c] = 0;
-    for (let i = j; i < m; i++) {
-      const vi = vs[i * k + j] as number;
-      if (vi === 0) continue;
-      const row = i * n;
-      for (let c = j; c < n; c++) s[c] = (s[c] as number) + vi * (w[row + c] as number);
-    }
-    for (let i = j; i < m; i++) {
-      const f = beta * (vs[i * k + j] as number);
-      if (f === 0) continue;
-      const row = i * n;
-      for (let c = j; c < n; c++) w[row + c] = (w[row + c] as number) - f * (s[c] as number);
-    }
-    // The reflection maps x to alpha e_0 exactly; write it so R holds no rounding dust below the diagonal.
-    w[j * n + j] = alpha;
-    for (let i = j + 1; i < m; i++) w[i * n + j] = 0;
+    const v = j * m;
+    vs[v + j] = x0 - alpha;
+    for (let i = j + 1; i < m; i++) vs[v + i] = cols[x + i] as number;
+    // The reflection maps column j to alpha e_j exactly; write it so R holds no rounding dust.
+    cols[x + j] = alpha;
+    for (let i = j + 1; i < m; i++) cols[x + i] = 0;
+    for (let c = j + 1; c < n; c++) reflect(vs, v, cols, c * m, j, m, beta);
   }
 
   const r = new Float64Array(k * n);
-  for (let i = 0; i < k; i++) for (let c = i; c < n; c++) r[i * n + c] = w[i * n + c] as number;
+  for (let i = 0; i < k; i++) for (let c = i; c < n; c++) r[i * n + c] = cols[c * m + i] as number;
 
-  const q = new Float64Array(m * k);
-  for (let i = 0; i < k; i++) q[i * k + i] = 1;
-  const t = new Float64Array(k);
+  // Q = H_0 ... H_{k-1} I[:, :k], accumulated backwards on Q's columns (stored contiguously).
+  const qCols = new Float64Array(k * m);
+  for (let c = 0; c < k; c++) qCols[c * m + c] = 1;
   for (let j = k - 1; j >= 0; j--) {
     const beta = betas[j] as number;
     if (beta === 0) continue;
     // Columns < j of the partial product are e_c, which H_j leaves alone.
-    for (let c = j; c < k; c++) t[c] = 0;
-    for (let i = j; i < m; i++) {
-      const vi = vs[i * k + j] as number;
-      if (vi === 0) continue;
-      for (let c = j; c < k; c++) t[c] = (t[c] as number) + vi * (q[i * k + c] as number);
-    }
-    for (let i = j; i < m; i++) {
-      const f = beta * (vs[i * k + j] as number);
-      if (f === 0) continue;
-      for (let c = j; c < k; c++) q[i * k + c] = (q[i * k + c] as number) - f * (t[c] as number);
-    }
+    for (let c = j; c < k; c++) reflect(vs, j * m, qCols, c * m, j, m, beta);
   }
 
-  for (let j = 0; j < k; j++) {
-    if ((r[j * n + j] as number) >= 0) continue;
-    for (let c = j; c < n; c++) r[j * n + c] = -(r[j * n + c] as number);
-    for (let i = 0; i < m; i++) q[i * k + j] = -(q[i * k + j] as number);
+  // Sign fix: diag(R) >= 0, negating column j of Q with row j of R.
+  const q = new Float64Array(m * k);
+  for (let c = 0; c < k; c++) {
+    const flip = (r[c * n + c] as number) < 0;
+    if (flip) for (let cc = c; cc < n; cc++) r[c * n + cc] = -(r[c * n + cc] as number);
+    const base = c * m;
+    for (let i = 0; i < m; i++) q[i * k + c] = flip ? -(qCols[base + i] as number) : (qCols[base + i] as number);
   }
   return { q, r };
+}
+
+/** y[from..end] -= beta (v . y) v over the contiguous runs v = vs[v0 + i], y = ys[y0 + i], i in [from, end). */
+function reflect(vs: Float64Array, v0: number, ys: Float64Array, y0: number, from: number, end: number, beta: number): void {
+  // Four partial sums break the add-latency chain of a single accumulator.
+  let d0 = 0;
+  let d1 = 0;
+  let d2 = 0;
+  let d3 = 0;
+  let i = from;
+  for (; i + 3 < end; i += 4) {
+    d0 += (vs[v0 + i] as number) * (ys[y0 + i] as number);
+    d1 += (vs[v0 + i + 1] as number) * (ys[y0 + i + 1] as number);
+    d2 += (vs[v0 + i + 2] as number) * (ys[y0 + i + 2] as number);
+    d3 += (vs[v0 + i + 3] as number) * (ys[y0 + i + 3] as number);
+  }
+  for (; i < end; i++) d0 += (vs[v0 + i] as number) * (ys[y0 + i] as number);
+  const dot = d0 + d1 + (d2 + d3);
+  if (dot === 0) return;
+  const f = beta * dot;
+  for (let j = from; j < end; j++) ys[y0 + j] = (ys[y0 + j] as number) - f * (vs[v0 + j] as number);
 }
 
 /**

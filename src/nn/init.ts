@@ -17,6 +17,7 @@ export interface Fans {
  *
  * @example
  * ```ts
+ * import { init, zeros, ones, Rng } from 'unfold';
  * init.computeFans([16, 4]); // { fanIn: 4, fanOut: 16 }
  * ```
  */
@@ -34,6 +35,7 @@ export function computeFans(shape: readonly number[]): Fans {
  *
  * @example
  * ```ts
+ * import { init, zeros, ones, Rng } from 'unfold';
  * init.uniform(zeros([3, 3]), new Rng(0), -0.1, 0.1);
  * ```
  */
@@ -49,6 +51,7 @@ export function uniform(t: Tensor, rng: Rng, low = 0, high = 1): Tensor {
  *
  * @example
  * ```ts
+ * import { init, zeros, ones, Rng } from 'unfold';
  * init.normal(zeros([100, 16]), new Rng(0), 0, 0.02);
  * ```
  */
@@ -66,6 +69,7 @@ export function normal(t: Tensor, rng: Rng, mean = 0, std = 1): Tensor {
  *
  * @example
  * ```ts
+ * import { init, zeros, ones, Rng } from 'unfold';
  * init.xavierUniform(zeros([64, 32]), new Rng(0)); // b = sqrt(6 / 96) = 0.25
  * ```
  */
@@ -80,6 +84,7 @@ export function xavierUniform(t: Tensor, rng: Rng, gain = 1): Tensor {
  *
  * @example
  * ```ts
+ * import { init, zeros, ones, Rng } from 'unfold';
  * init.xavierNormal(zeros([64, 32]), new Rng(0)); // s = sqrt(2 / 96)
  * ```
  */
@@ -114,6 +119,7 @@ function kaimingStd(where: string, t: Tensor, options: KaimingOptions): number {
  *
  * @example
  * ```ts
+ * import { init, zeros, ones, Rng } from 'unfold';
  * init.kaimingUniform(zeros([128, 64]), new Rng(0)); // b = sqrt(2) * sqrt(3 / 64)
  * ```
  */
@@ -127,6 +133,7 @@ export function kaimingUniform(t: Tensor, rng: Rng, options: KaimingOptions = {}
  *
  * @example
  * ```ts
+ * import { init, zeros, ones, Rng } from 'unfold';
  * init.kaimingNormal(zeros([128, 64]), new Rng(0)); // s = sqrt(2 / 64)
  * ```
  */
@@ -149,6 +156,7 @@ export function kaimingNormal(t: Tensor, rng: Rng, options: KaimingOptions = {})
  *
  * @example
  * ```ts
+ * import { init, zeros, Rng } from 'unfold';
  * const w = init.orthogonal(zeros([32, 32]), new Rng(0)); // w^T w = I
  * ```
  */
@@ -185,6 +193,7 @@ function transposed(a: Float64Array, rows: number, cols: number): Float64Array {
  *
  * @example
  * ```ts
+ * import { init, zeros, ones, Rng } from 'unfold';
  * init.constant(zeros([4]), 0.5); // [0.5, 0.5, 0.5, 0.5]
  * ```
  */
@@ -193,7 +202,7 @@ export function constant(t: Tensor, value: number): Tensor {
   return t;
 }
 
-/** Fills with 0. @example `init.zeros(ones([3]))` */
+/** Fills with 0. @example `init.zeros(ones([3])) // [0, 0, 0]` */
 export function zeros(t: Tensor): Tensor {
   return constant(t, 0);
 }

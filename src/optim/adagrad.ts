@@ -31,7 +31,8 @@ type AdagradOptions = { lrDecay: number; weightDecay: number; initialAccumulator
  *
  * @example
  * ```ts
- * import { Adagrad } from 'unfold';
+ * import { Adagrad, Linear, Rng } from 'unfold';
+ * const model = new Linear({ inFeatures: 4, outFeatures: 1, rng: new Rng(0) });
  * const opt = new Adagrad(model, { lr: 0.1, initialAccumulatorValue: 0.1 });
  * ```
  */

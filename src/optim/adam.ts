@@ -41,7 +41,8 @@ function resolve(config: AdamConfig, defaults: typeof ADAM_DEFAULTS | typeof ADA
  *
  * @example
  * ```ts
- * import { Adam } from 'unfold';
+ * import { Adam, Linear, Rng } from 'unfold';
+ * const model = new Linear({ inFeatures: 4, outFeatures: 1, rng: new Rng(0) });
  * const opt = new Adam(model, { lr: 1e-3, betas: [0.9, 0.999] });
  * ```
  */
@@ -103,7 +104,8 @@ export class Adam extends Optimizer<AdamOptions> {
  *
  * @example
  * ```ts
- * import { AdamW } from 'unfold';
+ * import { AdamW, Linear, Rng } from 'unfold';
+ * const model = new Linear({ inFeatures: 4, outFeatures: 1, rng: new Rng(0) });
  * const opt = new AdamW(model, { lr: 1e-3, weightDecay: 0.01 });
  * ```
  */

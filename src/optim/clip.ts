@@ -10,15 +10,18 @@ import { paramList, type ParamSource } from './optimizer.js';
  *     N = max |g|                                                    (p = Infinity)
  *     c = maxNorm / (N + 1e-6);   if c < 1:  g <- c g  for every gradient
  *
- * Parameters without a gradient are skipped. The norm is accumulated in float64. When N
+ * Parameters without a gradient are skipped; maxNorm = Infinity only measures. The norm is accumulated in float64. When N
  * is NaN or infinite nothing is scaled (PyTorch would multiply every gradient by NaN);
  * test the returned value with `Number.isFinite` and skip the step, the cheapest NaN
  * check a training loop can make since the norm is computed anyway.
  *
  * @example
  * ```ts
- * import { clipGradNorm } from 'unfold';
- * backward(loss);
+ * import { Linear, Rng, SGD, backward, clipGradNorm, mse, randn } from 'unfold';
+ * const rng = new Rng(0);
+ * const model = new Linear({ inFeatures: 4, outFeatures: 1, rng });
+ * const optimizer = new SGD(model, { lr: 0.1 });
+ * backward(mse(model.forward(randn([8, 4], rng)), randn([8, 1], rng)));
  * const norm = clipGradNorm(model, 5);     // or clipGradNorm(model.parameters(), 5)
  * if (!Number.isFinite(norm)) throw new Error('gradient exploded');
  * optimizer.step();
@@ -67,7 +70,8 @@ export function clipGradNorm(params: ParamSource, maxNorm: number, normType = 2)
  *
  * @example
  * ```ts
- * import { clipGradValue } from 'unfold';
+ * import { Linear, Rng, clipGradValue } from 'unfold';
+ * const model = new Linear({ inFeatures: 4, outFeatures: 1, rng: new Rng(0) });
  * clipGradValue(model, 1); // after backward, before step
  * ```
  */
@@ -92,9 +96,10 @@ export function clipGradValue(params: ParamSource, clipValue: number): void {
  *
  * @example
  * ```ts
- * import { hasNonFinite } from 'unfold';
- * if (hasNonFinite([loss])) break;                           // the loss itself
- * if (hasNonFinite(model.parameters().map((p) => p.grad))) optimizer.zeroGrad(); // skip this step
+ * import { hasNonFinite, tensor } from 'unfold';
+ * hasNonFinite([tensor([1, 2])]);            // false
+ * hasNonFinite([tensor([1, Number.NaN])]);   // true
+ * // in a loop: if (hasNonFinite([loss])) stop; hasNonFinite(model.parameters().map((p) => p.grad))
  * ```
  */
 export function hasNonFinite(tensors: Iterable<Tensor | null>): boolean {

@@ -41,8 +41,9 @@ type RMSpropOptions = { alpha: number; eps: number; weightDecay: number; momentu
  *
  * @example
  * ```ts
- * import { RMSprop } from 'unfold';
- * const opt = new RMSprop(ntm, { lr: 1e-4, alpha: 0.95, momentum: 0.9, centered: true });
+ * import { RMSprop, Linear, Rng } from 'unfold';
+ * const model = new Linear({ inFeatures: 4, outFeatures: 1, rng: new Rng(0) });
+ * const opt = new RMSprop(model, { lr: 1e-4, alpha: 0.95, momentum: 0.9, centered: true });
  * ```
  */
 export class RMSprop extends Optimizer<RMSpropOptions> {

@@ -33,7 +33,8 @@ type SGDOptions = { momentum: number; dampening: number; nesterov: boolean; weig
  *
  * @example
  * ```ts
- * import { SGD } from 'unfold';
+ * import { SGD, Linear, Rng } from 'unfold';
+ * const model = new Linear({ inFeatures: 4, outFeatures: 1, rng: new Rng(0) });
  * const opt = new SGD(model, { lr: 0.1, momentum: 0.9, nesterov: true });
  * opt.step(); // after backward()
  * ```
