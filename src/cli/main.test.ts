@@ -30,7 +30,7 @@ describe('unfold executable', () => {
       assert.equal(r.status, 0, r.stderr);
       assert.match(r.stdout, /^unfold \d+\.\d+\.\d+: /);
       assert.match(r.stdout, /Usage: unfold <command> \[flags\]/);
-      assert.match(r.stdout, /^Commands:$/m);
+      assert.match(r.stdout, /^ {2}bench {2}/m);
       assert.equal(r.stderr, '');
     }
   });
@@ -48,6 +48,7 @@ describe('unfold executable', () => {
     assert.equal(r.status, 2);
     assert.equal(r.stdout, '');
     assert.deepEqual(lines(r.stderr), ["unfold: unknown command 'frobnicate' (see unfold --help)"]);
+    assert.deepEqual(lines(unfold('bnech').stderr), ["unfold: unknown command 'bnech'; did you mean 'bench'? (see unfold --help)"]);
   });
 
   test('an unknown top-level flag is one line on stderr and exit 2', () => {
@@ -64,7 +65,18 @@ describe('unfold executable', () => {
     assert.match(r.stderr, /Usage: unfold <command>/);
   });
 
+  test('every registered command answers --help with exit 0 and says how to use it', () => {
+    const names = [...unfold('--help').stdout.matchAll(/^ {2}([a-z][\w-]*) {2}/gm)].map((m) => m[1] as string);
+    assert.ok(names.includes('bench'));
+    for (const name of names) {
+      const r = unfold(name, '--help');
+      assert.equal(r.status, 0, `${name} --help: ${r.stderr}`);
+      assert.match(r.stdout, new RegExp(`^usage: unfold ${name}\\b`, 'im'));
+    }
+  });
+
   test('help <command> is <command> --help', () => {
+    assert.equal(unfold('help', 'bench').stdout, unfold('bench', '--help').stdout);
     const r = unfold('help', 'nope');
     assert.equal(r.status, 2);
     assert.deepEqual(lines(r.stderr), ["unfold: unknown command 'nope' (see unfold --help)"]);

@@ -1,7 +1,8 @@
 import type { Command } from '../command.js';
+import { benchCommand } from './bench.js';
 
 /**
  * Every `unfold` subcommand, in the order `unfold --help` lists them. Adding a command
  * is one module in this folder and one entry here.
  */
-export const commands: readonly Command[] = [];
+export const commands: readonly Command[] = [benchCommand];
