@@ -83,6 +83,11 @@ function walk(
  * they are the keys of checkpoints, so they are stable: same class, same names, same
  * order. Fields are walked in the order the constructor creates them.
  *
+ * Keep recurrent state that outlives a step detached (`h.detach()`) when it is stored in
+ * a field: `backward` frees the graph, after which an undetached result has
+ * `requiresGrad` and no `gradFn`, indistinguishable from a parameter. Fields declared with
+ * `#private` syntax are invisible to the walk.
+ *
  * `training` (default true) is switched for the whole tree by {@link Module.train} and
  * {@link Module.eval}; layers such as Dropout read it.
  *
