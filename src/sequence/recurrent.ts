@@ -30,6 +30,9 @@ export interface RecurrentConfig<K extends CellKind = CellKind> {
   readonly dtype?: DType;
 }
 
+/** A {@link RecurrentConfig} of any one kind, so `cellOptions` is checked against that kind. */
+export type AnyRecurrentConfig = { [K in CellKind]: RecurrentConfig<K> }[CellKind];
+
 /** Options of {@link Recurrent.forward}. */
 export interface RecurrentForwardOptions {
   readonly lengths?: readonly number[];
@@ -62,7 +65,7 @@ export interface RecurrentResult {
  * ```
  */
 export class Recurrent extends Module {
-  readonly config: RecurrentConfig;
+  readonly config: AnyRecurrentConfig;
   /** The forward-direction cell of each layer. */
   readonly cells: Cell[];
   /** The backward-direction cell of each layer (empty unless bidirectional). */
@@ -71,7 +74,7 @@ export class Recurrent extends Module {
   /** Features of the top layer's output. */
   readonly outputSize: number;
 
-  constructor(config: RecurrentConfig, rng: Rng) {
+  constructor(config: AnyRecurrentConfig, rng: Rng) {
     super();
     const layers = config.numLayers ?? 1;
     if (!Number.isInteger(layers) || layers < 1) throw new ArgumentError('Recurrent', `numLayers must be a positive integer, got ${layers}`);
