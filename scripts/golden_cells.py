@@ -74,7 +74,29 @@ def clockwork():
     show("clockwork (periods 1,2,3 over H=5, T=7) outputs [B,T,H]", np.stack(outs, axis=1))
 
 
+def output_feedback():
+    # Figure 10.4: h(t) = tanh(b + W y(t-1) + U x(t) [+ W_hh h(t-1)]), o(t) = c + V h(t).
+    H, O, steps = 3, 2, 4
+    xs = pattern((B, steps, I), 100)
+    ys = pattern((B, steps, O), 201)
+    for recurrent in (False, True):
+        names = ["U", "W", "Whh", "b", "V", "c"] if recurrent else ["U", "W", "b", "V", "c"]
+        shapes = {"U": (H, I), "W": (H, O), "Whh": (H, H), "b": (H,), "V": (O, H), "c": (O,)}
+        P = {n: pattern(shapes[n], p) for p, n in enumerate(names)}
+        for mode in ("free", "teacher"):
+            y, h = np.zeros((B, O)), np.zeros((B, H))
+            outs = []
+            for t in range(steps):
+                a = P["b"] + y @ P["W"].T + xs[:, t] @ P["U"].T + (h @ P["Whh"].T if recurrent else 0)
+                h = np.tanh(a)
+                o = P["c"] + h @ P["V"].T
+                outs.append(o)
+                y = o if mode == "free" else ys[:, t]
+            show(f"output-feedback (hiddenRecurrence={recurrent}, {mode}) outputs [B,T,O]", np.stack(outs, axis=1))
+
+
 if __name__ == "__main__":
     leaky()
     skip()
     clockwork()
+    output_feedback()

@@ -6,4 +6,7 @@ export { GRUCell, type GRUCellConfig, type GRUState } from './gru-cell.js';
 export { LeakyCell, LEAKY_DEFAULTS, type LeakyCellConfig, type LeakyState } from './leaky-cell.js';
 export { SkipCell, SKIP_DEFAULTS, type SkipCellConfig, type SkipState } from './skip-cell.js';
 export { ClockworkCell, CLOCKWORK_DEFAULTS, type ClockworkCellConfig, type ClockworkState } from './clockwork-cell.js';
+export {
+  OutputFeedbackCell, OUTPUT_FEEDBACK_DEFAULTS, isFeedbackCell, type FeedbackCell, type OutputFeedbackCellConfig, type OutputFeedbackState,
+} from './output-feedback-cell.js';
 export { CELLS, CELL_KINDS, createCell, type CellConfigs, type CellKind, type CellSpec } from './registry.js';

@@ -4,6 +4,7 @@ import { ClockworkCell, type ClockworkCellConfig } from './clockwork-cell.js';
 import { GRUCell, type GRUCellConfig } from './gru-cell.js';
 import { LeakyCell, type LeakyCellConfig } from './leaky-cell.js';
 import { LSTMCell, type LSTMCellConfig } from './lstm-cell.js';
+import { OutputFeedbackCell, type OutputFeedbackCellConfig } from './output-feedback-cell.js';
 import { RNNCell, type RNNCellConfig } from './rnn-cell.js';
 import { SkipCell, type SkipCellConfig } from './skip-cell.js';
 
@@ -15,6 +16,7 @@ export interface CellConfigs {
   leaky: LeakyCellConfig;
   skip: SkipCellConfig;
   clockwork: ClockworkCellConfig;
+  'output-feedback': OutputFeedbackCellConfig;
 }
 
 /** A registered cell kind. */
@@ -73,6 +75,11 @@ export const CELLS: { readonly [K in CellKind]: CellSpec<K> } = {
     summary: 'Clockwork RNN: modules with periods 1, 2, 4...; slow modules feed fast ones only',
     create: (config, rng) => new ClockworkCell(config, rng),
     testConfigs: [{}, { periods: [1, 3] }, { modules: 3, bias: false }],
+  },
+  'output-feedback': {
+    summary: 'Output-to-hidden recurrence: h = tanh(W y(t-1) + U x + b), o = V h + c; y fed back (teacher forcing or free running)',
+    create: (config, rng) => new OutputFeedbackCell(config, rng),
+    testConfigs: [{ outputSize: 2 }, { outputSize: 3, hiddenRecurrence: true }, { outputSize: 2, bias: false }],
   },
 };
 
