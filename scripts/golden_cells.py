@@ -95,8 +95,27 @@ def output_feedback():
             show(f"output-feedback (hiddenRecurrence={recurrent}, {mode}) outputs [B,T,O]", np.stack(outs, axis=1))
 
 
+def deep_transition():
+    # Pascanu et al. 2014 DT(S)-RNN, two hidden transition layers of S units and a skip.
+    H, S, steps = 3, 4, 4
+    U, W1, b1 = pattern((S, I), 0), pattern((S, H), 1), pattern((S,), 2)
+    W2, b2 = pattern((S, S), 3), pattern((S,), 4)
+    Wo, bo = pattern((H, S), 5), pattern((H,), 6)
+    Ws = pattern((H, H), 7)
+    xs = pattern((B, steps, I), 100)
+    h = np.zeros((B, H))
+    outs = []
+    for t in range(steps):
+        z1 = np.tanh(b1 + h @ W1.T + xs[:, t] @ U.T)
+        z2 = np.tanh(b2 + z1 @ W2.T)
+        h = np.tanh(bo + z2 @ Wo.T + h @ Ws.T)
+        outs.append(h)
+    show("deep-transition (L=2, S=4, skip) outputs [B,T,H]", np.stack(outs, axis=1))
+
+
 if __name__ == "__main__":
     leaky()
     skip()
     clockwork()
     output_feedback()
+    deep_transition()

@@ -9,4 +9,7 @@ export { ClockworkCell, CLOCKWORK_DEFAULTS, type ClockworkCellConfig, type Clock
 export {
   OutputFeedbackCell, OUTPUT_FEEDBACK_DEFAULTS, isFeedbackCell, type FeedbackCell, type OutputFeedbackCellConfig, type OutputFeedbackState,
 } from './output-feedback-cell.js';
+export {
+  DeepTransitionCell, DEEP_TRANSITION_DEFAULTS, type DeepTransitionCellConfig, type DeepTransitionState, type TransitionLayer,
+} from './deep-transition-cell.js';
 export { CELLS, CELL_KINDS, createCell, type CellConfigs, type CellKind, type CellSpec } from './registry.js';

@@ -1,6 +1,7 @@
 import type { Rng } from '../tensor/index.js';
 import type { Cell } from './cell.js';
 import { ClockworkCell, type ClockworkCellConfig } from './clockwork-cell.js';
+import { DeepTransitionCell, type DeepTransitionCellConfig } from './deep-transition-cell.js';
 import { GRUCell, type GRUCellConfig } from './gru-cell.js';
 import { LeakyCell, type LeakyCellConfig } from './leaky-cell.js';
 import { LSTMCell, type LSTMCellConfig } from './lstm-cell.js';
@@ -17,6 +18,7 @@ export interface CellConfigs {
   skip: SkipCellConfig;
   clockwork: ClockworkCellConfig;
   'output-feedback': OutputFeedbackCellConfig;
+  'deep-transition': DeepTransitionCellConfig;
 }
 
 /** A registered cell kind. */
@@ -80,6 +82,11 @@ export const CELLS: { readonly [K in CellKind]: CellSpec<K> } = {
     summary: 'Output-to-hidden recurrence: h = tanh(W y(t-1) + U x + b), o = V h + c; y fed back (teacher forcing or free running)',
     create: (config, rng) => new OutputFeedbackCell(config, rng),
     testConfigs: [{ outputSize: 2 }, { outputSize: 3, hiddenRecurrence: true }, { outputSize: 2, bias: false }],
+  },
+  'deep-transition': {
+    summary: 'Deep transition: an MLP between h(t-1) and h(t), optionally with a skip h(t-1) -> h(t) (Figure 10.13 b, c)',
+    create: (config, rng) => new DeepTransitionCell(config, rng),
+    testConfigs: [{}, { transitionLayers: 2, transitionSize: 3, skip: true }, { skip: true, bias: false }],
   },
 };
 
