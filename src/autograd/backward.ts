@@ -55,6 +55,9 @@ export function backward(output: Tensor, gradOutput?: Tensor, options: BackwardO
       grads.delete(node);
       const fn = node.gradFn;
       if (fn === null) {
+        if (!node.isLeaf) {
+          throw new ArgumentError('backward', 'part of this graph was already freed by an earlier backward; pass { retainGraph: true } to the first call to back-propagate twice');
+        }
         accumulateLeaf(node, grad, owned.has(grad));
         continue;
       }

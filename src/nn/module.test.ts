@@ -125,3 +125,14 @@ test('zeroGrad drops gradients, or zero-fills them in place', () => {
   assert.equal(layer.weight.grad, null);
   assert.equal(layer.bias?.grad, null);
 });
+
+test('an op output stored in a field is not a parameter, before or after backward', () => {
+  class Holder extends Module {
+    readonly w = parameter(zeros([2]));
+    readonly h = tanh(this.w);
+  }
+  const m = new Holder();
+  assert.deepEqual([...m.namedParameters().keys()], ['w']);
+  backward(sum(m.h));
+  assert.deepEqual([...m.namedParameters().keys()], ['w']);
+});

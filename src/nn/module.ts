@@ -23,7 +23,7 @@ export function parameter(t: Tensor): Tensor {
 }
 
 function isParameter(value: unknown): value is Tensor {
-  return value instanceof Tensor && value.requiresGrad && value.gradFn === null;
+  return value instanceof Tensor && value.requiresGrad && value.isLeaf;
 }
 
 function isPlainObject(value: unknown): value is Record<string, unknown> {
@@ -83,10 +83,10 @@ function walk(
  * they are the keys of checkpoints, so they are stable: same class, same names, same
  * order. Fields are walked in the order the constructor creates them.
  *
- * Keep recurrent state that outlives a step detached (`h.detach()`) when it is stored in
- * a field: `backward` frees the graph, after which an undetached result has
- * `requiresGrad` and no `gradFn`, indistinguishable from a parameter. Fields declared with
- * `#private` syntax are invisible to the walk.
+ * Only leaf tensors (made directly, not by a recorded op) with `requiresGrad` count as
+ * parameters, so an op's output stored in a field is never mistaken for one, even after
+ * `backward` has freed its graph. Fields declared with `#private` syntax are invisible to
+ * the walk.
  *
  * `training` (default true) is switched for the whole tree by {@link Module.train} and
  * {@link Module.eval}; layers such as Dropout read it.

@@ -12,6 +12,7 @@ export function apply<K extends OpName>(name: K, inputs: OpSignatures[K]['inputs
   const output = noGrad(() => def.forward(inputs, attrs));
   if (isGradEnabled() && inputs.some((t) => t.requiresGrad)) {
     output.requiresGrad = true;
+    output.isLeaf = false;
     output.gradFn = {
       op: name,
       inputs,

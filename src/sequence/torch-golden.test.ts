@@ -14,7 +14,7 @@ import { LSTMCell } from '../cells/lstm-cell.js';
 import type { Module } from '../nn/index.js';
 import { add, mul, sum } from '../ops/index.js';
 import { ArgumentError, Rng, ShapeError, Tensor, allocate, type DType } from '../tensor/index.js';
-import { Recurrent, type RecurrentConfig } from './recurrent.js';
+import { Recurrent, type AnyRecurrentConfig, type RecurrentConfig } from './recurrent.js';
 import { scan } from './scan.js';
 import {
   loadTorchCellWeights, loadTorchStateDict, toTorchCellWeights, toTorchStateDict, torchCellNamedParameters, torchNamedParameters,
@@ -109,10 +109,8 @@ function lossDiff(actual: number, expected: number): number {
   return Number.isNaN(d) ? Infinity : d;
 }
 
-// Each config is built under its own kind's type and widened on return: `new Recurrent`
-// takes the kind-erased RecurrentConfig, whose cellOptions only admit the fields every
-// kind shares, so an inline literal with projSize or nonlinearity does not type-check.
-function recurrentConfig(fx: Fixture, dtype: DType): RecurrentConfig {
+// Each config is built under its own kind's type, so its cellOptions are checked against that kind.
+function recurrentConfig(fx: Fixture, dtype: DType): AnyRecurrentConfig {
   const c = fx.config;
   const base = { inputSize: c.inputSize, hiddenSize: c.hiddenSize, numLayers: c.numLayers, bidirectional: c.bidirectional, dtype };
   switch (c.cell) {

@@ -44,6 +44,11 @@ export class Tensor {
   grad: Tensor | null = null;
   /** The operation that produced this tensor, while its graph is alive. */
   gradFn: GradFn | null = null;
+  /**
+   * True for tensors made directly (parameters, inputs), false for a recorded op's output.
+   * Kept after backward frees `gradFn`, so a spent intermediate never passes for a parameter.
+   */
+  isLeaf = true;
   /** Keep this non-leaf tensor's gradient in `grad` during backward (for diagnostics). */
   retainsGrad = false;
   /** An optional name, used by modules for parameters and in error messages. */
