@@ -113,9 +113,25 @@ def deep_transition():
     show("deep-transition (L=2, S=4, skip) outputs [B,T,H]", np.stack(outs, axis=1))
 
 
+def context():
+    # Figure 10.9 with an Elman inner cell: h(0) = tanh(Wc x + bc), input [x(t); x].
+    H, C, steps = 3, 2, 3
+    U, W, bi, bh = pattern((H, I + C), 0), pattern((H, H), 1), pattern((H,), 2), pattern((H,), 3)
+    Wc, bc = pattern((H, C), 4), pattern((H,), 5)
+    xs = pattern((B, steps, I), 100)
+    ctx = pattern((B, C), 200)
+    h = np.tanh(ctx @ Wc.T + bc)
+    outs = []
+    for t in range(steps):
+        h = np.tanh(np.concatenate([xs[:, t], ctx], axis=1) @ U.T + h @ W.T + bi + bh)
+        outs.append(h)
+    show("context (rnn inner, both modes) outputs [B,T,H]", np.stack(outs, axis=1))
+
+
 if __name__ == "__main__":
     leaky()
     skip()
     clockwork()
     output_feedback()
     deep_transition()
+    context()

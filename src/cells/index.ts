@@ -12,4 +12,7 @@ export {
 export {
   DeepTransitionCell, DEEP_TRANSITION_DEFAULTS, type DeepTransitionCellConfig, type DeepTransitionState, type TransitionLayer,
 } from './deep-transition-cell.js';
-export { CELLS, CELL_KINDS, createCell, type CellConfigs, type CellKind, type CellSpec } from './registry.js';
+export {
+  ContextConditionedCell, CONTEXT_DEFAULTS, type ContextCellConfig, type ContextOptions, type ContextState, type ContextProjection,
+} from './context-cell.js';
+export { CELLS, CELL_KINDS, createCell, type CellConfigs, type CellKind, type CellSpec, type ContextInner } from './registry.js';

@@ -1,6 +1,7 @@
 import type { Rng } from '../tensor/index.js';
 import type { Cell } from './cell.js';
 import { ClockworkCell, type ClockworkCellConfig } from './clockwork-cell.js';
+import { CONTEXT_DEFAULTS, ContextConditionedCell, type ContextCellConfig } from './context-cell.js';
 import { DeepTransitionCell, type DeepTransitionCellConfig } from './deep-transition-cell.js';
 import { GRUCell, type GRUCellConfig } from './gru-cell.js';
 import { LeakyCell, type LeakyCellConfig } from './leaky-cell.js';
@@ -19,10 +20,16 @@ export interface CellConfigs {
   clockwork: ClockworkCellConfig;
   'output-feedback': OutputFeedbackCellConfig;
   'deep-transition': DeepTransitionCellConfig;
+  context: ContextCellConfig<ContextInner>;
 }
 
 /** A registered cell kind. */
 export type CellKind = keyof CellConfigs;
+
+/** The inner cell of a registered context cell: any other kind, with that kind's own options. */
+export type ContextInner = {
+  [K in Exclude<CellKind, 'context'>]: { readonly kind: K; readonly options?: Omit<CellConfigs[K], 'inputSize' | 'hiddenSize' | 'dtype'> };
+}[Exclude<CellKind, 'context'>];
 
 /** What the registry knows of one cell kind. */
 export interface CellSpec<K extends CellKind> {
@@ -87,6 +94,28 @@ export const CELLS: { readonly [K in CellKind]: CellSpec<K> } = {
     summary: 'Deep transition: an MLP between h(t-1) and h(t), optionally with a skip h(t-1) -> h(t) (Figure 10.13 b, c)',
     create: (config, rng) => new DeepTransitionCell(config, rng),
     testConfigs: [{}, { transitionLayers: 2, transitionSize: 3, skip: true }, { skip: true, bias: false }],
+  },
+  context: {
+    summary: 'Any cell conditioned on a fixed context vector: as its initial state, as an extra input at every step, or both',
+    create: (config, rng) => {
+      const inner = config.inner ?? { kind: 'rnn' };
+      const every = config.contextAtEveryStep ?? CONTEXT_DEFAULTS.contextAtEveryStep;
+      const innerConfig = {
+        ...inner.options,
+        inputSize: config.inputSize + (every ? config.contextSize : 0),
+        hiddenSize: config.hiddenSize,
+        ...(config.dtype === undefined ? {} : { dtype: config.dtype }),
+      };
+      // The union of kinds loses the pairing of kind and options; each pair was checked by ContextInner.
+      return new ContextConditionedCell(createCell(inner.kind, innerConfig as never, rng), config, rng);
+    },
+    testConfigs: [
+      { contextSize: 2 },
+      { contextSize: 2, contextAtEveryStep: false },
+      { contextSize: 3, initialFromContext: false, inner: { kind: 'gru' } },
+      { contextSize: 2, inner: { kind: 'lstm', options: { projSize: 2 } }, initialKeys: ['h', 'c'] },
+      { contextSize: 2, inner: { kind: 'output-feedback', options: { outputSize: 2, hiddenRecurrence: true } } },
+    ],
   },
 };
 
