@@ -40,6 +40,38 @@ export interface Cell<S extends CellState = CellState> {
   step(x: Tensor, state: S): StepResult<S>;
   /** The trainable tensors, for optimizers and checkpoints. */
   parameters(): Tensor[];
+  /**
+   * Optional fast path: the whole sequence xs [B, T, inputSize] from `initialState` as ONE
+   * fused op (input projections of all steps in one gemm, one gemm per step, fused gate
+   * maths, BPTT with one gemm per weight gradient), equal to unfolding `step` over time
+   * with the same masking and direction. `scan` calls it when present; returning null
+   * (a configuration the fused kernel does not cover, e.g. LSTM peepholes) sends `scan`
+   * to the composed step-by-step path. The fused path builds no per-step tensors, so
+   * anything that hooks into steps (retainGrad on a hidden state) needs the composed path.
+   *
+   * @example
+   * ```ts
+   * const r = cell.scanFused?.(xs, cell.initialState(2), { lengths: [5, 3] }) ?? null;
+   * ```
+   */
+  scanFused?(xs: Tensor, initialState: S, options: SequenceRunOptions): SequenceRunResult<S> | null;
+}
+
+/**
+ * Masking and direction of a run over a whole sequence (what {@link Cell.scanFused} gets
+ * from scan, already validated).
+ */
+export interface SequenceRunOptions {
+  /** Valid steps per example (B numbers in 1..T); padded steps carry the state and output 0. */
+  readonly lengths?: readonly number[];
+  /** Run from the last step to the first (outputs stay aligned with their inputs). */
+  readonly reverse?: boolean;
+}
+
+/** The result of a run over a whole sequence: every step's output [B, T, outputSize] and the final state. */
+export interface SequenceRunResult<S extends CellState> {
+  readonly outputs: Tensor;
+  readonly finalState: S;
 }
 
 /** The options every cell config shares. */

@@ -1,7 +1,9 @@
 import { Module } from '../nn/index.js';
-import { add, chunk, matmul, mul, sigmoid, slice, sub, tanh } from '../ops/index.js';
+import { add, chunk, gruSequence, matmul, mul, sigmoid, slice, sub, tanh } from '../ops/index.js';
 import { Rng, Tensor, zeros, type DType } from '../tensor/index.js';
-import { checkBaseConfig, checkStepInput, type BaseCellConfig, type Cell, type StepResult } from './cell.js';
+import {
+  checkBaseConfig, checkStepInput, type BaseCellConfig, type Cell, type SequenceRunOptions, type SequenceRunResult, type StepResult,
+} from './cell.js';
 import { uniformParameter } from './params.js';
 
 /** Config of a {@link GRUCell}. */
@@ -107,5 +109,11 @@ export class GRUCell extends Module implements Cell<GRUState> {
     }
     const h = add(n, mul(z, sub(h0, n)));
     return { output: h, state: { h } };
+  }
+
+  /** The whole sequence as one fused `gruSequence` op (both reset forms are covered). */
+  scanFused(xs: Tensor, initialState: GRUState, options: SequenceRunOptions): SequenceRunResult<GRUState> {
+    const { outputs, h } = gruSequence(xs, initialState.h, this, { ...options, resetAfter: this.resetAfter });
+    return { outputs, finalState: { h } };
   }
 }

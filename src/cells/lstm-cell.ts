@@ -1,7 +1,9 @@
 import { Module } from '../nn/index.js';
-import { add, chunk, matmul, mul, sigmoid, tanh } from '../ops/index.js';
+import { add, chunk, lstmSequence, matmul, mul, sigmoid, tanh } from '../ops/index.js';
 import { ArgumentError, Rng, Tensor, zeros, type DType } from '../tensor/index.js';
-import { checkBaseConfig, checkStepInput, type BaseCellConfig, type Cell, type StepResult } from './cell.js';
+import {
+  checkBaseConfig, checkStepInput, type BaseCellConfig, type Cell, type SequenceRunOptions, type SequenceRunResult, type StepResult,
+} from './cell.js';
 import { uniformParameter } from './params.js';
 
 /** Config of an {@link LSTMCell}. */
@@ -118,5 +120,15 @@ export class LSTMCell extends Module implements Cell<LSTMState> {
     let h = mul(sigmoid(o), tanh(c));
     if (this.weightHr !== null) h = matmul(h, this.weightHr, { transB: true });
     return { output: h, state: { h, c } };
+  }
+
+  /**
+   * The whole sequence as one fused `lstmSequence` op; null (so scan composes `step`) with
+   * peepholes or a projection, which the fused kernel does not implement.
+   */
+  scanFused(xs: Tensor, initialState: LSTMState, options: SequenceRunOptions): SequenceRunResult<LSTMState> | null {
+    if (this.weightHr !== null || this.weightCi !== null || this.weightCf !== null || this.weightCo !== null) return null;
+    const { outputs, h, c } = lstmSequence(xs, initialState.h, initialState.c, this, options);
+    return { outputs, finalState: { h, c } };
   }
 }

@@ -1,7 +1,9 @@
 import { Module } from '../nn/index.js';
-import { add, matmul, relu, tanh } from '../ops/index.js';
+import { add, matmul, relu, rnnSequence, tanh } from '../ops/index.js';
 import { Rng, Tensor, zeros, type DType } from '../tensor/index.js';
-import { checkBaseConfig, checkStepInput, type BaseCellConfig, type Cell, type StepResult } from './cell.js';
+import {
+  checkBaseConfig, checkStepInput, type BaseCellConfig, type Cell, type SequenceRunOptions, type SequenceRunResult, type StepResult,
+} from './cell.js';
 import { uniformParameter } from './params.js';
 
 /** Config of an {@link RNNCell}. */
@@ -79,5 +81,11 @@ export class RNNCell extends Module implements Cell<RNNState> {
     const a = this.preActivation(x, state.h);
     const h = this.nonlinearity === 'tanh' ? tanh(a) : relu(a);
     return { output: h, state: { h } };
+  }
+
+  /** The whole sequence as one fused `rnnSequence` op (every configuration is covered). */
+  scanFused(xs: Tensor, initialState: RNNState, options: SequenceRunOptions): SequenceRunResult<RNNState> {
+    const { outputs, h } = rnnSequence(xs, initialState.h, this, { ...options, nonlinearity: this.nonlinearity });
+    return { outputs, finalState: { h } };
   }
 }

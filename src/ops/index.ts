@@ -1,4 +1,6 @@
-export type { OpName, OpSignatures, OpDef, OpTable, OpContext, ReduceAttrs } from './op-def.js';
+export type {
+  OpName, OpSignatures, OpDef, OpTable, OpContext, ReduceAttrs, SequenceAttrs, SequenceOpInputs, LstmSequenceOpInputs, FusedOpName,
+} from './op-def.js';
 export { OPS } from './table.js';
 export { apply } from './apply.js';
 export {
@@ -10,3 +12,6 @@ export {
   logSumExp, logSoftmax, softmax, crossEntropy, mse, binaryCrossEntropy, binaryCrossEntropyWithLogits,
   cosineSimilarity, outer, roll, circularConvolution, type CrossEntropyOptions, type Reduction,
 } from './composites.js';
+export {
+  rnnSequence, lstmSequence, gruSequence, type SequenceParams, type SequenceOpOptions, type SequenceOpResult,
+} from './fused-functional.js';

@@ -40,7 +40,28 @@ export interface OpSignatures {
   gather: { inputs: [Tensor, Tensor]; attrs: NoAttrs };
   where: { inputs: [Tensor, Tensor, Tensor]; attrs: NoAttrs };
   matmul: { inputs: [Tensor, Tensor]; attrs: { readonly transA: boolean; readonly transB: boolean } };
+  rnnSequence: { inputs: SequenceOpInputs; attrs: SequenceAttrs & { readonly nonlinearity: 'tanh' | 'relu' } };
+  lstmSequence: { inputs: LstmSequenceOpInputs; attrs: SequenceAttrs };
+  gruSequence: { inputs: SequenceOpInputs; attrs: SequenceAttrs & { readonly resetAfter: boolean } };
 }
+
+/**
+ * Attributes of the fused sequence ops (rnnSequence, lstmSequence, gruSequence; see
+ * ops/fused.ts): per-example valid lengths (null: all T steps valid) and the direction.
+ */
+export interface SequenceAttrs {
+  readonly lengths: readonly number[] | null;
+  readonly reverse: boolean;
+}
+
+/** Inputs of rnnSequence and gruSequence: [xs, h0, weightIh, weightHh] or with [biasIh, biasHh] appended. */
+export type SequenceOpInputs = [Tensor, Tensor, Tensor, Tensor] | [Tensor, Tensor, Tensor, Tensor, Tensor, Tensor];
+
+/** Inputs of lstmSequence: [xs, h0, c0, weightIh, weightHh] or with [biasIh, biasHh] appended. */
+export type LstmSequenceOpInputs = [Tensor, Tensor, Tensor, Tensor, Tensor] | [Tensor, Tensor, Tensor, Tensor, Tensor, Tensor, Tensor];
+
+/** The fused sequence ops, whose definitions live in ops/fused.ts and are spread into the op table. */
+export type FusedOpName = 'rnnSequence' | 'lstmSequence' | 'gruSequence';
 
 /** The name of a primitive op. */
 export type OpName = keyof OpSignatures;

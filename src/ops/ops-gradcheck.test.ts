@@ -2,9 +2,9 @@ import assert from 'node:assert/strict';
 import { test } from 'node:test';
 import { gradcheck } from '../autograd/index.js';
 import { Rng, Tensor, randn, tensor } from '../tensor/index.js';
-import type { OpName } from './op-def.js';
+import type { LstmSequenceOpInputs, OpName, SequenceOpInputs } from './op-def.js';
 import {
-  abs, add, binaryCrossEntropy, binaryCrossEntropyWithLogits, broadcastTo, circularConvolution, clamp, concat, cosineSimilarity,
+  apply, abs, add, binaryCrossEntropy, binaryCrossEntropyWithLogits, broadcastTo, circularConvolution, clamp, concat, cosineSimilarity,
   crossEntropy, div, exp, gather, log, logSoftmax, logSumExp, matmul, max, mean, mse, mul, neg, outer, pow, relu, reshape,
   scale, sigmoid, slice, softmax, softplus, sqrt, stack, chunk, sub, sum, tanh, transpose, where, sigmoid as sig,
 } from './index.js';
@@ -37,6 +37,26 @@ const positive = (shape: number[]): Tensor => {
   return t;
 };
 const ints = (values: number[], shape: number[]): Tensor => new Tensor(new Float64Array(values), shape);
+
+/**
+ * Inputs of a fused sequence op with G gate blocks: xs [2, 3, 2], `states` initial states
+ * [2, 3], weightIh, weightHh and (with `bias`) both biases. Weights are scaled down so the
+ * gates stay off saturation, where central differences lose digits.
+ */
+const sequenceInputs = (gates: number, states: number, bias: boolean): Tensor[] => {
+  const [B, T, I, H] = [2, 3, 2, 3];
+  const w = (shape: number[]): Tensor => {
+    const t = r(shape);
+    for (let i = 0; i < t.size; i++) t.data[i] = (t.data[i] as number) * 0.5;
+    return t;
+  };
+  return [
+    r([B, T, I]), ...Array.from({ length: states }, () => r([B, H])),
+    w([gates * H, I]), w([gates * H, H]), ...(bias ? [w([gates * H]), w([gates * H])] : []),
+  ];
+};
+const seqOp = (xs: Tensor[]): SequenceOpInputs => xs as SequenceOpInputs;
+const lstmOp = (xs: Tensor[]): LstmSequenceOpInputs => xs as LstmSequenceOpInputs;
 
 /**
  * Cases for EVERY primitive: this object's type requires one entry per op name, so an op
@@ -107,6 +127,35 @@ const PRIMITIVE_CASES: { [K in OpName]: Case[] } = {
     { label: 'batched x weight', inputs: [r([2, 3, 4]), r([4, 5])], fn: (a, b) => matmul(a as Tensor, b as Tensor) },
     { label: 'batched x weight^T', inputs: [r([2, 3, 4]), r([5, 4])], fn: (a, b) => matmul(a as Tensor, b as Tensor, { transB: true }) },
     { label: 'batch broadcast', inputs: [r([2, 1, 3, 4]), r([3, 4, 2])], fn: (a, b) => matmul(a as Tensor, b as Tensor) },
+  ],
+  // The packed output [B, T+S, H] (outputs, then final states) is checked whole.
+  rnnSequence: [
+    { label: 'tanh', inputs: sequenceInputs(1, 1, true), fn: (...xs) => apply('rnnSequence', seqOp(xs), { lengths: null, reverse: false, nonlinearity: 'tanh' }) },
+    {
+      label: 'relu, lengths, reverse',
+      inputs: sequenceInputs(1, 1, true),
+      fn: (...xs) => apply('rnnSequence', seqOp(xs), { lengths: [2, 3], reverse: true, nonlinearity: 'relu' }),
+    },
+    { label: 'no bias', inputs: sequenceInputs(1, 1, false), fn: (...xs) => apply('rnnSequence', seqOp(xs), { lengths: [3, 1], reverse: false, nonlinearity: 'tanh' }) },
+  ],
+  lstmSequence: [
+    { label: 'plain', inputs: sequenceInputs(4, 2, true), fn: (...xs) => apply('lstmSequence', lstmOp(xs), { lengths: null, reverse: false }) },
+    { label: 'lengths, reverse', inputs: sequenceInputs(4, 2, true), fn: (...xs) => apply('lstmSequence', lstmOp(xs), { lengths: [1, 3], reverse: true }) },
+    { label: 'no bias, lengths', inputs: sequenceInputs(4, 2, false), fn: (...xs) => apply('lstmSequence', lstmOp(xs), { lengths: [3, 2], reverse: false }) },
+  ],
+  gruSequence: [
+    {
+      label: 'reset after, lengths',
+      inputs: sequenceInputs(3, 1, true),
+      fn: (...xs) => apply('gruSequence', seqOp(xs), { lengths: [2, 3], reverse: false, resetAfter: true }),
+    },
+    {
+      label: 'reset before, reverse, lengths',
+      inputs: sequenceInputs(3, 1, true),
+      fn: (...xs) => apply('gruSequence', seqOp(xs), { lengths: [3, 2], reverse: true, resetAfter: false }),
+    },
+    { label: 'reset before, no bias', inputs: sequenceInputs(3, 1, false), fn: (...xs) => apply('gruSequence', seqOp(xs), { lengths: null, reverse: false, resetAfter: false }) },
+    { label: 'reset after, no bias, reverse', inputs: sequenceInputs(3, 1, false), fn: (...xs) => apply('gruSequence', seqOp(xs), { lengths: null, reverse: true, resetAfter: true }) },
   ],
 };
 

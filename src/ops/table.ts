@@ -1,4 +1,5 @@
 import { ArgumentError, ShapeError, Tensor, allocate, broadcastShapes, sameShape } from '../tensor/index.js';
+import { FUSED_OPS } from './fused.js';
 import type { OpTable } from './op-def.js';
 import { checkSameDType } from './raw/checks.js';
 import { binary, map, sigmoidScalar, softplusScalar, zip, zip3 } from './raw/elementwise.js';
@@ -186,4 +187,6 @@ export const OPS: OpTable = {
       return [ga, gb];
     },
   },
+  // Whole recurrences (RNN, LSTM, GRU over T steps) as single ops, promoted for speed.
+  ...FUSED_OPS,
 };

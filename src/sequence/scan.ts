@@ -1,6 +1,6 @@
 import { stack, unstack, where } from '../ops/index.js';
 import { ArgumentError, Tensor, allocate, type DType } from '../tensor/index.js';
-import type { Cell, CellState } from '../cells/cell.js';
+import type { Cell, CellState, SequenceRunOptions } from '../cells/cell.js';
 import { selectState } from '../cells/state.js';
 
 /** Options of {@link scan}. */
@@ -15,6 +15,14 @@ export interface ScanOptions<S extends CellState> {
   readonly lengths?: readonly number[];
   /** Run from the last step to the first (outputs stay aligned with their inputs). */
   readonly reverse?: boolean;
+  /**
+   * Use the cell's fused whole-sequence op (`cell.scanFused`) when it has one for its
+   * configuration (default true): same results, several times faster. false forces the
+   * composed path, one `cell.step` per time step: for equivalence tests, and for
+   * diagnostics that need per-step tensors (retainGrad on a hidden state only works there,
+   * since the fused op has no per-step tensors).
+   */
+  readonly fused?: boolean;
 }
 
 /** What {@link scan} returns. */
@@ -32,6 +40,11 @@ export interface ScanResult<S extends CellState> {
  *
  * xs is batch-major [B, T, inputSize].
  *
+ * When the cell has a fused kernel for its configuration (`cell.scanFused`: RNN, GRU, LSTM
+ * without peepholes or projection) the whole sequence runs as one op; otherwise, or with
+ * `fused: false`, as one `step` per time step. Both give the same values and gradients
+ * (src/sequence/fused.test.ts).
+ *
  * @example
  * ```ts
  * const cell = new GRUCell({ inputSize: 4, hiddenSize: 16 }, new Rng(1));
@@ -40,10 +53,19 @@ export interface ScanResult<S extends CellState> {
  */
 export function scan<S extends CellState>(cell: Cell<S>, xs: Tensor, options: ScanOptions<S> = {}): ScanResult<S> {
   const [batch, steps] = checkSequence(cell, xs);
+  let state = options.initialState ?? cell.initialState(batch);
+  if (options.fused !== false && cell.scanFused !== undefined) {
+    if (options.lengths !== undefined) checkLengths(options.lengths, batch, steps);
+    const run: SequenceRunOptions = {
+      ...(options.lengths === undefined ? {} : { lengths: options.lengths }),
+      ...(options.reverse === undefined ? {} : { reverse: options.reverse }),
+    };
+    const fused = cell.scanFused(xs, state, run);
+    if (fused !== null) return fused;
+  }
   const masks = options.lengths === undefined ? null : lengthMasks(options.lengths, batch, steps, cell.dtype);
   const inputs = unstack(xs, 1);
   const outputs = new Array<Tensor>(steps);
-  let state = options.initialState ?? cell.initialState(batch);
   for (let i = 0; i < steps; i++) {
     const t = options.reverse === true ? steps - 1 - i : i;
     const result = cell.step(inputs[t] as Tensor, state);
@@ -72,15 +94,20 @@ export function checkSequence(cell: Cell, xs: Tensor): [number, number] {
 
 /** One [B, 1] keep-mask per step: 1 where t < lengths[b]. Checks the lengths. */
 export function lengthMasks(lengths: readonly number[], batch: number, steps: number, dtype: DType): Tensor[] {
+  checkLengths(lengths, batch, steps);
+  return Array.from({ length: steps }, (_, t) => {
+    const m = allocate(dtype, batch);
+    for (let b = 0; b < batch; b++) m[b] = t < (lengths[b] as number) ? 1 : 0;
+    return new Tensor(m, [batch, 1]);
+  });
+}
+
+/** Throws an ArgumentError naming scan unless lengths has B integers in 1..T. @example `checkLengths([5, 3], 2, 5)` */
+export function checkLengths(lengths: readonly number[], batch: number, steps: number): void {
   if (lengths.length !== batch) throw new ArgumentError('scan', `lengths has ${lengths.length} entries for a batch of ${batch}`);
   lengths.forEach((n, b) => {
     if (!Number.isInteger(n) || n < 1 || n > steps) {
       throw new ArgumentError('scan', `lengths[${b}] = ${n} is not an integer in 1..${steps}`);
     }
-  });
-  return Array.from({ length: steps }, (_, t) => {
-    const m = allocate(dtype, batch);
-    for (let b = 0; b < batch; b++) m[b] = t < (lengths[b] as number) ? 1 : 0;
-    return new Tensor(m, [batch, 1]);
   });
 }

@@ -1,0 +1,224 @@
+import { gruSequenceBackward, gruSequenceForward, gruTape, type GruSequenceArgs, type GruTape } from '../kernels/gru-sequence.js';
+import { lstmSequenceBackward, lstmSequenceForward, lstmTape, type LstmSequenceArgs, type LstmTape } from '../kernels/lstm-sequence.js';
+import { rnnSequenceBackward, rnnSequenceForward, rnnTape, type RnnSequenceArgs, type RnnTape } from '../kernels/rnn-sequence.js';
+import type { SequenceDims } from '../kernels/rnn-sequence-common.js';
+import { ArgumentError, ShapeError, Tensor, allocate, type TypedArray } from '../tensor/index.js';
+import type { FusedOpName, OpDef, SequenceAttrs } from './op-def.js';
+import { checkSameDType } from './raw/checks.js';
+
+// The fused sequence ops: a whole recurrence over T steps as ONE node of the graph, forward
+// and backward run by the kernels in kernels/*-sequence.ts. An op has one output, so each packs
+// the outputs and the final state along the time axis (docs/decisions/0002):
+//
+//     y [B, T + S, H]:  rows t < T are the outputs, row T the final h, row T+1 the final c (LSTM)
+//
+// and fused-functional.ts slices it apart; the slices' backward writes each part's gradient
+// into the matching rows of one dy, which is exactly what the kernels' backward reads.
+
+/** What forward keeps for backward, keyed by the op's output (PyTorch's save_for_backward). */
+interface Saved<A, P> {
+  readonly key: string;
+  readonly args: A;
+  readonly tape: P;
+}
+
+/**
+ * The per-step activations of each recorded call, found again by backward through the op's
+ * output. Tapes of calls that were not recorded (inference, or no input needing a gradient)
+ * go back to a small pool by shape, so evaluation loops allocate no tape after the first call.
+ */
+class TapeStore<A extends SequenceDims & { readonly x: TypedArray }, P> {
+  private readonly saved = new WeakMap<Tensor, Saved<A, P>>();
+  private readonly spare = new Map<string, P>();
+
+  constructor(private readonly make: (like: TypedArray, dims: SequenceDims) => P) {}
+
+  /** A tape for `args` (pooled when one of that shape is free), remembered under `output`. */
+  take(args: A, output: Tensor): P {
+    const key = `${args.x instanceof Float64Array ? 64 : 32}:${args.batch}:${args.steps}:${args.hiddenSize}`;
+    let tape = this.spare.get(key);
+    if (tape === undefined) tape = this.make(args.x, args);
+    else this.spare.delete(key);
+    this.saved.set(output, { key, args, tape });
+    return tape;
+  }
+
+  get(op: string, output: Tensor): Saved<A, P> {
+    const s = this.saved.get(output);
+    if (s === undefined) throw new ArgumentError(op, 'backward found no saved activations for this output (was it released as unrecorded?)');
+    return s;
+  }
+
+  release(output: Tensor): void {
+    const s = this.saved.get(output);
+    if (s === undefined) return;
+    this.saved.delete(output);
+    this.spare.set(s.key, s.tape);
+    // A handful of shapes (train, eval, last partial batch) covers real loops; beyond that the
+    // oldest goes, so memory stays bounded when shapes vary.
+    if (this.spare.size > 4) this.spare.delete(this.spare.keys().next().value as string);
+  }
+}
+
+const rnnTapes = new TapeStore<RnnSequenceArgs, RnnTape>(rnnTape);
+const lstmTapes = new TapeStore<LstmSequenceArgs, LstmTape>(lstmTape);
+const gruTapes = new TapeStore<GruSequenceArgs, GruTape>(gruTape);
+
+/**
+ * Frees the saved activations of a fused sequence op's output when the call was not recorded
+ * (its `gradFn` is null, so no backward will ever read them) and lends them to the next call
+ * of the same shape. Called by the functional wrappers right after `apply`.
+ *
+ * @example
+ * ```ts
+ * const y = apply('lstmSequence', inputs, attrs);
+ * if (y.gradFn === null) releaseSequenceTape(y);
+ * ```
+ */
+export function releaseSequenceTape(output: Tensor): void {
+  if (output.gradFn !== null) return;
+  rnnTapes.release(output);
+  lstmTapes.release(output);
+  gruTapes.release(output);
+}
+
+/** Checks the shapes, dtypes and lengths of a fused sequence op and returns its dims. */
+function checkSequenceInputs(
+  op: string, gates: number, xs: Tensor, states: readonly Tensor[], weightIh: Tensor, weightHh: Tensor,
+  biasIh: Tensor | undefined, biasHh: Tensor | undefined, attrs: SequenceAttrs,
+): SequenceDims & { lengths: Int32Array | null } {
+  const all = [xs, ...states, weightIh, weightHh, ...(biasIh === undefined ? [] : [biasIh]), ...(biasHh === undefined ? [] : [biasHh])];
+  checkSameDType(op, all);
+  if (xs.rank !== 3) throw new ShapeError(op, 'xs must be [batch, time, inputSize]', [xs.shape]);
+  const [B, T, I] = xs.shape as [number, number, number];
+  if (weightHh.rank !== 2 || (weightHh.shape[0] as number) !== gates * (weightHh.shape[1] as number)) {
+    throw new ShapeError(op, `weightHh must be [${gates} * hidden, hidden]`, [weightHh.shape]);
+  }
+  const H = weightHh.shape[1] as number;
+  const expect = (t: Tensor, shape: number[], name: string): void => {
+    if (t.rank !== shape.length || t.shape.some((d, i) => d !== shape[i])) {
+      throw new ShapeError(op, `${name} must be [${shape.join(',')}] for xs [${B},${T},${I}] and hidden ${H}`, [t.shape]);
+    }
+  };
+  if (T < 1 || B < 1) throw new ShapeError(op, 'xs needs at least one example and one step', [xs.shape]);
+  expect(weightIh, [gates * H, I], 'weightIh');
+  states.forEach((s, i) => expect(s, [B, H], i === 0 ? 'h0' : 'c0'));
+  if (biasIh !== undefined) expect(biasIh, [gates * H], 'biasIh');
+  if (biasHh !== undefined) expect(biasHh, [gates * H], 'biasHh');
+  let lengths: Int32Array | null = null;
+  if (attrs.lengths !== null) {
+    if (attrs.lengths.length !== B) throw new ArgumentError(op, `lengths has ${attrs.lengths.length} entries for a batch of ${B}`);
+    lengths = new Int32Array(B);
+    attrs.lengths.forEach((n, b) => {
+      if (!Number.isInteger(n) || n < 1 || n > T) throw new ArgumentError(op, `lengths[${b}] = ${n} is not an integer in 1..${T}`);
+      lengths![b] = n;
+    });
+  }
+  return { batch: B, steps: T, inputSize: I, hiddenSize: H, lengths };
+}
+
+/** A zero-filled gradient buffer of t's shape and dtype when t needs one, else null. */
+function gradFor(t: Tensor | undefined): TypedArray | null {
+  return t !== undefined && t.requiresGrad ? allocate(t.dtype, t.size) : null;
+}
+
+function asTensor(data: TypedArray | null, like: Tensor | undefined): Tensor | null {
+  return data === null || like === undefined ? null : new Tensor(data, like.shape);
+}
+
+/**
+ * The fused recurrences: forward and backward side by side, as for every primitive. Spread
+ * into the op table in table.ts, so the table's exhaustive type still covers them.
+ *
+ * - rnnSequence([xs, h0, W_ih, W_hh, (b_ih, b_hh)]) -> [B, T+1, H]: outputs, final h
+ * - lstmSequence([xs, h0, c0, W_ih, W_hh, (b_ih, b_hh)]) -> [B, T+2, H]: outputs, final h, final c
+ * - gruSequence([xs, h0, W_ih, W_hh, (b_ih, b_hh)]) -> [B, T+1, H]: outputs, final h
+ *
+ * The maths of each is in the kernel's doc comment; the composed twin is `scan` over
+ * RNNCell, LSTMCell, GRUCell, and src/sequence/fused.test.ts checks they agree.
+ *
+ * @example
+ * ```ts
+ * import { apply } from 'unfold';
+ * const y = apply('gruSequence', [xs, h0, cell.weightIh, cell.weightHh], { lengths: null, reverse: false, resetAfter: true });
+ * ```
+ */
+export const FUSED_OPS: { [K in FusedOpName]: OpDef<K> } = {
+  rnnSequence: {
+    forward: (inputs, attrs) => {
+      const [xs, h0, weightIh, weightHh, biasIh, biasHh] = inputs;
+      const dims = checkSequenceInputs('rnnSequence', 1, xs, [h0], weightIh, weightHh, biasIh, biasHh, attrs);
+      const args: RnnSequenceArgs = {
+        ...dims, x: xs.data, h0: h0.data, weightIh: weightIh.data, weightHh: weightHh.data,
+        biasIh: biasIh?.data ?? null, biasHh: biasHh?.data ?? null, reverse: attrs.reverse, relu: attrs.nonlinearity === 'relu',
+      };
+      const y = new Tensor(allocate(xs.dtype, dims.batch * (dims.steps + 1) * dims.hiddenSize), [dims.batch, dims.steps + 1, dims.hiddenSize]);
+      rnnSequenceForward(args, rnnTapes.take(args, y), y.data);
+      return y;
+    },
+    backward: (g, { inputs, output }) => {
+      const { args, tape } = rnnTapes.get('rnnSequence', output);
+      const [xs, h0, weightIh, weightHh, biasIh, biasHh] = inputs;
+      const grads = {
+        dx: gradFor(xs), dh0: gradFor(h0), dWeightIh: gradFor(weightIh), dWeightHh: gradFor(weightHh),
+        dBiasIh: gradFor(biasIh), dBiasHh: gradFor(biasHh),
+      };
+      rnnSequenceBackward(args, tape, g.data, grads);
+      const [dx, dh0, dWih, dWhh] = [asTensor(grads.dx, xs), asTensor(grads.dh0, h0), asTensor(grads.dWeightIh, weightIh), asTensor(grads.dWeightHh, weightHh)];
+      return biasIh === undefined ? [dx, dh0, dWih, dWhh] : [dx, dh0, dWih, dWhh, asTensor(grads.dBiasIh, biasIh), asTensor(grads.dBiasHh, biasHh)];
+    },
+  },
+  lstmSequence: {
+    forward: (inputs, attrs) => {
+      const [xs, h0, c0, weightIh, weightHh, biasIh, biasHh] = inputs;
+      const dims = checkSequenceInputs('lstmSequence', 4, xs, [h0, c0], weightIh, weightHh, biasIh, biasHh, attrs);
+      const args: LstmSequenceArgs = {
+        ...dims, x: xs.data, h0: h0.data, c0: c0.data, weightIh: weightIh.data, weightHh: weightHh.data,
+        biasIh: biasIh?.data ?? null, biasHh: biasHh?.data ?? null, reverse: attrs.reverse,
+      };
+      const y = new Tensor(allocate(xs.dtype, dims.batch * (dims.steps + 2) * dims.hiddenSize), [dims.batch, dims.steps + 2, dims.hiddenSize]);
+      lstmSequenceForward(args, lstmTapes.take(args, y), y.data);
+      return y;
+    },
+    backward: (g, { inputs, output }) => {
+      const { args, tape } = lstmTapes.get('lstmSequence', output);
+      const [xs, h0, c0, weightIh, weightHh, biasIh, biasHh] = inputs;
+      const grads = {
+        dx: gradFor(xs), dh0: gradFor(h0), dc0: gradFor(c0), dWeightIh: gradFor(weightIh), dWeightHh: gradFor(weightHh),
+        dBiasIh: gradFor(biasIh), dBiasHh: gradFor(biasHh),
+      };
+      lstmSequenceBackward(args, tape, g.data, grads);
+      const [dx, dh0, dc0, dWih, dWhh] = [
+        asTensor(grads.dx, xs), asTensor(grads.dh0, h0), asTensor(grads.dc0, c0),
+        asTensor(grads.dWeightIh, weightIh), asTensor(grads.dWeightHh, weightHh),
+      ];
+      return biasIh === undefined
+        ? [dx, dh0, dc0, dWih, dWhh]
+        : [dx, dh0, dc0, dWih, dWhh, asTensor(grads.dBiasIh, biasIh), asTensor(grads.dBiasHh, biasHh)];
+    },
+  },
+  gruSequence: {
+    forward: (inputs, attrs) => {
+      const [xs, h0, weightIh, weightHh, biasIh, biasHh] = inputs;
+      const dims = checkSequenceInputs('gruSequence', 3, xs, [h0], weightIh, weightHh, biasIh, biasHh, attrs);
+      const args: GruSequenceArgs = {
+        ...dims, x: xs.data, h0: h0.data, weightIh: weightIh.data, weightHh: weightHh.data,
+        biasIh: biasIh?.data ?? null, biasHh: biasHh?.data ?? null, reverse: attrs.reverse, resetAfter: attrs.resetAfter,
+      };
+      const y = new Tensor(allocate(xs.dtype, dims.batch * (dims.steps + 1) * dims.hiddenSize), [dims.batch, dims.steps + 1, dims.hiddenSize]);
+      gruSequenceForward(args, gruTapes.take(args, y), y.data);
+      return y;
+    },
+    backward: (g, { inputs, output }) => {
+      const { args, tape } = gruTapes.get('gruSequence', output);
+      const [xs, h0, weightIh, weightHh, biasIh, biasHh] = inputs;
+      const grads = {
+        dx: gradFor(xs), dh0: gradFor(h0), dWeightIh: gradFor(weightIh), dWeightHh: gradFor(weightHh),
+        dBiasIh: gradFor(biasIh), dBiasHh: gradFor(biasHh),
+      };
+      gruSequenceBackward(args, tape, g.data, grads);
+      const [dx, dh0, dWih, dWhh] = [asTensor(grads.dx, xs), asTensor(grads.dh0, h0), asTensor(grads.dWeightIh, weightIh), asTensor(grads.dWeightHh, weightHh)];
+      return biasIh === undefined ? [dx, dh0, dWih, dWhh] : [dx, dh0, dWih, dWhh, asTensor(grads.dBiasIh, biasIh), asTensor(grads.dBiasHh, biasHh)];
+    },
+  },
+};
