@@ -101,7 +101,7 @@ module.exports = {
         'Library code imports the layer it needs, never src/index.ts (that would make everything depend on ' +
         'everything, and cycles). The CLI, benchmarks and tests may use it like a user would.',
       severity: 'error',
-      from: { path: '^src/', pathNot: ['^src/(cli|bench|test-support)/', TEST] },
+      from: { path: '^src/', pathNot: ['^src/(cli|bench|test-support)/', '^src/node\\.ts$', TEST] },
       to: { path: '^src/index\\.ts$' },
     },
     {
@@ -127,9 +127,9 @@ module.exports = {
     },
     {
       name: 'known-layer',
-      comment: `Every source file lives in a layer folder (${layerNames.join(', ')}), src/test-support/, or is src/index.ts. A new folder needs a row in .dependency-cruiser.cjs.`,
+      comment: `Every source file lives in a layer folder (${layerNames.join(', ')}), src/test-support/, or is one of the entry points src/index.ts (browser-safe) and src/node.ts (adds file I/O). A new folder needs a row in .dependency-cruiser.cjs.`,
       severity: 'error',
-      from: { path: '^src/', pathNot: [any(layerNames), TEST_SUPPORT, '^src/index\\.ts$'] },
+      from: { path: '^src/', pathNot: [any(layerNames), TEST_SUPPORT, '^src/(index|node)\\.ts$'] },
       to: {},
     },
 
