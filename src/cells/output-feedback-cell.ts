@@ -22,7 +22,15 @@ export interface FeedbackCell<S extends CellState = CellState> extends Cell<S> {
   withFeedback(state: S, fed: Tensor): S;
 }
 
-/** True when `cell` can be driven by `runWithFeedback`. */
+/**
+ * True when `cell` can be driven by `runWithFeedback` (it has `feedbackSize` and `withFeedback`).
+ *
+ * @example
+ * ```ts
+ * isFeedbackCell(new OutputFeedbackCell({ inputSize: 1, hiddenSize: 4, outputSize: 2 }, new Rng(0))); // true
+ * isFeedbackCell(new RNNCell({ inputSize: 1, hiddenSize: 4 }, new Rng(0)));                           // false
+ * ```
+ */
 export function isFeedbackCell<S extends CellState>(cell: Cell<S>): cell is FeedbackCell<S> {
   const c = cell as Partial<FeedbackCell<S>>;
   return typeof c.withFeedback === 'function' && typeof c.feedbackSize === 'number';

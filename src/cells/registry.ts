@@ -26,9 +26,16 @@ export interface CellConfigs {
 /** A registered cell kind. */
 export type CellKind = keyof CellConfigs;
 
-/** The inner cell of a registered context cell: any other kind, with that kind's own options. */
+type InnerOptions<K extends CellKind> = Omit<CellConfigs[K], 'inputSize' | 'hiddenSize' | 'dtype'>;
+
+/**
+ * The inner cell of a registered context cell: any other kind with that kind's own options,
+ * which are required when the kind has a required option (output-feedback's outputSize).
+ */
 export type ContextInner = {
-  [K in Exclude<CellKind, 'context'>]: { readonly kind: K; readonly options?: Omit<CellConfigs[K], 'inputSize' | 'hiddenSize' | 'dtype'> };
+  [K in Exclude<CellKind, 'context'>]: { readonly kind: K } & (Partial<InnerOptions<K>> extends InnerOptions<K>
+    ? { readonly options?: InnerOptions<K> }
+    : { readonly options: InnerOptions<K> });
 }[Exclude<CellKind, 'context'>];
 
 /** What the registry knows of one cell kind. */
