@@ -1,4 +1,4 @@
-import type { Rng } from '../tensor/index.js';
+import { ArgumentError, type Rng } from '../tensor/index.js';
 import type { Cell } from './cell.js';
 import { ClockworkCell, type ClockworkCellConfig } from './clockwork-cell.js';
 import { CONTEXT_DEFAULTS, ContextConditionedCell, type ContextCellConfig } from './context-cell.js';
@@ -105,6 +105,10 @@ export const CELLS: { readonly [K in CellKind]: CellSpec<K> } = {
   context: {
     summary: 'Any cell conditioned on a fixed context vector: as its initial state, as an extra input at every step, or both',
     create: (config, rng) => {
+      // Checked here too: a bad contextSize would otherwise surface as the inner cell's inputSize.
+      if (!Number.isInteger(config.contextSize) || config.contextSize <= 0) {
+        throw new ArgumentError('context cell', `contextSize must be a positive integer, got ${config.contextSize}`);
+      }
       const inner = config.inner ?? { kind: 'rnn' };
       const every = config.contextAtEveryStep ?? CONTEXT_DEFAULTS.contextAtEveryStep;
       const innerConfig = {
