@@ -52,6 +52,9 @@ export const wasmSimdSupported: boolean = (() => {
 })();
 
 let kernel: GemmExports | undefined;
+// Constant for the module's lifetime; cached to save two calls into wasm per gemm.
+let packAAt = 0;
+let packBAt = 0;
 let pending: Promise<boolean> | undefined;
 let heap = new Float32Array(0);
 // Cached view of C's region for the output copy: one `set` call per gemm, no new view per
@@ -97,6 +100,8 @@ export async function loadWasmGemm(): Promise<boolean> {
 
 function adopt(exports: object): void {
   kernel = exports as GemmExports;
+  packAAt = kernel.heapBase();
+  packBAt = align16(packAAt + kernel.packABytes());
   heap = new Float32Array(kernel.memory.buffer);
 }
 
@@ -130,9 +135,7 @@ export function gemmWasm(
   const spanA = k <= 0 ? 0 : transA ? (k - 1) * lda + m : (m - 1) * lda + k;
   const spanB = k <= 0 ? 0 : transB ? (n - 1) * ldb + k : (k - 1) * ldb + n;
   const spanC = m * n;
-  const base = w.heapBase();
-  const packA = base;
-  const packB = align16(packA + w.packABytes());
+  const packA = packAAt, packB = packBAt;
   const aAt = align16(packB + w.packBBytes(n));
   const bAt = align16(aAt + spanA * 4);
   const cAt = align16(bAt + spanB * 4);
