@@ -15,4 +15,4 @@ export {
 export {
   ContextConditionedCell, CONTEXT_DEFAULTS, type ContextCellConfig, type ContextOptions, type ContextState, type ContextProjection,
 } from './context-cell.js';
-export { CELLS, CELL_KINDS, createCell, type CellConfigs, type CellKind, type CellSpec, type ContextInner } from './registry.js';
+export { CELLS, CELL_KINDS, STANDALONE_CELL_KINDS, createCell, type CellConfigs, type CellKind, type CellSpec, type ContextInner } from './registry.js';

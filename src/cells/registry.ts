@@ -49,6 +49,11 @@ export interface CellSpec<K extends CellKind> {
    * scan equivalence and golden tests: adding a cell here puts it under all of them.
    */
   readonly testConfigs: readonly Omit<CellConfigs[K], 'inputSize' | 'hiddenSize' | 'dtype'>[];
+  /**
+   * True when the kind cannot be built from inputSize and hiddenSize alone (it needs an
+   * outputSize, a context size...): such kinds are left out of the CLI's `--cell` choices.
+   */
+  readonly needsOptions?: boolean;
 }
 
 /**
@@ -95,6 +100,7 @@ export const CELLS: { readonly [K in CellKind]: CellSpec<K> } = {
   'output-feedback': {
     summary: 'Output-to-hidden recurrence: h = tanh(W y(t-1) + U x + b), o = V h + c; y fed back (teacher forcing or free running)',
     create: (config, rng) => new OutputFeedbackCell(config, rng),
+    needsOptions: true,
     testConfigs: [{ outputSize: 2 }, { outputSize: 3, hiddenRecurrence: true }, { outputSize: 2, bias: false }],
   },
   'deep-transition': {
@@ -103,6 +109,7 @@ export const CELLS: { readonly [K in CellKind]: CellSpec<K> } = {
     testConfigs: [{}, { transitionLayers: 2, transitionSize: 3, skip: true }, { skip: true, bias: false }],
   },
   context: {
+    needsOptions: true,
     summary: 'Any cell conditioned on a fixed context vector: as its initial state, as an extra input at every step, or both',
     create: (config, rng) => {
       // Checked here too: a bad contextSize would otherwise surface as the inner cell's inputSize.
@@ -132,6 +139,9 @@ export const CELLS: { readonly [K in CellKind]: CellSpec<K> } = {
 
 /** The registered kinds, in table order. */
 export const CELL_KINDS = Object.keys(CELLS) as CellKind[];
+
+/** The kinds buildable from inputSize and hiddenSize alone: the CLI's `--cell` choices. */
+export const STANDALONE_CELL_KINDS = CELL_KINDS.filter((k) => CELLS[k].needsOptions !== true);
 
 /** Builds a registered cell by kind. */
 export function createCell<K extends CellKind>(kind: K, config: CellConfigs[K], rng: Rng): Cell {

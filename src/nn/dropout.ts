@@ -31,7 +31,8 @@ export const DROPOUT_DEFAULTS = { p: 0.5 } as const satisfies Partial<DropoutCon
  */
 export class Dropout extends Module {
   readonly p: number;
-  private readonly rng: Rng;
+  /** Draws the masks; its state goes into checkpoints so a resumed run draws the same masks. */
+  readonly rng: Rng;
 
   constructor(config: DropoutConfig) {
     super();

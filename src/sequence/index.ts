@@ -9,3 +9,8 @@ export {
   loadTorchStateDict, toTorchStateDict, loadTorchCellWeights, toTorchCellWeights, torchNamedParameters, torchCellNamedParameters,
   type TorchTensorData, type TorchStateDict, type TorchStateDictJson,
 } from './torch-weights.js';
+export {
+  runWithFeedback, teacherForcing, freeRunning, scheduledSampling, linearDecay, exponentialDecay, inverseSigmoidDecay, argmaxOneHot, sampleOneHot,
+  type Feedback, type FeedbackContext, type FeedbackOptions, type FeedbackResult, type OutputTransform, type Schedule,
+} from './teacher-forcing.js';
+export { explicitBptt, type ElmanSoftmaxParameters, type ElmanSoftmaxGradients, type ExplicitBpttResult } from './explicit-bptt.js';

@@ -1,4 +1,4 @@
-import { CELL_KINDS, createCell, type CellKind } from '../../cells/registry.js';
+import { STANDALONE_CELL_KINDS, createCell, type CellKind } from '../../cells/registry.js';
 import { gradientNormsThroughTime } from '../../sequence/index.js';
 import { Rng, rand } from '../../tensor/index.js';
 import { defineCommand } from '../command.js';
@@ -14,7 +14,7 @@ export const gradientsCommand = defineCommand({
   description: 'Prints ||dL/dh(t)|| at every step t for L = sum of the last output, and ratio = norm at the first step / norm at the last.',
   flags: {
     ...jsonFlag,
-    cell: { type: 'enum', values: CELL_KINDS, default: 'rnn', help: 'recurrent cell kind' },
+    cell: { type: 'enum', values: STANDALONE_CELL_KINDS, default: 'rnn', help: 'recurrent cell kind' },
     length: { type: 'integer', min: 1, default: 100, help: 'sequence length T' },
     hidden: { type: 'integer', min: 1, default: 64, help: 'hidden units' },
     input: { type: 'integer', min: 1, default: 2, help: 'input features (uniform in [0, 1))' },

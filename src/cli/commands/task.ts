@@ -1,4 +1,4 @@
-import { CELL_KINDS } from '../../cells/registry.js';
+import { STANDALONE_CELL_KINDS } from '../../cells/registry.js';
 import { TASK_DEFAULTS, trainDependencyTask, type DependencyTask, type TaskResult } from '../../train/index.js';
 import { defineCommand } from '../command.js';
 import { UsageError } from '../flags.js';
@@ -19,7 +19,7 @@ export const taskCommand = defineCommand({
   args: [{ name: 'task', help: TASKS.join(' | ') }],
   flags: {
     ...jsonFlag,
-    cell: { type: 'enum', values: CELL_KINDS, default: TASK_DEFAULTS.cell, help: 'recurrent cell kind' },
+    cell: { type: 'enum', values: STANDALONE_CELL_KINDS, default: TASK_DEFAULTS.cell, help: 'recurrent cell kind' },
     length: { type: 'integer', min: 2, default: TASK_DEFAULTS.length, help: 'T: sequence length (adding) or delay (copy memory)' },
     hidden: { type: 'integer', min: 1, default: TASK_DEFAULTS.hidden, help: 'hidden units' },
     batch: { type: 'integer', min: 1, default: TASK_DEFAULTS.batch, help: 'sequences per step' },
