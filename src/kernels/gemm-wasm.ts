@@ -107,7 +107,9 @@ function adopt(exports: object): void {
 
 /**
  * Single-precision gemm on the wasm SIMD kernel; same contract as {@link gemm}, float32 only.
- * Call {@link wasmGemmReady} first: this assumes the kernel is instantiated.
+ * Call {@link wasmGemmReady} first: this assumes the kernel is instantiated. Returns false,
+ * having changed nothing, when the operands do not fit in wasm memory (over ~4 GiB): the
+ * caller should then use the JS kernel.
  *
  *     C[m x n] = alpha * op(A) * op(B) + beta * C
  *
@@ -125,10 +127,10 @@ export function gemmWasm(
   a: Float32Array, aOffset: number, lda: number,
   b: Float32Array, bOffset: number, ldb: number,
   beta: number, c: Float32Array, cOffset: number, ldc: number,
-): void {
+): boolean {
   const w = kernel;
   if (w === undefined) throw new Error('gemmWasm: the WebAssembly kernel is not instantiated; call wasmGemmReady() first');
-  if (m <= 0 || n <= 0) return;
+  if (m <= 0 || n <= 0) return true;
   // The stored extent of each operand, from its first to its last element: copying the span
   // (rather than compacting rows) keeps lda/ldb meaningful inside wasm and is one memcpy
   // when the operand is a whole array.
@@ -139,7 +141,7 @@ export function gemmWasm(
   const aAt = align16(packB + w.packBBytes(n));
   const bAt = align16(aAt + spanA * 4);
   const cAt = align16(bAt + spanB * 4);
-  ensureBytes(w, cAt + spanC * 4);
+  if (!ensureBytes(w, cAt + spanC * 4)) return false;
 
   if (spanA > 0) copyIn(a, aOffset, spanA, aAt >> 2);
   if (spanB > 0) copyIn(b, bOffset, spanB, bAt >> 2);
@@ -166,21 +168,32 @@ export function gemmWasm(
       for (let j = 0, d = cOffset + i * ldc; j < n; j++) c[d + j] = h[s++] as number;
     }
   }
+  return true;
 }
 
 function align16(x: number): number {
   return (x + 15) & ~15;
 }
 
-function ensureBytes(w: GemmExports, bytes: number): void {
+// False when the memory cannot grow that far (wasm32 stops at 4 GiB; engines may stop sooner).
+function ensureBytes(w: GemmExports, bytes: number): boolean {
   const have = w.memory.buffer.byteLength;
   if (bytes > have) {
     // Grow by at least half again so a slowly increasing problem size does not grow every call.
-    const want = Math.max(bytes, Math.floor(have * 1.5));
-    w.memory.grow(Math.ceil((want - have) / 65536));
+    const pages = (x: number): number => Math.ceil((x - have) / 65536);
+    try {
+      w.memory.grow(pages(Math.max(bytes, Math.floor(have * 1.5))));
+    } catch {
+      try {
+        w.memory.grow(pages(bytes));
+      } catch {
+        return false;
+      }
+    }
   }
   // Growing detaches the old ArrayBuffer; refresh the view whenever the buffer changed.
   if (heap.buffer !== w.memory.buffer) heap = new Float32Array(w.memory.buffer);
+  return true;
 }
 
 // Below this many elements a loop copy is as fast as `set`, and it avoids creating a subarray

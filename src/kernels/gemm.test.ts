@@ -211,3 +211,14 @@ test('bad arguments throw typed errors naming the matrix', () => {
   assert.throws(() => gemm(false, false, 2, 3, 2, 1, f, 0, 2, g, 0, 3, 0, f, 0, 3), DTypeError);
   assert.throws(() => gemm(false, false, -1, 3, 2, 1, f, 0, 2, f, 0, 3, 0, f, 0, 3), ArgumentError);
 });
+
+test('a single-row matrix may have any row stride, as it is never used', () => {
+  for (const backend of backends) {
+    withBackend(backend, () => {
+      const a = new Float32Array([1, 2, 3]), b = new Float32Array([1, 0, 0, 1, 1, 1]);
+      const c = new Float32Array(2);
+      gemm(false, false, 1, 2, 3, 1, a, 0, 1, b, 0, 2, 0, c, 0, 0);
+      assert.deepEqual([...c], [4, 5]);
+    });
+  }
+});

@@ -115,8 +115,7 @@ export function gemm(
     && (setting === 'wasm-simd' || m * n * k >= WASM_MIN_MACS)
     && wasmGemmReady()
   ) {
-    gemmWasm(transA, transB, m, n, k, alpha, a, aOffset, lda, b, bOffset, ldb, beta, c, cOffset, ldc);
-    return;
+    if (gemmWasm(transA, transB, m, n, k, alpha, a, aOffset, lda, b, bOffset, ldb, beta, c, cOffset, ldc)) return;
   }
   gemmJs(transA, transB, m, n, k, alpha, a, aOffset, lda, b, bOffset, ldb, beta, c, cOffset, ldc);
 }
@@ -145,7 +144,8 @@ function checkGemmArgs(
 }
 
 function checkMatrix(name: string, rows: number, cols: number, x: TypedArray, offset: number, ld: number): void {
-  if (!Number.isInteger(ld) || ld < cols) {
+  // A single row never uses its stride, so callers may pass anything (BLAS demands >= cols).
+  if (!Number.isInteger(ld) || ld < 0 || (rows > 1 && ld < cols)) {
     throw new ArgumentError('gemm', `${name} is ${rows} x ${cols}, so its row stride must be an integer >= ${cols}, got ${ld}`);
   }
   const end = offset + (rows - 1) * ld + cols;
