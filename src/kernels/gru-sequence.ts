@@ -1,7 +1,7 @@
 import type { TypedArray } from '../tensor/index.js';
 import { gemm } from './gemm.js';
 import {
-  Workspace, allocateLike, checkLength, checkSequenceArgs, columnSums, fromStepMajor, sigmoidOf, tanhOf, toStepMajor,
+  Workspace, allocateLike, checkLength, checkSequenceArgs, columnSums, fromStepMajor, sigmoidInPlace, tanhInPlace, toStepMajor,
   type SequenceArgs, type SequenceDims,
 } from './rnn-sequence-common.js';
 
@@ -156,20 +156,22 @@ function gruAfterStepForward(
     }
     const go = (s * B + b) * G;
     const ho = b * G;
+    for (let k = 0; k < 2 * H; k++) {
+      gates[go + k] = (gates[go + k] as number) + (bi[k] as number) + (hh[ho + k] as number) + (bh[k] as number);
+    }
+    sigmoidInPlace(gates, go, go + 2 * H, fast);
     for (let j = 0; j < H; j++) {
-      const gr = go + j;
-      const gz = gr + H;
-      const gn = gz + H;
-      const r = sigmoidOf((gates[gr] as number) + (bi[j] as number) + (hh[ho + j] as number) + (bh[j] as number), fast);
-      const z = sigmoidOf((gates[gz] as number) + (bi[H + j] as number) + (hh[ho + H + j] as number) + (bh[H + j] as number), fast);
+      const gn = go + 2 * H + j;
       const hn = (hh[ho + 2 * H + j] as number) + (bh[2 * H + j] as number);
-      const n = tanhOf((gates[gn] as number) + (bi[2 * H + j] as number) + r * hn, fast);
+      aux[prev + j] = hn;
+      gates[gn] = (gates[gn] as number) + (bi[2 * H + j] as number) + (gates[go + j] as number) * hn;
+    }
+    tanhInPlace(gates, go + 2 * H, go + G, fast);
+    for (let j = 0; j < H; j++) {
+      const z = gates[go + H + j] as number;
+      const n = gates[go + 2 * H + j] as number;
       const hp = hs[prev + j] as number;
       const h = n + z * (hp - n);
-      gates[gr] = r;
-      gates[gz] = z;
-      gates[gn] = n;
-      aux[prev + j] = hn;
       hs[next + j] = h;
       y[yo + j] = h;
     }
@@ -187,13 +189,11 @@ function gruBeforeResetGates(
     const prev = (s * B + b) * H;
     const go = (s * B + b) * G;
     const ho = b * G;
-    for (let j = 0; j < H; j++) {
-      const r = sigmoidOf((gates[go + j] as number) + (bi[j] as number) + (hh[ho + j] as number) + (bh[j] as number), fast);
-      const z = sigmoidOf((gates[go + H + j] as number) + (bi[H + j] as number) + (hh[ho + H + j] as number) + (bh[H + j] as number), fast);
-      gates[go + j] = r;
-      gates[go + H + j] = z;
-      aux[prev + j] = r * (hs[prev + j] as number);
+    for (let k = 0; k < 2 * H; k++) {
+      gates[go + k] = (gates[go + k] as number) + (bi[k] as number) + (hh[ho + k] as number) + (bh[k] as number);
     }
+    sigmoidInPlace(gates, go, go + 2 * H, fast);
+    for (let j = 0; j < H; j++) aux[prev + j] = (gates[go + j] as number) * (hs[prev + j] as number);
   }
 }
 
@@ -217,11 +217,14 @@ function gruBeforeStepForward(
     const ho = b * G;
     for (let j = 0; j < H; j++) {
       const gn = go + 2 * H + j;
+      gates[gn] = (gates[gn] as number) + (bi[2 * H + j] as number) + (hh[ho + 2 * H + j] as number) + (bh[2 * H + j] as number);
+    }
+    tanhInPlace(gates, go + 2 * H, go + G, fast);
+    for (let j = 0; j < H; j++) {
       const z = gates[go + H + j] as number;
-      const n = tanhOf((gates[gn] as number) + (bi[2 * H + j] as number) + (hh[ho + 2 * H + j] as number) + (bh[2 * H + j] as number), fast);
+      const n = gates[go + 2 * H + j] as number;
       const hp = hs[prev + j] as number;
       const h = n + z * (hp - n);
-      gates[gn] = n;
       hs[next + j] = h;
       y[yo + j] = h;
     }

@@ -1,7 +1,7 @@
 import type { TypedArray } from '../tensor/index.js';
 import { gemm } from './gemm.js';
 import {
-  Workspace, allocateLike, checkLength, checkSequenceArgs, columnSums, combinedBias, fromStepMajor, sigmoidOf, tanhOf, toStepMajor,
+  Workspace, allocateLike, checkLength, checkSequenceArgs, columnSums, combinedBias, fromStepMajor, sigmoidInPlace, tanhInPlace, tanhOf, toStepMajor,
   type SequenceArgs, type SequenceDims,
 } from './rnn-sequence-common.js';
 
@@ -136,8 +136,8 @@ export function lstmSequenceForward(args: LstmSequenceArgs, tape: LstmTape, y: T
 }
 
 // One step's element-wise maths for every example: activations, cell update, output, masking.
-// The gate pre-activations of step s (input projection + recurrent product) are in `gates`;
-// they are overwritten with the activated gates, which is all backward needs of them.
+// The gate pre-activations of step s (input projection + recurrent product, bias still to
+// add) are in `gates`; they are overwritten with the activated gates, all backward needs.
 function lstmStepForward(
   B: number, T: number, H: number, s: number, t: number, lengths: Int32Array | null, fast: boolean, bias: TypedArray,
   gates: TypedArray, hs: TypedArray, cs: TypedArray, tanhC: TypedArray, y: TypedArray,
@@ -156,22 +156,18 @@ function lstmStepForward(
       continue;
     }
     const go = (s * B + b) * G;
+    for (let k = 0; k < G; k++) gates[go + k] = (gates[go + k] as number) + (bias[k] as number);
+    sigmoidInPlace(gates, go, go + 2 * H, fast);
+    tanhInPlace(gates, go + 2 * H, go + 3 * H, fast);
+    sigmoidInPlace(gates, go + 3 * H, go + G, fast);
     for (let j = 0; j < H; j++) {
-      const gi = go + j;
-      const gf = gi + H;
-      const gg = gf + H;
-      const gO = gg + H;
-      const i = sigmoidOf((gates[gi] as number) + (bias[j] as number), fast);
-      const f = sigmoidOf((gates[gf] as number) + (bias[H + j] as number), fast);
-      const g = tanhOf((gates[gg] as number) + (bias[2 * H + j] as number), fast);
-      const o = sigmoidOf((gates[gO] as number) + (bias[3 * H + j] as number), fast);
+      const i = gates[go + j] as number;
+      const f = gates[go + H + j] as number;
+      const g = gates[go + 2 * H + j] as number;
+      const o = gates[go + 3 * H + j] as number;
       const c = f * (cs[prev + j] as number) + i * g;
       const tc = tanhOf(c, fast);
       const h = o * tc;
-      gates[gi] = i;
-      gates[gf] = f;
-      gates[gg] = g;
-      gates[gO] = o;
       cs[next + j] = c;
       tanhC[prev + j] = tc;
       hs[next + j] = h;

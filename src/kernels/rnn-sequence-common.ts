@@ -228,18 +228,22 @@ const P4 = 0.009618489005221387;
 const P5 = 0.0013399931619890657;
 const P6 = 0.00015345800220791656;
 
+// Adding and subtracting 1.5 * 2^52 rounds a double of magnitude below 2^51 to the nearest
+// integer in two adds; Math.round is a call out of optimised code in V8 and was 2.5x slower here.
+const ROUND = 6755399441055744;
+
 /** 2^t = 2^n 2^f with n = round(t), |f| <= 1/2; t is clamped to [-1022, 1023] (NaN stays NaN). */
 function exp2(t: number): number {
   const c = t < -1022 ? -1022 : t > 1023 ? 1023 : t;
-  const n = Math.round(c);
+  const n = c + ROUND - ROUND;
   const f = c - n;
   return (P0 + f * (P1 + f * (P2 + f * (P3 + f * (P4 + f * (P5 + f * P6)))))) * (POW2[n + 1022] as number);
 }
 
 /**
  * The logistic sigmoid 1 / (1 + e^-x) with e^x = 2^(x log2 e) from a polynomial and a table:
- * relative error below 2e-9, about twice as fast as Math.exp under V8 (which calls out to C
- * and is not inlined). Used only by the float32 kernels, whose storage rounds at 6e-8 anyway;
+ * relative error below 2e-9, about three times as fast as with Math.exp under V8 (which calls
+ * out to C and is not inlined). Used only by the float32 kernels, whose storage rounds at 6e-8 anyway;
  * float64 keeps Math.exp so the fused ops match the composed ones to 1e-12.
  *
  * @example
@@ -251,10 +255,24 @@ export function fastSigmoid(x: number): number {
   return 1 / (1 + exp2(-x * Math.LOG2E));
 }
 
+// tanh(x) ~ x P(x^2) / Q(x^2) on [-9.1, 9.1]: a (4, 4) rational fit minimising the relative error
+// (2.3e-8 at worst; same reweighted least squares, numpy). Q has positive coefficients, so no
+// poles. Beyond 9.1, tanh is within 2.5e-8 of +-1 and x is clamped.
+const TANH_CLAMP = 9.1;
+const A0 = 0.9999999771995304;
+const A1 = 0.13374493675332383;
+const A2 = 0.0034878316958076435;
+const A3 = 2.0481457634452613e-5;
+const A4 = 1.317773626330343e-8;
+const B1 = 0.46707807463804646;
+const B2 = 0.025847470701123157;
+const B3 = 0.0003272951200954197;
+const B4 = 7.704169408574713e-7;
+
 /**
- * tanh(x) = 1 - 2 / (e^2x + 1) with the fast e^x of {@link fastSigmoid}; below |x| = 0.05,
- * where that form cancels, the Taylor polynomial x - x^3/3 + 2x^5/15 - 17x^7/315 (error
- * below 1e-12 there). Relative error below 2e-8 everywhere; float32 kernels only.
+ * tanh(x) as a rational function of x (no exponential, no branch but the clamp), relative
+ * error below 3e-8 everywhere: about five times as fast as Math.tanh under V8. Float32 kernels
+ * only, like {@link fastSigmoid}.
  *
  * @example
  * ```ts
@@ -262,26 +280,43 @@ export function fastSigmoid(x: number): number {
  * ```
  */
 export function fastTanh(x: number): number {
-  if (x > -0.05 && x < 0.05) {
-    const x2 = x * x;
-    return x * (1 + x2 * (-1 / 3 + x2 * (2 / 15 - x2 * (17 / 315))));
-  }
-  return 1 - 2 / (exp2(2 * Math.LOG2E * x) + 1);
-}
-
-/**
- * sigma(x): {@link fastSigmoid} when `fast` (float32 kernels), else 1 / (1 + Math.exp(-x)).
- *
- * @example
- * ```ts
- * const i = sigmoidOf(a, x instanceof Float32Array);
- * ```
- */
-export function sigmoidOf(x: number, fast: boolean): number {
-  return fast ? fastSigmoid(x) : 1 / (1 + Math.exp(-x));
+  const c = x < -TANH_CLAMP ? -TANH_CLAMP : x > TANH_CLAMP ? TANH_CLAMP : x;
+  const s = c * c;
+  return (c * (A0 + s * (A1 + s * (A2 + s * (A3 + s * A4))))) / (1 + s * (B1 + s * (B2 + s * (B3 + s * B4))));
 }
 
 /** tanh(x): {@link fastTanh} when `fast` (float32 kernels), else Math.tanh. @example `tanhOf(a, true)` */
 export function tanhOf(x: number, fast: boolean): number {
   return fast ? fastTanh(x) : Math.tanh(x);
+}
+
+// The activations run as separate in-place passes over one gate block at a time rather than
+// inside the cell update: V8 inlines a bounded amount of code per function, and five inlined
+// copies of exp2 exceed it; a call that is not inlined boxes its double result, which cost
+// more than the extra pass over data already in cache.
+
+/**
+ * a[k] = sigma(a[k]) for k in [from, to): fast (float32) or Math.exp (float64).
+ *
+ * @example
+ * ```ts
+ * sigmoidInPlace(gates, row, row + 2 * H, true); // the i and f blocks of one LSTM row
+ * ```
+ */
+export function sigmoidInPlace(a: TypedArray, from: number, to: number, fast: boolean): void {
+  if (fast) for (let k = from; k < to; k++) a[k] = fastSigmoid(a[k] as number);
+  else for (let k = from; k < to; k++) a[k] = 1 / (1 + Math.exp(-(a[k] as number)));
+}
+
+/**
+ * a[k] = tanh(a[k]) for k in [from, to): fast (float32) or Math.tanh (float64).
+ *
+ * @example
+ * ```ts
+ * tanhInPlace(gates, row + 2 * H, row + 3 * H, true); // the g block of one LSTM row
+ * ```
+ */
+export function tanhInPlace(a: TypedArray, from: number, to: number, fast: boolean): void {
+  if (fast) for (let k = from; k < to; k++) a[k] = fastTanh(a[k] as number);
+  else for (let k = from; k < to; k++) a[k] = Math.tanh(a[k] as number);
 }

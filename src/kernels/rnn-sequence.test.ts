@@ -156,7 +156,7 @@ test('float32 kernels agree with float64 to float32 precision (fast sigmoid/tanh
   assert.ok(maxDiff(y32, y64) < 2e-6, `differs by ${maxDiff(y32, y64)}`);
 });
 
-test('fastSigmoid and fastTanh stay within 1e-7 relative of Math over the whole range', () => {
+test('fastSigmoid and fastTanh stay within 5e-8 relative of Math over the whole range', () => {
   let worst = 0;
   const check = (v: number): void => {
     const s = sigmoid(v);
@@ -165,12 +165,11 @@ test('fastSigmoid and fastTanh stay within 1e-7 relative of Math over the whole 
     if (t !== 0) worst = Math.max(worst, Math.abs(fastTanh(v) / t - 1));
   };
   for (let i = -200000; i <= 200000; i++) check(i * 1e-4); // [-20, 20] in steps of 1e-4
-  for (const v of [1e-30, -1e-12, 0.0499999, 0.05, -0.05, 50, -50, 87, -87, 700, -700]) check(v);
-  assert.ok(worst < 1e-7, `worst relative error ${worst}`);
+  for (const v of [1e-30, -1e-12, 9.0999, 9.1, 9.1001, -9.1, 50, -50, 87, -87, 700, -700]) check(v);
+  assert.ok(worst < 5e-8, `worst relative error ${worst}`);
   assert.equal(fastSigmoid(Infinity), 1);
   assert.ok(fastSigmoid(-Infinity) < 1e-300);
-  assert.equal(fastTanh(Infinity), 1);
-  assert.equal(fastTanh(-Infinity), -1);
+  assert.ok(Math.abs(fastTanh(Infinity) - 1) < 5e-8 && Math.abs(fastTanh(-Infinity) + 1) < 5e-8);
   assert.equal(fastTanh(0), 0);
   assert.ok(Number.isNaN(fastSigmoid(NaN)) && Number.isNaN(fastTanh(NaN)));
 });
