@@ -147,8 +147,7 @@ function kernel(kc: i32, pa: usize, pb: usize, pbStride: usize, dst: usize, ldd:
     pa += 16;
     pb += pbStride;
   }
-  let out: usize;
-  out = dst;
+  let out = dst;
   v128.store(out, accumulate ? f32x4.add(v128.load(out, 0), c00) : c00, 0);
   v128.store(out, accumulate ? f32x4.add(v128.load(out, 16), c01) : c01, 16);
   out = dst + 1 * ldd;
