@@ -111,8 +111,13 @@ export class GRUCell extends Module implements Cell<GRUState> {
     return { output: h, state: { h } };
   }
 
-  /** The whole sequence as one fused `gruSequence` op (both reset forms are covered). */
-  scanFused(xs: Tensor, initialState: GRUState, options: SequenceRunOptions): SequenceRunResult<GRUState> {
+  /**
+   * The whole sequence as one fused `gruSequence` op (both reset forms are covered); null in a
+   * subclass that overrides `step`.
+   */
+  scanFused(xs: Tensor, initialState: GRUState, options: SequenceRunOptions): SequenceRunResult<GRUState> | null {
+    // A subclass with its own step is no longer what the kernel computes.
+    if (this.step !== GRUCell.prototype.step) return null;
     const { outputs, h } = gruSequence(xs, initialState.h, this, { ...options, resetAfter: this.resetAfter });
     return { outputs, finalState: { h } };
   }

@@ -124,9 +124,12 @@ export class LSTMCell extends Module implements Cell<LSTMState> {
 
   /**
    * The whole sequence as one fused `lstmSequence` op; null (so scan composes `step`) with
-   * peepholes or a projection, which the fused kernel does not implement.
+   * peepholes or a projection, which the fused kernel does not implement, and in a subclass
+   * that overrides `step`.
    */
   scanFused(xs: Tensor, initialState: LSTMState, options: SequenceRunOptions): SequenceRunResult<LSTMState> | null {
+    // A subclass with its own step is no longer what the kernel computes.
+    if (this.step !== LSTMCell.prototype.step) return null;
     if (this.weightHr !== null || this.weightCi !== null || this.weightCf !== null || this.weightCo !== null) return null;
     const { outputs, h, c } = lstmSequence(xs, initialState.h, initialState.c, this, options);
     return { outputs, finalState: { h, c } };

@@ -83,8 +83,13 @@ export class RNNCell extends Module implements Cell<RNNState> {
     return { output: h, state: { h } };
   }
 
-  /** The whole sequence as one fused `rnnSequence` op (every configuration is covered). */
-  scanFused(xs: Tensor, initialState: RNNState, options: SequenceRunOptions): SequenceRunResult<RNNState> {
+  /**
+   * The whole sequence as one fused `rnnSequence` op (every configuration is covered); null in
+   * a subclass that overrides `step`.
+   */
+  scanFused(xs: Tensor, initialState: RNNState, options: SequenceRunOptions): SequenceRunResult<RNNState> | null {
+    // A subclass with its own step is no longer what the kernel computes.
+    if (this.step !== RNNCell.prototype.step) return null;
     const { outputs, h } = rnnSequence(xs, initialState.h, this, { ...options, nonlinearity: this.nonlinearity });
     return { outputs, finalState: { h } };
   }

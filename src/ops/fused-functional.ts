@@ -40,7 +40,14 @@ export interface SequenceOpOptions {
   readonly reverse?: boolean;
 }
 
-/** The outputs [B, T, H] of a fused recurrence and its final hidden state h [B, H]. */
+/**
+ * The outputs [B, T, H] of a fused recurrence and its final hidden state h [B, H].
+ *
+ * @example
+ * ```ts
+ * const { outputs, h }: SequenceOpResult = gruSequence(xs, h0, cell);
+ * ```
+ */
 export interface SequenceOpResult {
   readonly outputs: Tensor;
   readonly h: Tensor;

@@ -144,6 +144,20 @@ test('configurations without a fused kernel fall back to the composed path', () 
   }
 });
 
+test('a subclass that overrides step is not run by the fused kernel of its parent', () => {
+  class DoubledRNN extends RNNCell {
+    override step(x: Tensor, state: { readonly h: Tensor }): { output: Tensor; state: { readonly h: Tensor } } {
+      const r = super.step(x, state);
+      const h = add(r.output, r.output);
+      return { output: h, state: { h } };
+    }
+  }
+  const cell = new DoubledRNN({ inputSize: INPUT, hiddenSize: HIDDEN, dtype: 'float64' }, new Rng(1));
+  const xs = randn([2, 3, INPUT], new Rng(2), { dtype: 'float64' });
+  assert.equal(cell.scanFused(xs, cell.initialState(2), {}), null);
+  assert.deepEqual(Array.from(scan(cell, xs).outputs.data), Array.from(scan(cell, xs, { fused: false }).outputs.data));
+});
+
 test('inference under noGrad reuses pooled buffers without changing results, and training after it still differentiates', () => {
   const cell = new GRUCell({ inputSize: INPUT, hiddenSize: HIDDEN, dtype: 'float64' }, new Rng(5));
   const xs1 = randn([3, 4, INPUT], new Rng(6), { dtype: 'float64' });
