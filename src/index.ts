@@ -1,4 +1,5 @@
 // The public surface of unfold: every exported name is listed here explicitly.
+// Browser-safe: file-system helpers live in 'unfold/node' (src/node.ts).
 
 export {
   UnfoldError, ShapeError, DTypeError, ArgumentError, formatShape,
@@ -8,7 +9,10 @@ export {
   tensor, full, zeros, ones, zerosLike, randn, rand, arange, type CreateOptions,
 } from './tensor/index.js';
 
-export { gemm } from './kernels/index.js';
+export {
+  gemm, gemmBackend, setGemmBackend, gemmReady, type GemmBackend, type GemmBackendSetting,
+  qr, cholesky, choleskySolve, solveSpd, type QrResult,
+} from './kernels/index.js';
 
 export {
   isGradEnabled, noGrad, enableGrad, backward, gradcheck,
@@ -22,4 +26,58 @@ export {
   gather, where, matmul, type MatmulOptions, type TensorLike,
   logSumExp, logSoftmax, softmax, crossEntropy, mse, binaryCrossEntropy, binaryCrossEntropyWithLogits,
   cosineSimilarity, outer, roll, circularConvolution, type CrossEntropyOptions, type Reduction,
+  rnnSequence, lstmSequence, gruSequence, type SequenceParams, type SequenceOpOptions, type SequenceOpResult,
 } from './ops/index.js';
+
+export {
+  Module, parameter, Linear, LINEAR_DEFAULTS, type LinearConfig, Embedding, EMBEDDING_DEFAULTS, type EmbeddingConfig,
+  Dropout, DROPOUT_DEFAULTS, type DropoutConfig, init, type Fans, type KaimingOptions,
+} from './nn/index.js';
+
+export {
+  Optimizer, paramList, type OptimizerState, type ParamState, type ParamSource, type Hyperparameters, type Slot,
+  SGD, SGD_DEFAULTS, type SGDConfig, Adam, AdamW, ADAM_DEFAULTS, ADAMW_DEFAULTS, type AdamConfig,
+  RMSprop, RMSPROP_DEFAULTS, type RMSpropConfig, Adagrad, ADAGRAD_DEFAULTS, type AdagradConfig,
+  clipGradNorm, clipGradValue, hasNonFinite,
+} from './optim/index.js';
+
+export {
+  type Cell, type CellState, type StateValue, type StepResult, type BaseCellConfig,
+  mapState, detachState, selectState, stateTensors,
+  RNNCell, type RNNCellConfig, type RNNState, LSTMCell, type LSTMCellConfig, type LSTMState, GRUCell, type GRUCellConfig, type GRUState,
+  LeakyCell, LEAKY_DEFAULTS, type LeakyCellConfig, type LeakyState, SkipCell, SKIP_DEFAULTS, type SkipCellConfig, type SkipState,
+  ClockworkCell, CLOCKWORK_DEFAULTS, type ClockworkCellConfig, type ClockworkState,
+  OutputFeedbackCell, OUTPUT_FEEDBACK_DEFAULTS, isFeedbackCell, type FeedbackCell, type OutputFeedbackCellConfig, type OutputFeedbackState,
+  DeepTransitionCell, DEEP_TRANSITION_DEFAULTS, type DeepTransitionCellConfig, type DeepTransitionState, type TransitionLayer,
+  ContextConditionedCell, CONTEXT_DEFAULTS, type ContextCellConfig, type ContextOptions, type ContextState, type ContextProjection,
+  CELLS, CELL_KINDS, STANDALONE_CELL_KINDS, createCell, type CellConfigs, type CellKind, type CellSpec, type ContextInner,
+} from './cells/index.js';
+
+export {
+  scan, lengthMasks, type ScanOptions, type ScanResult,
+  bidirectional, concatMerge, sumMerge, type MergeFunction, type BidirectionalOptions, type BidirectionalResult,
+  Recurrent, type RecurrentConfig, type AnyRecurrentConfig, type RecurrentForwardOptions, type RecurrentResult,
+  lastStep, meanOverTime, maxOverTime, StreamingRunner,
+  gradientNormsThroughTime, stepJacobian, spectralRadius, largestSingularValue, jacobianSpectrum, type GradientNorms, type JacobianSpectrum,
+  truncatedBptt, type TbpttOptions, type TbpttResult, type TbpttWindow,
+  loadTorchStateDict, toTorchStateDict, loadTorchCellWeights, toTorchCellWeights, torchNamedParameters, torchCellNamedParameters,
+  type TorchTensorData, type TorchStateDict, type TorchStateDictJson,
+  runWithFeedback, teacherForcing, freeRunning, scheduledSampling, linearDecay, exponentialDecay, inverseSigmoidDecay, argmaxOneHot, sampleOneHot,
+  type Feedback, type FeedbackContext, type FeedbackOptions, type FeedbackResult, type OutputTransform, type Schedule,
+  explicitBptt, type ElmanSoftmaxParameters, type ElmanSoftmaxGradients, type ExplicitBpttResult,
+} from './sequence/index.js';
+
+export {
+  LanguageModel, LANGUAGE_MODEL_DEFAULTS, type LanguageModelConfig, type LanguageModelState,
+  sampleLogits, checkSamplingOptions, type SamplingOptions, generate,
+} from './models/index.js';
+
+export { ModelFileError, MAX_HEADER_BYTES, encodeModelFile, decodeModelFile, type ModelFileContents, loadParameters, parameterTensors } from './io/index.js';
+
+export {
+  addingBatch, type AddingBatch, copyMemoryBatch, copyMemoryBaseline, COPY_MEMORY_SYMBOLS, COPY_MEMORY_COPIED, type CopyMemoryBatch,
+  trainDependencyTask, TASK_DEFAULTS, type DependencyTask, type DependencyTaskConfig, type TaskProgress, type TaskResult,
+  TextError, Vocabulary, decodeUtf8, firstInvalidUtf8,
+  LMTrainer, LM_TRAINING_DEFAULTS, OPTIMIZERS, DivergenceError, evaluateBpc, loadLanguageModel, readModelMetadata,
+  type LMTrainingConfig, type OptimizerName, type CurvePoint,
+} from './train/index.js';
