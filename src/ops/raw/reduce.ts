@@ -1,4 +1,5 @@
 import { broadcastIndex } from '../../kernels/broadcast.js';
+import { reduceIndexedKernel, reduceRunsKernel } from '../../kernels/reduce.js';
 import { ArgumentError, Tensor, allocate, normaliseAxis, sameShape } from '../../tensor/index.js';
 
 /** The axes a reduction covers, sorted and de-duplicated; `null` means all. */
@@ -27,43 +28,9 @@ export function reduce(kind: 'sum' | 'max', x: Tensor, axes: readonly number[], 
   const keptShape = reducedShape(x.shape, axes, true);
   const outSize = keptShape.reduce((a, b) => a * b, 1);
   const out = allocate(x.dtype, outSize);
-  const d = x.data;
-  const n = d.length;
   const inner = innerExtent(x.shape, axes);
-  if (inner !== null) {
-    // Fast path: the reduced axes are the trailing ones, so each output is a contiguous run.
-    const len = inner;
-    for (let o = 0; o < outSize; o++) {
-      const base = o * len;
-      if (kind === 'sum') {
-        let s = 0;
-        for (let j = 0; j < len; j++) s += d[base + j] as number;
-        out[o] = s;
-      } else {
-        let m = -Infinity;
-        for (let j = 0; j < len; j++) {
-          const v = d[base + j] as number;
-          if (v > m || Number.isNaN(v)) m = v;
-        }
-        out[o] = m;
-      }
-    }
-  } else {
-    const index = broadcastIndex(keptShape, x.shape);
-    if (kind === 'sum') {
-      for (let i = 0; i < n; i++) {
-        const o = index[i] as number;
-        out[o] = (out[o] as number) + (d[i] as number);
-      }
-    } else {
-      out.fill(-Infinity);
-      for (let i = 0; i < n; i++) {
-        const o = index[i] as number;
-        const v = d[i] as number;
-        if (v > (out[o] as number) || Number.isNaN(v)) out[o] = v;
-      }
-    }
-  }
+  if (inner !== null) reduceRunsKernel(kind, x.data, inner, out);
+  else reduceIndexedKernel(kind, x.data, broadcastIndex(keptShape, x.shape), out);
   return new Tensor(out, keepDims ? keptShape : reducedShape(x.shape, axes, false));
 }
 
