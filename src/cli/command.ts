@@ -10,6 +10,11 @@ export interface CliIO {
   /** One line to stderr: diagnostics, warnings. */
   err(line: string): void;
   /**
+   * Raw text to stdout, no newline added: for output streamed a piece at a time (generated
+   * text). Absent where output is collected by lines; callers then fall back to `out`.
+   */
+  stream?(text: string): void;
+  /**
    * The terminal behind stderr, for a redrawn status line (a progress bar); `null` when
    * stderr is a file or a pipe, where a bar would only litter the log.
    */

@@ -32,6 +32,9 @@ export function nodeIO(stdout: NodeJS.WriteStream = process.stdout, stderr: Node
       stdout.write(`${line}\n`);
       if (status !== '' && stdout.isTTY) stderr.write(`\r${status}\x1b[K`);
     },
+    stream(text) {
+      stdout.write(text);
+    },
     err(line) {
       stderr.write(status === '' ? `${line}\n` : `\r\x1b[K${line}\n${status}\x1b[K`);
     },
