@@ -1,10 +1,11 @@
 import type { Command } from '../command.js';
 import { benchCommand } from './bench.js';
 import { gradientsCommand } from './gradients.js';
+import { evalCommand, sampleCommand, trainCommand } from './lm.js';
 import { taskCommand } from './task.js';
 
 /**
  * Every `unfold` subcommand, in the order `unfold --help` lists them. Adding a command
  * is one module in this folder and one entry here.
  */
-export const commands: readonly Command[] = [taskCommand, gradientsCommand, benchCommand];
+export const commands: readonly Command[] = [trainCommand, sampleCommand, evalCommand, taskCommand, gradientsCommand, benchCommand];
