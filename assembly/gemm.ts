@@ -1,8 +1,10 @@
 // Single-precision gemm for WebAssembly SIMD (f32x4), compiled by scripts/build-wasm.mjs.
 //
-// The JS wrapper (src/kernels/gemm-wasm.ts) owns the memory layout: it copies op(A)'s and
-// op(B)'s storage into this module's linear memory, passes byte addresses, and reads C back.
-// Nothing here allocates; every buffer lives at an address the caller chose.
+// The JS side (src/kernels/wasm-module.ts) owns the memory: it allocates every buffer in the
+// linear memory (imported, so worker threads can share it), copies operands in, passes byte
+// addresses, and reads results back. Nothing here allocates, and there are no statics: each
+// thread passes its own scratch (packed A, packed B, an edge tile), so several instances can
+// run on one shared memory at once.
 //
 // Structure (Goto & van de Geijn, "Anatomy of high-performance matrix multiplication"):
 // B is packed into KC x NR column panels and A into MR x KC row panels so that the micro-kernel
@@ -29,10 +31,6 @@ const NC: i32 = 1024;
 // faster for 1..8 rows; at 16 rows and a 4 KiB row stride, cache-set conflicts made it slower.
 const DIRECT_B_MAX_M: i32 = 8;
 
-// Scratch for edge tiles: the micro-kernel always computes a full MR x NR tile, and the valid
-// part is copied out, so padding rows/columns never touch C.
-const tile: usize = memory.data(MR * NR * 4, 16);
-
 /** Bytes the caller must reserve for packed A (MC x KC floats). */
 export function packABytes(): i32 {
   return MC * KC * 4;
@@ -44,29 +42,64 @@ export function packBBytes(n: i32): i32 {
   return KC * ((nc + NR - 1) / NR) * NR * 4;
 }
 
+/**
+ * Bytes of the edge-tile scratch: the micro-kernel always computes a full MR x NR tile, and
+ * the valid part of an edge tile is copied out, so padding rows/columns never touch C.
+ */
+export function tileBytes(): i32 {
+  return MR * NR * 4;
+}
+
 /** First address the caller may use for its own buffers. */
 export function heapBase(): usize {
-  return (__heap_base + 15) & ~15;
+  return (__heap_base + 63) & ~63;
+}
+
+/** Bytes of op(B) [k x n] packed whole by {@link packB}: every (column block, depth block) panel set. */
+export function packedBBytes(k: i32, n: i32): i32 {
+  let total = 0;
+  for (let jc = 0; jc < n; jc += NC) {
+    const nc = min(NC, n - jc);
+    total += k * ((nc + NR - 1) / NR) * NR;
+  }
+  return total * 4;
 }
 
 /**
- * C[m x n] (compact, row stride n) = alpha * op(A) * op(B) + beta * C.
+ * Packs all of op(B) [k x n] once, in the order {@link sgemmPacked} reads it: for each block of
+ * NC columns, for each block of KC depth, the KC x NR panels {@link sgemm} would pack. A weight
+ * matrix used by every time step of a recurrence is packed once per sequence instead of once
+ * per step.
+ */
+export function packB(transB: bool, k: i32, n: i32, b: usize, ldb: i32, dst: usize): void {
+  for (let jc = 0; jc < n; jc += NC) {
+    const nc = min(NC, n - jc);
+    const panelWidth = ((nc + NR - 1) / NR) * NR;
+    for (let pc = 0; pc < k; pc += KC) {
+      const kc = min(KC, k - pc);
+      if (transB) packBTrans(b, ldb, pc, jc, kc, nc, dst);
+      else packBNormal(b, ldb, pc, jc, kc, nc, dst, false);
+      dst += <usize>kc * panelWidth * 4;
+    }
+  }
+}
+
+/**
+ * C[m x n] (row stride ldc) = alpha * op(A) * op(B) + beta * C.
  *
  * `a` and `b` are byte addresses of the stored matrices with row strides `lda`, `ldb`
  * (in elements); op(A) is m x k and op(B) is k x n. When beta is 0, C is not read.
+ * `packA`, `packB` and `tile` are the caller's scratch ({@link packABytes},
+ * {@link packBBytes}, {@link tileBytes}).
  */
 export function sgemm(
   transA: bool, transB: bool, m: i32, n: i32, k: i32, alpha: f32,
-  a: usize, lda: i32, b: usize, ldb: i32, beta: f32, c: usize,
-  packA: usize, packB: usize,
+  a: usize, lda: i32, b: usize, ldb: i32, beta: f32, c: usize, ldc: i32,
+  packA: usize, packB: usize, tile: usize,
 ): void {
   if (m <= 0 || n <= 0) return;
-  if (beta != 0 && beta != 1) scale(c, m * n, beta);
-  if (k <= 0 || alpha == 0) {
-    if (beta == 0) memory.fill(c, 0, <usize>m * n * 4);
-    return;
-  }
-  const ldcBytes = <usize>n * 4;
+  if (!prologue(m, n, k, alpha, beta, c, ldc)) return;
+  const ldcBytes = <usize>ldc * 4;
   // With few rows of A, each packed B panel would be used only once or twice, so packing
   // (a read and a write of all of B) costs more than the micro-kernel's strided reads of B
   // in place. The partial last panel is still packed, for its zero padding.
@@ -91,21 +124,84 @@ export function sgemm(
           for (let ir = 0; ir < mc; ir += MR) {
             const mr = min(MR, mc - ir);
             const pa = packA + <usize>ir * kc * 4;
-            const cp = c + (<usize>(ic + ir) * n + jc + jr) * 4;
-            if (mr == MR && nr == NR) {
-              kernel(kc, pa, pb, pbStride, cp, ldcBytes, accumulate);
-            } else {
-              kernel(kc, pa, pb, pbStride, tile, NR * 4, false);
-              for (let r = 0; r < mr; r++) {
-                for (let q = 0; q < nr; q++) {
-                  const src = load<f32>(tile + (<usize>r * NR + q) * 4);
-                  const d = cp + <usize>r * ldcBytes + <usize>q * 4;
-                  store<f32>(d, accumulate ? load<f32>(d) + src : src);
-                }
-              }
-            }
+            const cp = c + (<usize>(ic + ir) * ldc + jc + jr) * 4;
+            tileOrEdge(kc, pa, pb, pbStride, cp, ldcBytes, accumulate, mr, nr, tile);
           }
         }
+      }
+    }
+  }
+}
+
+/**
+ * {@link sgemm} with op(B) already packed whole by {@link packB} (same transB, k, n): no
+ * packing of B at all, so a product by a fixed weight matrix at every time step costs only
+ * the multiply-adds and the packing of the small A.
+ */
+export function sgemmPacked(
+  transA: bool, m: i32, n: i32, k: i32, alpha: f32,
+  a: usize, lda: i32, packedB: usize, beta: f32, c: usize, ldc: i32,
+  packA: usize, tile: usize,
+): void {
+  if (m <= 0 || n <= 0) return;
+  if (!prologue(m, n, k, alpha, beta, c, ldc)) return;
+  const ldcBytes = <usize>ldc * 4;
+  let block = packedB;
+  for (let jc = 0; jc < n; jc += NC) {
+    const nc = min(NC, n - jc);
+    const panelWidth = ((nc + NR - 1) / NR) * NR;
+    for (let pc = 0; pc < k; pc += KC) {
+      const kc = min(KC, k - pc);
+      const accumulate = pc > 0 || beta != 0;
+      for (let ic = 0; ic < m; ic += MC) {
+        const mc = min(MC, m - ic);
+        if (transA) packATrans(a, lda, ic, pc, mc, kc, alpha, packA);
+        else packANormal(a, lda, ic, pc, mc, kc, alpha, packA);
+        for (let jr = 0; jr < nc; jr += NR) {
+          const nr = min(NR, nc - jr);
+          const pb = block + <usize>jr * kc * 4;
+          for (let ir = 0; ir < mc; ir += MR) {
+            const mr = min(MR, mc - ir);
+            const pa = packA + <usize>ir * kc * 4;
+            const cp = c + (<usize>(ic + ir) * ldc + jc + jr) * 4;
+            tileOrEdge(kc, pa, pb, NR * 4, cp, ldcBytes, accumulate, mr, nr, tile);
+          }
+        }
+      }
+      block += <usize>kc * panelWidth * 4;
+    }
+  }
+}
+
+// Scales C by beta (or zeroes it) and says whether any product remains to be added.
+@inline
+function prologue(m: i32, n: i32, k: i32, alpha: f32, beta: f32, c: usize, ldc: i32): bool {
+  if (beta != 1) {
+    for (let i = 0; i < m; i++) {
+      const row = c + <usize>i * ldc * 4;
+      if (beta == 0) {
+        if (k <= 0 || alpha == 0) memory.fill(row, 0, <usize>n * 4);
+      } else scale(row, n, beta);
+    }
+  }
+  return k > 0 && alpha != 0;
+}
+
+// One MR x NR tile of C: in place when whole, else through the scratch tile, of which only
+// the valid mr x nr part is added to (or written into) C.
+@inline
+function tileOrEdge(
+  kc: i32, pa: usize, pb: usize, pbStride: usize, cp: usize, ldcBytes: usize, accumulate: bool, mr: i32, nr: i32, tile: usize,
+): void {
+  if (mr == MR && nr == NR) {
+    kernel(kc, pa, pb, pbStride, cp, ldcBytes, accumulate);
+  } else {
+    kernel(kc, pa, pb, pbStride, tile, NR * 4, false);
+    for (let r = 0; r < mr; r++) {
+      for (let q = 0; q < nr; q++) {
+        const src = load<f32>(tile + (<usize>r * NR + q) * 4);
+        const d = cp + <usize>r * ldcBytes + <usize>q * 4;
+        store<f32>(d, accumulate ? load<f32>(d) + src : src);
       }
     }
   }
@@ -121,6 +217,65 @@ function scale(c: usize, len: i32, beta: f32): void {
   for (; i < len; i++) {
     const p = c + <usize>i * 4;
     store<f32>(p, load<f32>(p) * beta);
+  }
+}
+
+/**
+ * y[m] = alpha * A[m x n] x[n] + beta * y (A row-major with row stride lda; y not read when
+ * beta is 0): the matrix-vector product of a batch-1 step. Four rows at a time, each a dot
+ * product of contiguous floats with x, so A streams through once and x stays in L1; this is
+ * the memory-bound case where packing (a read and a write of A) would double the traffic.
+ */
+export function sgemv(m: i32, n: i32, alpha: f32, a: usize, lda: i32, x: usize, beta: f32, y: usize): void {
+  const ldaBytes = <usize>lda * 4;
+  const n4 = n & ~3;
+  let i = 0;
+  for (; i + 4 <= m; i += 4) {
+    const r0 = a + <usize>i * ldaBytes;
+    const r1 = r0 + ldaBytes;
+    const r2 = r1 + ldaBytes;
+    const r3 = r2 + ldaBytes;
+    let s0 = f32x4.splat(0), s1 = s0, s2 = s0, s3 = s0;
+    for (let p = 0; p < n4; p += 4) {
+      const off = <usize>p * 4;
+      const xv = v128.load(x + off);
+      s0 = f32x4.add(s0, f32x4.mul(v128.load(r0 + off), xv));
+      s1 = f32x4.add(s1, f32x4.mul(v128.load(r1 + off), xv));
+      s2 = f32x4.add(s2, f32x4.mul(v128.load(r2 + off), xv));
+      s3 = f32x4.add(s3, f32x4.mul(v128.load(r3 + off), xv));
+    }
+    // Transpose-and-add the four accumulators into one vector of the four row sums.
+    const t0 = f32x4.add(i32x4.shuffle(s0, s1, 0, 4, 1, 5), i32x4.shuffle(s0, s1, 2, 6, 3, 7));
+    const t1 = f32x4.add(i32x4.shuffle(s2, s3, 0, 4, 1, 5), i32x4.shuffle(s2, s3, 2, 6, 3, 7));
+    let sums = f32x4.add(i32x4.shuffle(t0, t1, 0, 1, 4, 5), i32x4.shuffle(t0, t1, 2, 3, 6, 7));
+    if (n4 < n) {
+      let e0: f32 = 0, e1: f32 = 0, e2: f32 = 0, e3: f32 = 0;
+      for (let p = n4; p < n; p++) {
+        const off = <usize>p * 4;
+        const xp = load<f32>(x + off);
+        e0 += load<f32>(r0 + off) * xp;
+        e1 += load<f32>(r1 + off) * xp;
+        e2 += load<f32>(r2 + off) * xp;
+        e3 += load<f32>(r3 + off) * xp;
+      }
+      let tail = f32x4.splat(e0);
+      tail = f32x4.replace_lane(tail, 1, e1);
+      tail = f32x4.replace_lane(tail, 2, e2);
+      tail = f32x4.replace_lane(tail, 3, e3);
+      sums = f32x4.add(sums, tail);
+    }
+    sums = f32x4.mul(sums, f32x4.splat(alpha));
+    const yp = y + <usize>i * 4;
+    v128.store(yp, beta == 0 ? sums : f32x4.add(sums, f32x4.mul(v128.load(yp), f32x4.splat(beta))));
+  }
+  for (; i < m; i++) {
+    const r = a + <usize>i * ldaBytes;
+    let acc = f32x4.splat(0);
+    for (let p = 0; p < n4; p += 4) acc = f32x4.add(acc, f32x4.mul(v128.load(r + <usize>p * 4), v128.load(x + <usize>p * 4)));
+    let sum = f32x4.extract_lane(acc, 0) + f32x4.extract_lane(acc, 1) + f32x4.extract_lane(acc, 2) + f32x4.extract_lane(acc, 3);
+    for (let p = n4; p < n; p++) sum += load<f32>(r + <usize>p * 4) * load<f32>(x + <usize>p * 4);
+    const yp = y + <usize>i * 4;
+    store<f32>(yp, beta == 0 ? alpha * sum : alpha * sum + beta * load<f32>(yp));
   }
 }
 

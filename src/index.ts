@@ -10,7 +10,7 @@ export {
 } from './tensor/index.js';
 
 export {
-  gemm, gemmBackend, setGemmBackend, gemmReady, type GemmBackend, type GemmBackendSetting,
+  gemm, gemmBackend, setGemmBackend, gemmReady, type GemmBackend, type GemmBackendSetting, sequenceKernelPath,
   qr, cholesky, choleskySolve, solveSpd, type QrResult,
 } from './kernels/index.js';
 

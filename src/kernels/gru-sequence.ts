@@ -4,6 +4,10 @@ import {
   Workspace, allocateLike, checkLength, checkSequenceArgs, columnSums, fromStepMajor, sigmoidInPlace, tanhInPlace, toStepMajor,
   type SequenceArgs, type SequenceDims,
 } from './rnn-sequence-common.js';
+import {
+  WasmSequenceTape, carve, checkWasmTape, outputGradsInto, readInto, stateGradInto, stepMajorFrom, stepMajorInto, useWasmSequence, writeLengths,
+  writeOrZero, writeOutputs,
+} from './sequence-wasm.js';
 
 /**
  * Inputs of the fused GRU over a sequence: {@link SequenceArgs} with 3 gate blocks in
@@ -22,14 +26,14 @@ export interface GruSequenceArgs extends SequenceArgs {
 }
 
 /**
- * What the GRU forward pass keeps for backward, step-major in processing order s.
+ * What the JavaScript GRU forward pass keeps for backward, step-major in processing order s.
  *
  * @example
  * ```ts
- * const tape = gruTape(x, dims);
+ * const tape = gruTape(new Float64Array(0), dims) as GruArrays;
  * ```
  */
-export interface GruTape {
+export interface GruArrays {
   /** The activated r, z, n of every step: [T, B, 3H]. */
   readonly gates: TypedArray;
   /** h entering step s at row s (s = 0 is h0), the final h at row T: [T+1, B, H]. */
@@ -41,14 +45,36 @@ export interface GruTape {
   readonly aux: TypedArray;
 }
 
-/** Allocates a {@link GruTape} with the dtype of `like`. @example `const tape = gruTape(x, dims)` */
+/** The GRU's saved activations: typed arrays (JavaScript path) or in WebAssembly memory (float32 SIMD path). */
+export type GruTape = GruArrays | WasmSequenceTape;
+
+/**
+ * Allocates a {@link GruTape} for data like `like`: in WebAssembly memory for float32 when
+ * the SIMD kernels are in use, else typed arrays of its dtype.
+ *
+ * @example
+ * ```ts
+ * const tape = gruTape(x, dims);
+ * ```
+ */
 export function gruTape(like: TypedArray, dims: SequenceDims): GruTape {
+  if (useWasmSequence(like)) {
+    const tape = WasmSequenceTape.create(gruTapeLayout(0, dims).floats);
+    if (tape !== null) return tape;
+  }
   const { batch: B, steps: T, hiddenSize: H } = dims;
   return {
     gates: allocateLike(like, T * B * 3 * H),
     hs: allocateLike(like, (T + 1) * B * H),
     aux: allocateLike(like, T * B * H),
   };
+}
+
+// The wasm tape block: gates [T, B, 3H] | hs [T+1, B, H] | aux [T, B, H].
+function gruTapeLayout(at: number, dims: SequenceDims): { gates: number; hs: number; aux: number; floats: number } {
+  const { batch: B, steps: T, hiddenSize: H } = dims;
+  const { at: [gates, hs, aux], bytes } = carve(at, [T * B * 3 * H, (T + 1) * B * H, T * B * H]);
+  return { gates: gates as number, hs: hs as number, aux: aux as number, floats: bytes / 4 };
 }
 
 /**
@@ -107,6 +133,10 @@ export function gruSequenceForward(args: GruSequenceArgs, tape: GruTape, y: Type
   checkLength('gruSequenceForward', 'h0', args.h0, B * H);
   checkLength('gruSequenceForward', 'y', y, B * (T + 1) * H);
   checkTape('gruSequenceForward', tape, args);
+  if (tape instanceof WasmSequenceTape) {
+    gruForwardWasm(args, tape, y);
+    return;
+  }
   const { gates, hs, aux } = tape;
 
   const xs = ws.get('x', x, T * B * I);
@@ -259,6 +289,10 @@ export function gruSequenceBackward(args: GruSequenceArgs, tape: GruTape, dy: Ty
   checkLength('gruSequenceBackward', 'dy', dy, B * (T + 1) * H);
   checkTape('gruSequenceBackward', tape, args);
   checkGrads(grads, args);
+  if (tape instanceof WasmSequenceTape) {
+    gruBackwardWasm(args, tape, dy, grads);
+    return;
+  }
   const { gates, hs, aux } = tape;
 
   const dh = ws.get('dh', x, B * H);
@@ -397,8 +431,12 @@ function gruBeforeResetBackward(
   }
 }
 
-function checkTape(kernel: string, tape: GruTape, dims: SequenceDims): void {
+function checkTape(kernel: string, tape: GruTape, dims: SequenceDims & { readonly x: TypedArray }): void {
   const { batch: B, steps: T, hiddenSize: H } = dims;
+  if (tape instanceof WasmSequenceTape) {
+    checkWasmTape(kernel, tape, gruTapeLayout(0, dims).floats, dims.x);
+    return;
+  }
   checkLength(kernel, 'tape.gates', tape.gates, T * B * 3 * H);
   checkLength(kernel, 'tape.hs', tape.hs, (T + 1) * B * H);
   checkLength(kernel, 'tape.aux', tape.aux, T * B * H);
@@ -413,4 +451,119 @@ function checkGrads(grads: GruSequenceGrads, dims: SequenceDims): void {
   checkLength(k, 'dWeightHh', grads.dWeightHh, 3 * H * H);
   checkLength(k, 'dBiasIh', grads.dBiasIh, 3 * H);
   checkLength(k, 'dBiasHh', grads.dBiasHh, 3 * H);
+}
+
+// The WebAssembly SIMD path: the same recurrence, layout and maths as above, with every buffer
+// in wasm memory (sequence-wasm.ts). W_hh is packed once per call: whole for resetAfter, else
+// as its r,z rows and its n rows, since the candidate's product waits for r.
+
+function gruForwardWasm(args: GruSequenceArgs, tape: WasmSequenceTape, y: TypedArray): void {
+  const { batch: B, steps: T, inputSize: I, hiddenSize: H, lengths, reverse, resetAfter } = args;
+  const G = 3 * H;
+  const w = tape.kernels;
+  const e = w.exports;
+  const L = gruTapeLayout(tape.at, args);
+  const { at: offsets, bytes } = carve(0, [
+    T * B * I, G * I, G * H, e.packedBBytes(H, G) / 4, e.packedBBytes(H, 2 * H) / 4, e.packedBBytes(H, H) / 4, G, G, B * G, B,
+  ]);
+  const base = w.scratch('gru', bytes);
+  const [xsAt, wihAt, whhAt, packedAt, packedRzAt, packedNAt, biAt, bhAt, hhAt, lensAt] = offsets.map((a) => base + a) as
+    [number, number, number, number, number, number, number, number, number, number];
+  const heap = w.f32;
+  stepMajorInto(heap, xsAt, args.x, B, T, I, reverse);
+  heap.set(args.weightIh, wihAt >> 2);
+  heap.set(args.weightHh, whhAt >> 2);
+  if (resetAfter) e.packB(1, H, G, whhAt, H, packedAt);
+  else {
+    e.packB(1, H, 2 * H, whhAt, H, packedRzAt);
+    e.packB(1, H, H, whhAt + 2 * H * H * 4, H, packedNAt);
+  }
+  e.sgemm(0, 1, T * B, G, I, 1, xsAt, I, wihAt, I, 0, L.gates, G, w.packA, w.packB, w.tile);
+  writeOrZero(heap, biAt, args.biasIh, G);
+  writeOrZero(heap, bhAt, args.biasHh, G);
+  heap.set(args.h0, L.hs >> 2);
+  const lengthsAt = writeLengths(w, lensAt, lengths);
+  const stepH = B * H * 4, stepG = B * G * 4;
+  for (let s = 0; s < T; s++) {
+    const t = reverse ? T - 1 - s : s;
+    const gates = L.gates + s * stepG, hPrev = L.hs + s * stepH, aux = L.aux + s * stepH;
+    if (resetAfter) {
+      e.sgemmPacked(0, B, G, H, 1, hPrev, H, packedAt, 0, hhAt, G, w.packA, w.tile);
+      e.gruAfterStepForward(B, H, gates, hhAt, biAt, bhAt, hPrev, hPrev + stepH, aux, lengthsAt, t);
+    } else {
+      // r and z first (rows 0..2H of W_hh), then the candidate from r * h(t-1) (rows 2H..3H).
+      e.sgemmPacked(0, B, 2 * H, H, 1, hPrev, H, packedRzAt, 0, hhAt, G, w.packA, w.tile);
+      e.gruBeforeResetGates(B, H, gates, hhAt, biAt, bhAt, hPrev, aux);
+      e.sgemmPacked(0, B, H, H, 1, aux, H, packedNAt, 0, hhAt + 2 * H * 4, G, w.packA, w.tile);
+      e.gruBeforeStepForward(B, H, gates, hhAt, biAt, bhAt, hPrev, hPrev + stepH, lengthsAt, t);
+    }
+  }
+  writeOutputs(heap, B, T, H, reverse, lengths, L.hs, null, y);
+}
+
+function gruBackwardWasm(args: GruSequenceArgs, tape: WasmSequenceTape, dy: TypedArray, grads: GruSequenceGrads): void {
+  const { batch: B, steps: T, inputSize: I, hiddenSize: H, lengths, reverse, resetAfter } = args;
+  const G = 3 * H;
+  const w = tape.kernels;
+  const e = w.exports;
+  const L = gruTapeLayout(tape.at, args);
+  const { at: offsets, bytes } = carve(0, [
+    G * H, e.packedBBytes(G, H) / 4, e.packedBBytes(2 * H, H) / 4, e.packedBBytes(H, H) / 4,
+    T * B * H, B * H, B * H, T * B * G, T * B * G, T * B * I, G * I, G * Math.max(H, I), G, B,
+  ]);
+  const base = w.scratch('gru', bytes);
+  const [whhAt, packedAt, packedRzAt, packedNAt, dysAt, dhAt, drhAt, dGxAt, dGhAt, xsAt, wihAt, dWAt, dbAt, lensAt] = offsets.map((a) => base + a) as
+    [number, number, number, number, number, number, number, number, number, number, number, number, number, number];
+  const heap = w.f32;
+  heap.set(args.weightHh, whhAt >> 2);
+  if (resetAfter) e.packB(0, G, H, whhAt, H, packedAt);
+  else {
+    e.packB(0, 2 * H, H, whhAt, H, packedRzAt);
+    e.packB(0, H, H, whhAt + 2 * H * H * 4, H, packedNAt);
+  }
+  outputGradsInto(heap, dysAt, dy, B, T, H, 1, reverse);
+  stateGradInto(heap, dhAt, dy, B, T + 1, T, H);
+  const lengthsAt = writeLengths(w, lensAt, lengths);
+  const stepH = B * H * 4, stepG = B * G * 4;
+  for (let s = T - 1; s >= 0; s--) {
+    const t = reverse ? T - 1 - s : s;
+    const gates = L.gates + s * stepG, hPrev = L.hs + s * stepH, dGx = dGxAt + s * stepG, dGh = dGhAt + s * stepG;
+    if (resetAfter) {
+      e.gruAfterStepBackward(B, H, gates, hPrev, L.aux + s * stepH, dysAt + s * stepH, dhAt, dGx, dGh, lengthsAt, t);
+      e.sgemmPacked(0, B, H, G, 1, dGh, G, packedAt, 1, dhAt, H, w.packA, w.tile);
+    } else {
+      e.gruBeforeCandidateBackward(B, H, gates, hPrev, dysAt + s * stepH, dhAt, dGx, dGh, lengthsAt, t);
+      e.sgemmPacked(0, B, H, H, 1, dGh + 2 * H * 4, G, packedNAt, 0, drhAt, H, w.packA, w.tile);
+      e.gruBeforeResetBackward(B, H, gates, hPrev, drhAt, dhAt, dGx, dGh, lengthsAt, t);
+      e.sgemmPacked(0, B, H, 2 * H, 1, dGh, G, packedRzAt, 1, dhAt, H, w.packA, w.tile);
+    }
+  }
+  readInto(heap, dhAt, B * H, grads.dh0);
+  if (grads.dWeightHh !== null) {
+    if (resetAfter) e.sgemm(1, 0, G, H, T * B, 1, dGhAt, G, L.hs, H, 0, dWAt, H, w.packA, w.packB, w.tile);
+    else {
+      e.sgemm(1, 0, 2 * H, H, T * B, 1, dGhAt, G, L.hs, H, 0, dWAt, H, w.packA, w.packB, w.tile);
+      e.sgemm(1, 0, H, H, T * B, 1, dGhAt + 2 * H * 4, G, L.aux, H, 0, dWAt + 2 * H * H * 4, H, w.packA, w.packB, w.tile);
+    }
+    readInto(heap, dWAt, G * H, grads.dWeightHh);
+  }
+  if (grads.dBiasIh !== null) {
+    e.columnSums(dGxAt, G, T * B, G, dbAt);
+    readInto(heap, dbAt, G, grads.dBiasIh);
+  }
+  if (grads.dBiasHh !== null) {
+    e.columnSums(dGhAt, G, T * B, G, dbAt);
+    readInto(heap, dbAt, G, grads.dBiasHh);
+  }
+  if (grads.dWeightIh !== null) {
+    stepMajorInto(heap, xsAt, args.x, B, T, I, reverse);
+    e.sgemm(1, 0, G, I, T * B, 1, dGxAt, G, xsAt, I, 0, dWAt, I, w.packA, w.packB, w.tile);
+    readInto(heap, dWAt, G * I, grads.dWeightIh);
+  }
+  if (grads.dx !== null) {
+    heap.set(args.weightIh, wihAt >> 2);
+    // dX reuses the xs buffer: the weight gradient above has already read it.
+    e.sgemm(0, 0, T * B, I, G, 1, dGxAt, G, wihAt, I, 0, xsAt, I, w.packA, w.packB, w.tile);
+    stepMajorFrom(heap, xsAt, B, T, I, reverse, grads.dx);
+  }
 }

@@ -1,4 +1,5 @@
 export { gemm, gemmBackend, setGemmBackend, gemmReady, type GemmBackend, type GemmBackendSetting } from './gemm.js';
+export { sequenceKernelPath } from './sequence-wasm.js';
 export { qr, cholesky, choleskySolve, solveSpd, type QrResult } from './linalg.js';
 export { binaryKernel, mapKernel, zipKernel, zip3Kernel, type BinaryKind } from './elementwise.js';
 export { reduceRunsKernel, reduceIndexedKernel } from './reduce.js';

@@ -4,6 +4,9 @@ import {
   Workspace, allocateLike, checkLength, checkSequenceArgs, columnSums, combinedBias, fromStepMajor, sigmoidInPlace, tanhInPlace, tanhOf, toStepMajor,
   type SequenceArgs, type SequenceDims,
 } from './rnn-sequence-common.js';
+import {
+  WasmSequenceTape, carve, checkWasmTape, outputGradsInto, readInto, stateGradInto, stepMajorFrom, stepMajorInto, useWasmSequence, writeLengths, writeOutputs,
+} from './sequence-wasm.js';
 
 /**
  * Inputs of the fused LSTM over a sequence: {@link SequenceArgs} with 4 gate blocks in
@@ -22,14 +25,15 @@ export interface LstmSequenceArgs extends SequenceArgs {
 }
 
 /**
- * What the forward pass keeps for the backward pass, step-major in processing order s.
+ * What the JavaScript forward pass keeps for the backward pass, step-major in processing
+ * order s.
  *
  * @example
  * ```ts
- * const tape = lstmTape(x, dims); // 7 * T * B * H + 2 * B * H elements
+ * const tape = lstmTape(new Float64Array(0), dims) as LstmArrays; // 7 * T * B * H + 2 * B * H elements
  * ```
  */
-export interface LstmTape {
+export interface LstmArrays {
   /** The activated gates i, f, g, o of every step: [T, B, 4H]. */
   readonly gates: TypedArray;
   /** h entering step s at row s (s = 0 is h0), and the final h at row T: [T+1, B, H]. */
@@ -40,8 +44,27 @@ export interface LstmTape {
   readonly tanhC: TypedArray;
 }
 
-/** Allocates an {@link LstmTape} with the dtype of `like`. @example `const tape = lstmTape(x, dims)` */
+/**
+ * What the forward pass keeps for backward: typed arrays on the JavaScript path, or the same
+ * buffers inside WebAssembly memory on the float32 SIMD path. {@link lstmTape} picks, and
+ * forward and backward follow the tape, so the two always take the same path.
+ */
+export type LstmTape = LstmArrays | WasmSequenceTape;
+
+/**
+ * Allocates an {@link LstmTape} for data like `like`: resident in WebAssembly memory for
+ * float32 when the SIMD kernels are in use, else typed arrays of its dtype.
+ *
+ * @example
+ * ```ts
+ * const tape = lstmTape(x, dims);
+ * ```
+ */
 export function lstmTape(like: TypedArray, dims: SequenceDims): LstmTape {
+  if (useWasmSequence(like)) {
+    const tape = lstmWasmTape(dims);
+    if (tape !== null) return tape;
+  }
   const { batch: B, steps: T, hiddenSize: H } = dims;
   return {
     gates: allocateLike(like, T * B * 4 * H),
@@ -111,6 +134,10 @@ export function lstmSequenceForward(args: LstmSequenceArgs, tape: LstmTape, y: T
   checkLength('lstmSequenceForward', 'c0', args.c0, B * H);
   checkLength('lstmSequenceForward', 'y', y, B * (T + 2) * H);
   checkTape('lstmSequenceForward', tape, args);
+  if (tape instanceof WasmSequenceTape) {
+    lstmForwardWasm(args, tape, y);
+    return;
+  }
   const { gates, hs, cs, tanhC } = tape;
 
   const xs = ws.get('x', x, T * B * I);
@@ -202,6 +229,10 @@ export function lstmSequenceBackward(args: LstmSequenceArgs, tape: LstmTape, dy:
   checkLength('lstmSequenceBackward', 'dy', dy, B * (T + 2) * H);
   checkTape('lstmSequenceBackward', tape, args);
   checkGrads(grads, args);
+  if (tape instanceof WasmSequenceTape) {
+    lstmBackwardWasm(args, tape, dy, grads);
+    return;
+  }
   const { gates, hs, cs, tanhC } = tape;
 
   const dh = ws.get('dh', x, B * H);
@@ -275,8 +306,12 @@ function lstmStepBackward(
   }
 }
 
-function checkTape(kernel: string, tape: LstmTape, dims: SequenceDims): void {
+function checkTape(kernel: string, tape: LstmTape, dims: SequenceDims & { readonly x: TypedArray }): void {
   const { batch: B, steps: T, hiddenSize: H } = dims;
+  if (tape instanceof WasmSequenceTape) {
+    checkWasmTape(kernel, tape, tapeLayout(0, dims).floats, dims.x);
+    return;
+  }
   checkLength(kernel, 'tape.gates', tape.gates, T * B * 4 * H);
   checkLength(kernel, 'tape.hs', tape.hs, (T + 1) * B * H);
   checkLength(kernel, 'tape.cs', tape.cs, (T + 1) * B * H);
@@ -293,4 +328,140 @@ function checkGrads(grads: LstmSequenceGrads, dims: SequenceDims): void {
   checkLength(k, 'dWeightHh', grads.dWeightHh, 4 * H * H);
   checkLength(k, 'dBiasIh', grads.dBiasIh, 4 * H);
   checkLength(k, 'dBiasHh', grads.dBiasHh, 4 * H);
+}
+
+// The WebAssembly SIMD path: the same recurrence, layout and maths as above, with every buffer
+// in wasm memory (sequence-wasm.ts). The tape block holds
+//
+//     gates [T, B, 4H] | hs [T+1, B, H] | cs [T+1, B, H] | tanhC [T, B, H]
+//
+// (the JS tape's arrays, back to back, 64-byte aligned).
+
+function tapeLayout(at: number, dims: SequenceDims): { gates: number; hs: number; cs: number; tanhC: number; floats: number } {
+  const { batch: B, steps: T, hiddenSize: H } = dims;
+  const { at: [gates, hs, cs, tanhC], bytes } = carve(at, [T * B * 4 * H, (T + 1) * B * H, (T + 1) * B * H, T * B * H]);
+  return { gates: gates as number, hs: hs as number, cs: cs as number, tanhC: tanhC as number, floats: bytes / 4 };
+}
+
+/**
+ * A WebAssembly-resident LSTM tape for `dims`, or null when the kernels are unavailable.
+ *
+ * @example
+ * ```ts
+ * const tape = lstmWasmTape({ batch: 32, steps: 64, inputSize: 65, hiddenSize: 256 });
+ * ```
+ */
+function lstmWasmTape(dims: SequenceDims): WasmSequenceTape | null {
+  return WasmSequenceTape.create(tapeLayout(0, dims).floats);
+}
+
+/**
+ * {@link lstmSequenceForward} on WebAssembly SIMD: the input projections of all steps in one
+ * gemm, W_hh copied and packed once, then per step one sgemmPacked (gates += h W_hh^T) and
+ * one SIMD pass of the cell maths. Arguments are already checked by the caller.
+ *
+ * @example
+ * ```ts
+ * lstmForwardWasm(args, tape, y); // called by lstmSequenceForward for a wasm tape
+ * ```
+ */
+function lstmForwardWasm(args: LstmSequenceArgs, tape: WasmSequenceTape, y: TypedArray): void {
+  const { batch: B, steps: T, inputSize: I, hiddenSize: H, lengths, reverse } = args;
+  const G = 4 * H;
+  const w = tape.kernels;
+  const e = w.exports;
+  const L = tapeLayout(tape.at, args);
+  const packedBytes = e.packedBBytes(H, G);
+  const { at: [xs, wih, whh, packed, bias, lens], bytes } = carve(0, [T * B * I, G * I, G * H, packedBytes / 4, G, B]);
+  const base = w.scratch('lstm', bytes);
+  const [xsAt, wihAt, whhAt, packedAt, biasAt, lensAt] = [xs, wih, whh, packed, bias, lens].map((a) => base + (a as number)) as
+    [number, number, number, number, number, number];
+  const heap = w.f32;
+
+  stepMajorInto(heap, xsAt, args.x, B, T, I, reverse);
+  heap.set(args.weightIh, wihAt >> 2);
+  heap.set(args.weightHh, whhAt >> 2);
+  e.packB(1, H, G, whhAt, H, packedAt);
+  e.sgemm(0, 1, T * B, G, I, 1, xsAt, I, wihAt, I, 0, L.gates, G, w.packA, w.packB, w.tile);
+  const bi = args.biasIh, bh = args.biasHh;
+  const b0 = biasAt >> 2;
+  for (let k = 0; k < G; k++) heap[b0 + k] = bi === null || bh === null ? 0 : (bi[k] as number) + (bh[k] as number);
+  heap.set(args.h0, L.hs >> 2);
+  heap.set(args.c0, L.cs >> 2);
+  const lengthsAt = writeLengths(w, lensAt, lengths);
+
+  const stepH = B * H * 4, stepG = B * G * 4;
+  for (let s = 0; s < T; s++) {
+    const t = reverse ? T - 1 - s : s;
+    const gates = L.gates + s * stepG;
+    const hPrev = L.hs + s * stepH, cPrev = L.cs + s * stepH;
+    e.sgemmPacked(0, B, G, H, 1, hPrev, H, packedAt, 1, gates, G, w.packA, w.tile);
+    e.lstmStepForward(B, H, gates, biasAt, hPrev, cPrev, hPrev + stepH, cPrev + stepH, L.tanhC + s * stepH, lengthsAt, t);
+  }
+  writeOutputs(heap, B, T, H, reverse, lengths, L.hs, L.cs, y);
+}
+
+/**
+ * {@link lstmSequenceBackward} on WebAssembly SIMD: per step (last to first) one SIMD pass
+ * for the gate gradients and one sgemmPacked (dh += dGates W_hh, W_hh packed once), then the
+ * weight gradients of all steps as one gemm each and the bias gradient as one column sum.
+ *
+ * @example
+ * ```ts
+ * lstmBackwardWasm(args, tape, dy, grads); // called by lstmSequenceBackward for a wasm tape
+ * ```
+ */
+function lstmBackwardWasm(args: LstmSequenceArgs, tape: WasmSequenceTape, dy: TypedArray, grads: LstmSequenceGrads): void {
+  const { batch: B, steps: T, inputSize: I, hiddenSize: H, lengths, reverse } = args;
+  const G = 4 * H;
+  const w = tape.kernels;
+  const e = w.exports;
+  const L = tapeLayout(tape.at, args);
+  const packedBytes = e.packedBBytes(G, H);
+  const { at: offsets, bytes } = carve(0, [
+    G * H, packedBytes / 4, T * B * H, B * H, B * H, T * B * G, T * B * I, G * I, T * B * I, G * I, G * H, G, B,
+  ]);
+  const base = w.scratch('lstm', bytes);
+  const [whhAt, packedAt, dysAt, dhAt, dcAt, dGatesAt, xsAt, wihAt, dxsAt, dWihAt, dWhhAt, dbAt, lensAt] = offsets.map((a) => base + a) as
+    [number, number, number, number, number, number, number, number, number, number, number, number, number];
+  const heap = w.f32;
+
+  heap.set(args.weightHh, whhAt >> 2);
+  e.packB(0, G, H, whhAt, H, packedAt);
+  outputGradsInto(heap, dysAt, dy, B, T, H, 2, reverse);
+  stateGradInto(heap, dhAt, dy, B, T + 2, T, H);
+  stateGradInto(heap, dcAt, dy, B, T + 2, T + 1, H);
+  const lengthsAt = writeLengths(w, lensAt, lengths);
+
+  const stepH = B * H * 4, stepG = B * G * 4;
+  for (let s = T - 1; s >= 0; s--) {
+    const t = reverse ? T - 1 - s : s;
+    const dGates = dGatesAt + s * stepG;
+    e.lstmStepBackward(B, H, L.gates + s * stepG, L.cs + s * stepH, L.tanhC + s * stepH, dysAt + s * stepH, dhAt, dcAt, dGates, lengthsAt, t);
+    // dh holds 0 on valid rows and the carried gradient on padded rows (whose dGates are 0).
+    e.sgemmPacked(0, B, H, G, 1, dGates, G, packedAt, 1, dhAt, H, w.packA, w.tile);
+  }
+  readInto(heap, dhAt, B * H, grads.dh0);
+  readInto(heap, dcAt, B * H, grads.dc0);
+  if (grads.dWeightHh !== null) {
+    e.sgemm(1, 0, G, H, T * B, 1, dGatesAt, G, L.hs, H, 0, dWhhAt, H, w.packA, w.packB, w.tile);
+    readInto(heap, dWhhAt, G * H, grads.dWeightHh);
+  }
+  // Both biases sit on the same pre-activation, so they share one gradient.
+  const dBias = grads.dBiasIh ?? grads.dBiasHh;
+  if (dBias !== null) {
+    e.columnSums(dGatesAt, G, T * B, G, dbAt);
+    readInto(heap, dbAt, G, dBias);
+    if (grads.dBiasIh !== null && grads.dBiasHh !== null) grads.dBiasHh.set(grads.dBiasIh);
+  }
+  if (grads.dWeightIh !== null) {
+    stepMajorInto(heap, xsAt, args.x, B, T, I, reverse);
+    e.sgemm(1, 0, G, I, T * B, 1, dGatesAt, G, xsAt, I, 0, dWihAt, I, w.packA, w.packB, w.tile);
+    readInto(heap, dWihAt, G * I, grads.dWeightIh);
+  }
+  if (grads.dx !== null) {
+    heap.set(args.weightIh, wihAt >> 2);
+    e.sgemm(0, 0, T * B, I, G, 1, dGatesAt, G, wihAt, I, 0, dxsAt, I, w.packA, w.packB, w.tile);
+    stepMajorFrom(heap, dxsAt, B, T, I, reverse, grads.dx);
+  }
 }

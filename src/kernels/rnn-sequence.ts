@@ -4,6 +4,10 @@ import {
   Workspace, allocateLike, checkLength, checkSequenceArgs, columnSums, combinedBias, fromStepMajor, tanhOf, toStepMajor,
   type SequenceArgs, type SequenceDims,
 } from './rnn-sequence-common.js';
+import {
+  WasmSequenceTape, carve, checkWasmTape, outputGradsInto, readInto, stateGradInto, stepMajorFrom, stepMajorInto, useWasmSequence, writeLengths,
+  writeOrZero, writeOutputs,
+} from './sequence-wasm.js';
 
 /**
  * Inputs of the fused Elman RNN over a sequence: {@link SequenceArgs} with one gate block,
@@ -22,23 +26,42 @@ export interface RnnSequenceArgs extends SequenceArgs {
 }
 
 /**
- * What the RNN forward pass keeps for backward: only the states, since the activation's
- * derivative is a function of its output (1 - h^2 for tanh, [h > 0] for relu).
+ * What the JavaScript RNN forward pass keeps for backward: only the states, since the
+ * activation's derivative is a function of its output (1 - h^2 for tanh, [h > 0] for relu).
+ *
+ * @example
+ * ```ts
+ * const tape = rnnTape(new Float64Array(0), dims) as RnnArrays;
+ * ```
+ */
+export interface RnnArrays {
+  /** h entering step s at row s (s = 0 is h0), the final h at row T: [T+1, B, H]. */
+  readonly hs: TypedArray;
+}
+
+/** The RNN's saved states: typed arrays (JavaScript path) or in WebAssembly memory (float32 SIMD path). */
+export type RnnTape = RnnArrays | WasmSequenceTape;
+
+/**
+ * Allocates an {@link RnnTape} for data like `like`: in WebAssembly memory for float32 when
+ * the SIMD kernels are in use, else a typed array of its dtype.
  *
  * @example
  * ```ts
  * const tape = rnnTape(x, dims);
  * ```
  */
-export interface RnnTape {
-  /** h entering step s at row s (s = 0 is h0), the final h at row T: [T+1, B, H]. */
-  readonly hs: TypedArray;
-}
-
-/** Allocates an {@link RnnTape} with the dtype of `like`. @example `const tape = rnnTape(x, dims)` */
 export function rnnTape(like: TypedArray, dims: SequenceDims): RnnTape {
   const { batch: B, steps: T, hiddenSize: H } = dims;
+  if (useWasmSequence(like)) {
+    const tape = WasmSequenceTape.create(rnnTapeFloats(dims));
+    if (tape !== null) return tape;
+  }
   return { hs: allocateLike(like, (T + 1) * B * H) };
+}
+
+function rnnTapeFloats(dims: SequenceDims): number {
+  return carve(0, [(dims.steps + 1) * dims.batch * dims.hiddenSize]).bytes / 4;
 }
 
 /**
@@ -87,6 +110,11 @@ export function rnnSequenceForward(args: RnnSequenceArgs, tape: RnnTape, y: Type
   checkSequenceArgs('rnnSequenceForward', args, 1);
   checkLength('rnnSequenceForward', 'h0', args.h0, B * H);
   checkLength('rnnSequenceForward', 'y', y, B * (T + 1) * H);
+  if (tape instanceof WasmSequenceTape) {
+    checkWasmTape('rnnSequenceForward', tape, rnnTapeFloats(args), x);
+    rnnForwardWasm(args, tape, y);
+    return;
+  }
   checkLength('rnnSequenceForward', 'tape.hs', tape.hs, (T + 1) * B * H);
   const { hs } = tape;
 
@@ -153,13 +181,18 @@ export function rnnSequenceBackward(args: RnnSequenceArgs, tape: RnnTape, dy: Ty
   const k = 'rnnSequenceBackward';
   checkSequenceArgs(k, args, 1);
   checkLength(k, 'dy', dy, B * (T + 1) * H);
-  checkLength(k, 'tape.hs', tape.hs, (T + 1) * B * H);
   checkLength(k, 'dx', grads.dx, B * T * I);
   checkLength(k, 'dh0', grads.dh0, B * H);
   checkLength(k, 'dWeightIh', grads.dWeightIh, H * I);
   checkLength(k, 'dWeightHh', grads.dWeightHh, H * H);
   checkLength(k, 'dBiasIh', grads.dBiasIh, H);
   checkLength(k, 'dBiasHh', grads.dBiasHh, H);
+  if (tape instanceof WasmSequenceTape) {
+    checkWasmTape(k, tape, rnnTapeFloats(args), x);
+    rnnBackwardWasm(args, tape, dy, grads);
+    return;
+  }
+  checkLength(k, 'tape.hs', tape.hs, (T + 1) * B * H);
   const { hs } = tape;
 
   const dh = ws.get('dh', x, B * H);
@@ -209,5 +242,83 @@ function rnnStepBackward(
       da[ao + j] = relu ? (h > 0 ? dht : 0) : dht * (1 - h * h);
       dh[ho + j] = 0;
     }
+  }
+}
+
+// The WebAssembly SIMD path: the same recurrence, layout and maths as above, with every buffer
+// in wasm memory (sequence-wasm.ts). The tape block is hs [T+1, B, H].
+
+function rnnForwardWasm(args: RnnSequenceArgs, tape: WasmSequenceTape, y: TypedArray): void {
+  const { batch: B, steps: T, inputSize: I, hiddenSize: H, lengths, reverse } = args;
+  const w = tape.kernels;
+  const e = w.exports;
+  const hsAt = tape.at;
+  const { at: offsets, bytes } = carve(0, [T * B * I, H * I, H * H, e.packedBBytes(H, H) / 4, T * B * H, H, B]);
+  const base = w.scratch('rnn', bytes);
+  const [xsAt, wihAt, whhAt, packedAt, preAt, biasAt, lensAt] = offsets.map((a) => base + a) as
+    [number, number, number, number, number, number, number];
+  const heap = w.f32;
+  stepMajorInto(heap, xsAt, args.x, B, T, I, reverse);
+  heap.set(args.weightIh, wihAt >> 2);
+  heap.set(args.weightHh, whhAt >> 2);
+  e.packB(1, H, H, whhAt, H, packedAt);
+  e.sgemm(0, 1, T * B, H, I, 1, xsAt, I, wihAt, I, 0, preAt, H, w.packA, w.packB, w.tile);
+  combinedBias(args.biasIh, args.biasHh, heap.subarray(biasAt >> 2, (biasAt >> 2) + H));
+  heap.set(args.h0, hsAt >> 2);
+  const lengthsAt = writeLengths(w, lensAt, lengths);
+  const relu = args.relu ? 1 : 0;
+  const step = B * H * 4;
+  for (let s = 0; s < T; s++) {
+    const hPrev = hsAt + s * step, pre = preAt + s * step;
+    e.sgemmPacked(0, B, H, H, 1, hPrev, H, packedAt, 1, pre, H, w.packA, w.tile);
+    e.rnnStepForward(B, H, pre, biasAt, hPrev, hPrev + step, relu, lengthsAt, reverse ? T - 1 - s : s);
+  }
+  writeOutputs(heap, B, T, H, reverse, lengths, hsAt, null, y);
+}
+
+function rnnBackwardWasm(args: RnnSequenceArgs, tape: WasmSequenceTape, dy: TypedArray, grads: RnnSequenceGrads): void {
+  const { batch: B, steps: T, inputSize: I, hiddenSize: H, lengths, reverse } = args;
+  const w = tape.kernels;
+  const e = w.exports;
+  const hsAt = tape.at;
+  const { at: offsets, bytes } = carve(0, [H * H, e.packedBBytes(H, H) / 4, T * B * H, B * H, T * B * H, T * B * I, H * I, H * H, H, B]);
+  const base = w.scratch('rnn', bytes);
+  const [whhAt, packedAt, dysAt, dhAt, daAt, xsAt, wihAt, dWAt, dbAt, lensAt] = offsets.map((a) => base + a) as
+    [number, number, number, number, number, number, number, number, number, number];
+  const heap = w.f32;
+  heap.set(args.weightHh, whhAt >> 2);
+  e.packB(0, H, H, whhAt, H, packedAt);
+  outputGradsInto(heap, dysAt, dy, B, T, H, 1, reverse);
+  stateGradInto(heap, dhAt, dy, B, T + 1, T, H);
+  const lengthsAt = writeLengths(w, lensAt, lengths);
+  const relu = args.relu ? 1 : 0;
+  const step = B * H * 4;
+  for (let s = T - 1; s >= 0; s--) {
+    const da = daAt + s * step;
+    e.rnnStepBackward(B, H, hsAt + (s + 1) * step, dysAt + s * step, dhAt, da, relu, lengthsAt, reverse ? T - 1 - s : s);
+    e.sgemmPacked(0, B, H, H, 1, da, H, packedAt, 1, dhAt, H, w.packA, w.tile);
+  }
+  readInto(heap, dhAt, B * H, grads.dh0);
+  if (grads.dWeightHh !== null) {
+    e.sgemm(1, 0, H, H, T * B, 1, daAt, H, hsAt, H, 0, dWAt, H, w.packA, w.packB, w.tile);
+    readInto(heap, dWAt, H * H, grads.dWeightHh);
+  }
+  // Both biases sit on the same pre-activation, so they share one gradient.
+  const dBias = grads.dBiasIh ?? grads.dBiasHh;
+  if (dBias !== null) {
+    e.columnSums(daAt, H, T * B, H, dbAt);
+    readInto(heap, dbAt, H, dBias);
+    if (grads.dBiasIh !== null && grads.dBiasHh !== null) grads.dBiasHh.set(grads.dBiasIh);
+  }
+  if (grads.dWeightIh !== null) {
+    stepMajorInto(heap, xsAt, args.x, B, T, I, reverse);
+    e.sgemm(1, 0, H, I, T * B, 1, daAt, H, xsAt, I, 0, dWAt, I, w.packA, w.packB, w.tile);
+    readInto(heap, dWAt, H * I, grads.dWeightIh);
+  }
+  if (grads.dx !== null) {
+    writeOrZero(heap, wihAt, args.weightIh, H * I);
+    // dX reuses the xs buffer: the weight gradient above has already read it.
+    e.sgemm(0, 0, T * B, I, H, 1, daAt, H, wihAt, I, 0, xsAt, I, w.packA, w.packB, w.tile);
+    stepMajorFrom(heap, xsAt, B, T, I, reverse, grads.dx);
   }
 }

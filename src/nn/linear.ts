@@ -1,4 +1,4 @@
-import { add, matmul, reshape } from '../ops/index.js';
+import { apply } from '../ops/index.js';
 import { ArgumentError, ShapeError, zeros, type DType, type Rng, type Tensor } from '../tensor/index.js';
 import { uniform } from './init.js';
 import { Module, parameter } from './module.js';
@@ -65,10 +65,8 @@ export class Linear extends Module {
     if (x.rank === 0 || x.shape[x.rank - 1] !== this.inFeatures) {
       throw new ShapeError('Linear', `input's last axis must be inFeatures = ${this.inFeatures}`, [x.shape, this.weight.shape]);
     }
-    // matmul needs two axes; a lone vector is treated as a batch of one.
-    const x2 = x.rank === 1 ? reshape(x, [1, this.inFeatures]) : x;
-    let y = matmul(x2, this.weight, { transB: true });
-    if (this.bias !== null) y = add(y, this.bias);
-    return x.rank === 1 ? reshape(y, [this.outFeatures]) : y;
+    // One fused op (ops/fused-head.ts): a gemm with the bias pre-loaded, and one gemm per
+    // gradient, instead of matmul + a broadcast add whose backward reduces over every row.
+    return apply('linear', this.bias === null ? [x, this.weight] : [x, this.weight, this.bias], {});
   }
 }

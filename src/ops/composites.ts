@@ -1,4 +1,5 @@
-import { ArgumentError, ShapeError, Tensor, allocate, normaliseAxis, sameShape } from '../tensor/index.js';
+import { ArgumentError, ShapeError, Tensor, allocate, normaliseAxis, sameShape, type TypedArray } from '../tensor/index.js';
+import { apply } from './apply.js';
 import {
   add, clamp, concat, div, exp, gather, log, max, mean, mul, neg, reshape, slice, softplus, sqrt, sub, sum,
 } from './functional.js';
@@ -61,6 +62,46 @@ export interface CrossEntropyOptions {
  * ```
  */
 export function crossEntropy(logits: Tensor, targets: Tensor, options: CrossEntropyOptions = {}): Tensor {
+  // NOTE: promoted to the fused op `softmaxCrossEntropy` (ops/fused-head.ts) for speed: a
+  // language model's head runs it on B*T rows every step, and the composed form below builds
+  // and back-propagates a dozen [B*T, C] tensors. crossEntropyComposed is its checked twin.
+  const { classes, n, weights, flatIndex } = crossEntropyWeights(logits, targets, options);
+  const ids = allocate(logits.dtype, n);
+  for (let i = 0; i < n; i++) ids[i] = (flatIndex[i] as number) - i * classes;
+  const reduction = options.reduction ?? 'mean';
+  const loss = apply('softmaxCrossEntropy', [reshape(logits, [n, classes]), new Tensor(ids, [n]), new Tensor(weights, [n])], { reduction });
+  return reduction === 'none' ? reshape(loss, targets.shape) : loss;
+}
+
+/**
+ * {@link crossEntropy} composed from primitives (logSoftmax, gather, mul, sum): the reference
+ * the fused op is checked against, with the same options and results.
+ *
+ * @example
+ * ```ts
+ * crossEntropyComposed(logits, targets, { reduction: 'sum' });
+ * ```
+ */
+export function crossEntropyComposed(logits: Tensor, targets: Tensor, options: CrossEntropyOptions = {}): Tensor {
+  const { classes, n, weights, flatIndex } = crossEntropyWeights(logits, targets, options);
+  const lsm = reshape(logSoftmax(logits), [n * classes]);
+  const picked = gather(lsm, new Tensor(flatIndex, [n]));
+  const w = new Tensor(weights, [n]);
+  const perPosition = neg(mul(picked, w));
+  const reduction = options.reduction ?? 'mean';
+  if (reduction === 'none') return reshape(perPosition, targets.shape);
+  const total = sum(perPosition);
+  if (reduction === 'sum') return total;
+  let weightSum = 0;
+  for (let i = 0; i < n; i++) weightSum += weights[i] as number;
+  return mul(total, weightSum > 0 ? 1 / weightSum : 0);
+}
+
+// Checks the shapes and targets of a cross-entropy call; per position, its weight (0 for an
+// ignored target, else the mask's value or 1) and the flat index of its target logit.
+function crossEntropyWeights(logits: Tensor, targets: Tensor, options: CrossEntropyOptions): {
+  classes: number; n: number; weights: TypedArray; flatIndex: Float64Array;
+} {
   if (logits.rank < 1 || !sameShape(logits.shape.slice(0, -1), targets.shape)) {
     throw new ShapeError('crossEntropy', 'targets must have the shape of logits without the class axis', [logits.shape, targets.shape]);
   }
@@ -81,17 +122,7 @@ export function crossEntropy(logits: Tensor, targets: Tensor, options: CrossEntr
     weights[i] = ignored ? 0 : (maskData?.[i] ?? 1);
     flatIndex[i] = i * classes + (ignored ? 0 : t);
   }
-  const lsm = reshape(logSoftmax(logits), [n * classes]);
-  const picked = gather(lsm, new Tensor(flatIndex, [n]));
-  const w = new Tensor(weights, [n]);
-  const perPosition = neg(mul(picked, w));
-  const reduction = options.reduction ?? 'mean';
-  if (reduction === 'none') return reshape(perPosition, targets.shape);
-  const total = sum(perPosition);
-  if (reduction === 'sum') return total;
-  let weightSum = 0;
-  for (let i = 0; i < n; i++) weightSum += weights[i] as number;
-  return mul(total, weightSum > 0 ? 1 / weightSum : 0);
+  return { classes, n, weights, flatIndex };
 }
 
 /** Mean squared error: mean((prediction - target)^2). */

@@ -2,6 +2,7 @@ import { gruSequenceBackward, gruSequenceForward, gruTape, type GruSequenceArgs,
 import { lstmSequenceBackward, lstmSequenceForward, lstmTape, type LstmSequenceArgs, type LstmTape } from '../kernels/lstm-sequence.js';
 import { rnnSequenceBackward, rnnSequenceForward, rnnTape, type RnnSequenceArgs, type RnnTape } from '../kernels/rnn-sequence.js';
 import type { SequenceDims } from '../kernels/rnn-sequence-common.js';
+import { WasmSequenceTape } from '../kernels/sequence-wasm.js';
 import { ArgumentError, ShapeError, Tensor, allocate, type TypedArray } from '../tensor/index.js';
 import type { FusedOpName, OpDef, SequenceAttrs } from './op-def.js';
 import { checkSameDType } from './raw/checks.js';
@@ -24,22 +25,29 @@ interface Saved<A, P> {
 
 /**
  * The per-step activations of each recorded call, found again by backward through the op's
- * output. Tapes of calls that were not recorded (inference, or no input needing a gradient)
- * go back to a small pool by shape, so evaluation loops allocate no tape after the first call.
+ * output. A tape goes back to a small pool by shape as soon as no backward can read it any
+ * more: at once for calls that were not recorded (inference, or no input needing a
+ * gradient), and, for recorded calls, once backward has run through the op without
+ * `retainGraph` (it clears the output's gradFn, so the graph cannot be walked again). A
+ * training loop therefore reuses one tape per shape instead of allocating (and, for the
+ * WebAssembly path, holding wasm memory for) a new one every step.
  */
 class TapeStore<A extends SequenceDims & { readonly x: TypedArray }, P> {
   private readonly saved = new WeakMap<Tensor, Saved<A, P>>();
-  private readonly spare = new Map<string, P>();
+  // Outputs whose tapes may come back: weak, so dropping a graph never keeps a tape alive.
+  private recorded: WeakRef<Tensor>[] = [];
+  private readonly spare: { key: string; tape: P }[] = [];
 
   constructor(private readonly make: (like: TypedArray, dims: SequenceDims) => P) {}
 
   /** A tape for `args` (pooled when one of that shape is free), remembered under `output`. */
   take(args: A, output: Tensor): P {
+    this.reclaim();
     const key = `${args.x instanceof Float64Array ? 64 : 32}:${args.batch}:${args.steps}:${args.hiddenSize}`;
-    let tape = this.spare.get(key);
-    if (tape === undefined) tape = this.make(args.x, args);
-    else this.spare.delete(key);
+    const i = this.spare.findIndex((s) => s.key === key);
+    const tape = i >= 0 ? (this.spare.splice(i, 1)[0] as { tape: P }).tape : this.make(args.x, args);
     this.saved.set(output, { key, args, tape });
+    this.recorded.push(new WeakRef(output));
     return tape;
   }
 
@@ -49,15 +57,34 @@ class TapeStore<A extends SequenceDims & { readonly x: TypedArray }, P> {
     return s;
   }
 
+  /** Returns the tape of `output` to the pool: only when nothing can run backward through it. */
   release(output: Tensor): void {
     const s = this.saved.get(output);
     if (s === undefined) return;
     this.saved.delete(output);
-    this.spare.set(s.key, s.tape);
+    this.spare.push({ key: s.key, tape: s.tape });
     // A handful of shapes (train, eval, last partial batch) covers real loops; beyond that the
     // oldest goes, so memory stays bounded when shapes vary.
-    if (this.spare.size > 4) this.spare.delete(this.spare.keys().next().value as string);
+    while (this.spare.length > 4) disposeTape((this.spare.shift() as { tape: P }).tape);
   }
+
+  // Takes back the tapes whose outputs backward has consumed (gradFn cleared) or that were
+  // never recorded; forgets outputs that were garbage-collected (their wasm tapes are freed
+  // by the tape's finaliser).
+  private reclaim(): void {
+    const keep: WeakRef<Tensor>[] = [];
+    for (const ref of this.recorded) {
+      const output = ref.deref();
+      if (output === undefined || !this.saved.has(output)) continue;
+      if (output.gradFn === null) this.release(output);
+      else keep.push(ref);
+    }
+    this.recorded = keep;
+  }
+}
+
+function disposeTape(tape: unknown): void {
+  if (tape instanceof WasmSequenceTape) tape.dispose();
 }
 
 const rnnTapes = new TapeStore<RnnSequenceArgs, RnnTape>(rnnTape);

@@ -43,6 +43,8 @@ export interface OpSignatures {
   rnnSequence: { inputs: SequenceOpInputs; attrs: SequenceAttrs & { readonly nonlinearity: 'tanh' | 'relu' } };
   lstmSequence: { inputs: LstmSequenceOpInputs; attrs: SequenceAttrs };
   gruSequence: { inputs: SequenceOpInputs; attrs: SequenceAttrs & { readonly resetAfter: boolean } };
+  linear: { inputs: [Tensor, Tensor] | [Tensor, Tensor, Tensor]; attrs: NoAttrs };
+  softmaxCrossEntropy: { inputs: [Tensor, Tensor, Tensor]; attrs: { readonly reduction: 'mean' | 'sum' | 'none' } };
 }
 
 /**
@@ -62,6 +64,9 @@ export type LstmSequenceOpInputs = [Tensor, Tensor, Tensor, Tensor, Tensor] | [T
 
 /** The fused sequence ops, whose definitions live in ops/fused.ts and are spread into the op table. */
 export type FusedOpName = 'rnnSequence' | 'lstmSequence' | 'gruSequence';
+
+/** The promoted output-head ops (affine layer, softmax cross-entropy), defined in ops/fused-head.ts. */
+export type FusedHeadOpName = 'linear' | 'softmaxCrossEntropy';
 
 /** The name of a primitive op. */
 export type OpName = keyof OpSignatures;

@@ -157,6 +157,20 @@ const PRIMITIVE_CASES: { [K in OpName]: Case[] } = {
     { label: 'reset before, no bias', inputs: sequenceInputs(3, 1, false), fn: (...xs) => apply('gruSequence', seqOp(xs), { lengths: null, reverse: false, resetAfter: false }) },
     { label: 'reset after, no bias, reverse', inputs: sequenceInputs(3, 1, false), fn: (...xs) => apply('gruSequence', seqOp(xs), { lengths: null, reverse: true, resetAfter: true }) },
   ],
+  // The promoted head ops (fused-head.ts); targets and weights are data, not differentiated.
+  linear: [
+    { label: 'bias', inputs: [r([4, 3]), r([5, 3]), r([5])], fn: (x, w, b) => apply('linear', [x as Tensor, w as Tensor, b as Tensor], {}) },
+    { label: 'no bias, leading axes', inputs: [r([2, 3, 4]), r([2, 4])], fn: (x, w) => apply('linear', [x as Tensor, w as Tensor], {}) },
+  ],
+  softmaxCrossEntropy: [
+    {
+      label: 'mean, weighted',
+      inputs: [r([4, 5])],
+      fn: (x) => apply('softmaxCrossEntropy', [x, ints([0, 4, 2, 2], [4]), ints([1, 0, 0.5, 1], [4])], { reduction: 'mean' }),
+    },
+    { label: 'sum', inputs: [r([3, 4])], fn: (x) => apply('softmaxCrossEntropy', [x, ints([3, 0, 1], [3]), ints([1, 1, 1], [3])], { reduction: 'sum' }) },
+    { label: 'none', inputs: [r([3, 4], 2)], fn: (x) => apply('softmaxCrossEntropy', [x, ints([1, 2, 3], [3]), ints([1, 2, 0], [3])], { reduction: 'none' }) },
+  ],
 };
 
 const COMPOSITE_CASES: Case[] = [

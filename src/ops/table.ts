@@ -1,5 +1,6 @@
 import { ArgumentError, ShapeError, Tensor, allocate, broadcastShapes, sameShape } from '../tensor/index.js';
 import { FUSED_OPS } from './fused.js';
+import { HEAD_OPS } from './fused-head.js';
 import type { OpTable } from './op-def.js';
 import { checkSameDType } from './raw/checks.js';
 import { binary, map, sigmoidScalar, softplusScalar, zip, zip3 } from './raw/elementwise.js';
@@ -189,4 +190,6 @@ export const OPS: OpTable = {
   },
   // Whole recurrences (RNN, LSTM, GRU over T steps) as single ops, promoted for speed.
   ...FUSED_OPS,
+  // The affine layer and softmax cross-entropy of an output head, promoted for speed.
+  ...HEAD_OPS,
 };
