@@ -65,8 +65,10 @@ test('bad usage exits 2 and names the alternatives; --help exits 0', async () =>
   assert.ok(c.out.some((l) => l.includes('workloads: gemm')));
 });
 
-test('the registry holds gemm', () => {
-  assert.deepEqual(workloads.map((w) => w.name), ['gemm']);
+test('the registry holds gemm and esn, each name once', () => {
+  const names = workloads.map((w) => w.name);
+  for (const name of ['gemm', 'esn']) assert.ok(names.includes(name), `${name} is not registered`);
+  assert.equal(new Set(names).size, names.length);
 });
 
 test('gemm workload reports one figure per size and implementation, with the backend', async () => {

@@ -1,3 +1,4 @@
+import { esnWorkload } from './esn.js';
 import { gemmWorkload } from './gemm.js';
 import { formatRecordJson, formatTable, type BenchRecord, type Workload } from './workload.js';
 
@@ -11,7 +12,7 @@ export interface BenchIO {
  * Every benchmark `unfold bench` knows, in the order `unfold bench` (no names) runs them.
  * A new workload (lstm-train, ...) is one entry here.
  */
-export const workloads: readonly Workload[] = [gemmWorkload()];
+export const workloads: readonly Workload[] = [gemmWorkload(), esnWorkload()];
 
 const usage = [
   'usage: unfold bench [workload...] [--json]',

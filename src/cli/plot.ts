@@ -55,6 +55,8 @@ export async function lineChart(options: LineChartOptions): Promise<string> {
       if (Number.isFinite(x) && Number.isFinite(y) && (!logY || y > 0)) values.push({ x, y, series: s.name, order: i });
     }
   }
+  const names = options.series.map((s) => s.name);
+  const legend = { orient: 'top', labelLimit: 600, symbolStrokeWidth: 2 } as const;
   const spec: TopLevelSpec = {
     $schema: 'https://vega.github.io/schema/vega-lite/v6.json',
     ...(options.title === undefined ? {} : { title: options.title }),
@@ -66,9 +68,10 @@ export async function lineChart(options: LineChartOptions): Promise<string> {
     encoding: {
       x: { field: 'x', type: 'quantitative', title: options.xTitle ?? 'x', scale: { zero: false, nice: false } },
       y: { field: 'y', type: 'quantitative', title: options.yTitle ?? 'y', scale: logY ? { type: 'log' } : { zero: false } },
-      color: { field: 'series', type: 'nominal', title: null, sort: options.series.map((s) => s.name), legend: { orient: 'top', labelLimit: 600 } },
-      // Dashes tell overlapping curves apart (a prediction drawn over its truth) and survive greyscale.
-      strokeDash: { field: 'series', type: 'nominal', sort: options.series.map((s) => s.name), legend: null },
+      color: { field: 'series', type: 'nominal', title: null, sort: names, legend },
+      // Dashes tell overlapping curves apart (a prediction drawn over its truth) and survive
+      // greyscale; the same legend spec merges both channels into one legend.
+      strokeDash: { field: 'series', type: 'nominal', title: null, sort: names, legend },
       order: { field: 'order', type: 'quantitative' },
     },
     config: { view: { stroke: null }, axis: { grid: true, gridOpacity: 0.4 } },

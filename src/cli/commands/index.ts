@@ -1,5 +1,6 @@
 import type { Command } from '../command.js';
 import { benchCommand } from './bench.js';
+import { esnCommand } from './esn.js';
 import { gradientsCommand } from './gradients.js';
 import { evalCommand, sampleCommand, trainCommand } from './lm.js';
 import { taskCommand } from './task.js';
@@ -8,4 +9,4 @@ import { taskCommand } from './task.js';
  * Every `unfold` subcommand, in the order `unfold --help` lists them. Adding a command
  * is one module in this folder and one entry here.
  */
-export const commands: readonly Command[] = [trainCommand, sampleCommand, evalCommand, taskCommand, gradientsCommand, benchCommand];
+export const commands: readonly Command[] = [trainCommand, sampleCommand, evalCommand, taskCommand, esnCommand, gradientsCommand, benchCommand];

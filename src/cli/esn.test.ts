@@ -1,0 +1,71 @@
+import assert from 'node:assert/strict';
+import { mkdtemp, readFile } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { describe, test } from 'node:test';
+import { loadModelFile } from '../io/node.js';
+import { esnFromModelFile } from '../train/esn/index.js';
+import type { CliIO } from './command.js';
+import { esnCommand } from './commands/esn.js';
+import { heatmap, lineChart } from './plot.js';
+import { runCli } from './run.js';
+
+/** Runs `unfold <argv>` in this process (no spawn: the command is what is under test). */
+async function unfold(...argv: string[]): Promise<{ status: number; stdout: string; stderr: string }> {
+  const out: string[] = [];
+  const err: string[] = [];
+  const io: CliIO = { out: (l) => out.push(l), err: (l) => err.push(l), terminal: null, env: {} };
+  const status = await runCli(argv, io, [esnCommand]);
+  return { status, stdout: out.join('\n'), stderr: err.join('\n') };
+}
+
+describe('unfold esn', async () => {
+  const dir = await mkdtemp(join(tmpdir(), 'unfold-esn-'));
+
+  test('one-step Mackey-Glass --json: last line is the result in the literature\'s units; chart and model written', async () => {
+    const svg = join(dir, 'prediction.svg');
+    const model = join(dir, 'mg.unfold');
+    const r = await unfold('esn', '--task', 'mackey-glass', '--protocol', 'one-step', '--json', '--plot', svg, '--save', model);
+    assert.equal(r.status, 0, r.stderr);
+    const last = JSON.parse(r.stdout.trim().split('\n').at(-1) as string) as Record<string, unknown>;
+    assert.equal(last['type'], 'result');
+    assert.equal(last['task'], 'mackey-glass');
+    assert.equal(last['protocol'], 'one-step');
+    assert.ok(typeof last['rmse'] === 'number' && last['rmse'] < 0.002, `rmse ${String(last['rmse'])}`);
+    assert.ok(typeof last['nrmse'] === 'number' && typeof last['seconds'] === 'number');
+    assert.match(await readFile(svg, 'utf8'), /^<svg[\s\S]*ESN one-step prediction[\s\S]*<\/svg>$/);
+    const esn = esnFromModelFile(await loadModelFile(model));
+    assert.equal(esn.reservoir.units, 100);
+  });
+
+  test('hyperparameters outside their range and impossible combinations are usage errors', async () => {
+    const leak = await unfold('esn', '--leak', '1.5', '--plot', '');
+    assert.equal(leak.status, 2);
+    assert.match(leak.stderr, /leak must be in \(0, 1\]/);
+    const units = await unfold('esn', '--units', '-3', '--plot', '');
+    assert.equal(units.status, 2);
+    const narma = await unfold('esn', '--task', 'narma10', '--protocol', 'free-run-84');
+    assert.equal(narma.status, 2);
+    assert.match(narma.stderr, /narma10 has no free-running protocol/);
+  });
+});
+
+describe('plots', () => {
+  test('lineChart: an SVG document with one path per series and the legend labels; non-finite points dropped', async () => {
+    const svg = await lineChart({
+      series: [{ name: 'truth', x: [0, 1, 2, 3], y: [0, 1, Number.NaN, 0] }, { name: 'prediction', x: [0, 1, 2, 3], y: [0, 0.9, 0.2, 0.1] }],
+      title: 'A title', xTitle: 'step', yTitle: 'value',
+    });
+    assert.match(svg, /^<svg/);
+    for (const text of ['truth', 'prediction', 'A title', 'step', 'value']) assert.ok(svg.includes(text), text);
+    assert.ok(!svg.includes('NaN'));
+    const log = await lineChart({ series: [{ name: 'loss', x: [1, 2, 3], y: [1, 0.1, 0.01] }], logY: true });
+    assert.match(log, /<\/svg>$/);
+  });
+
+  test('heatmap: one rect per cell, labels on the axes', async () => {
+    const svg = await heatmap({ values: [0.9, 0.1, 0.2, 0.8, 0.5, 0.5], rows: 3, cols: 2, rowLabels: ['le', 'chat', '<eos>'], colLabels: ['the', 'cat'], title: 'attention' });
+    for (const text of ['le', 'chat', '&lt;eos&gt;', 'the', 'cat', 'attention']) assert.ok(svg.includes(text), text);
+    await assert.rejects(heatmap({ values: [1, 2, 3], rows: 2, cols: 2 }), /expected 2 x 2 = 4 values/);
+  });
+});
