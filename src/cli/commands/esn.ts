@@ -2,7 +2,7 @@ import { writeFile } from 'node:fs/promises';
 import { saveModelFile } from '../../io/node.js';
 import {
   READOUT_SOLVERS, esnToModelFile, freeRunMackeyGlass, narma10, oneStepMackeyGlass,
-  type FreeRunResult, type NarmaResult, type OneStepResult, type PlotSeries, type ProtocolRun, type TrialProgress,
+  type FreeRunResult, type NarmaResult, type OneStepResult, type EsnPlotSeries, type EsnProtocolRun, type EsnTrialProgress,
 } from '../../train/esn/index.js';
 import { defineCommand } from '../command.js';
 import { UsageError } from '../flags.js';
@@ -62,9 +62,9 @@ export const esnCommand = defineCommand({
       seed: flags.seed,
     };
     const label = `${flags.task} ${flags.protocol}`;
-    const onTrial = (p: TrialProgress): void => report.progress({ done: p.trial, total: p.trials, unit: 'trial', label, metrics: { value: p.value } });
+    const onTrial = (p: EsnTrialProgress): void => report.progress({ done: p.trial, total: p.trials, unit: 'trial', label, metrics: { value: p.value } });
 
-    let run: ProtocolRun<OneStepResult | FreeRunResult | NarmaResult>;
+    let run: EsnProtocolRun<OneStepResult | FreeRunResult | NarmaResult>;
     let summary: string;
     let axes: { x: string; y: string; title: string };
     if (flags.task === 'narma10') {
@@ -100,7 +100,7 @@ export const esnCommand = defineCommand({
   },
 });
 
-async function chart(series: readonly PlotSeries[], axes: { x: string; y: string; title: string }): Promise<string> {
+async function chart(series: readonly EsnPlotSeries[], axes: { x: string; y: string; title: string }): Promise<string> {
   // Loaded on demand: Vega takes ~0.4 s to import, which no other command should pay.
   const { lineChart } = await import('../plot.js');
   return lineChart({ series, xTitle: axes.x, yTitle: axes.y, title: axes.title });

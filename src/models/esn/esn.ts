@@ -1,7 +1,7 @@
 import { gemm } from '../../kernels/index.js';
 import { ArgumentError, Rng, ShapeError, Tensor } from '../../tensor/index.js';
 import { applyReadout, normalEquationsSolver, RlsReadout, type LinearReadout, type ReadoutSolver, type RlsOptions } from './readout.js';
-import { Reservoir, asFloat64, checkSeries, type ReservoirConfig, type RunOptions } from './reservoir.js';
+import { Reservoir, asFloat64, checkSeries, type ReservoirConfig, type ReservoirRunOptions } from './reservoir.js';
 
 /** The config of an {@link EchoStateNetwork}: JSON-serialisable, stored in model files. */
 export interface EsnConfig {
@@ -29,21 +29,21 @@ export interface EsnConfig {
 export const ESN_DEFAULTS = { ridge: 1e-6, readoutInput: true } as const;
 
 /** Options of {@link EchoStateNetwork.fit}. */
-export interface FitOptions {
+export interface EsnFitOptions {
   /** Initial steps whose states are not used to fit (the reservoir forgets x(0) meanwhile). Default 0. */
   readonly washout?: number;
   /** Overrides the config's ridge regulariser. */
   readonly ridge?: number;
   /** How to solve the ridge problem (default {@link normalEquationsSolver}; {@link householderQrSolver} for tiny ridges). */
   readonly solver?: ReadoutSolver;
-  /** State noise amplitude while collecting the training states (default 0; see `RunOptions.noise`). */
+  /** State noise amplitude while collecting the training states (default 0; see `ReservoirRunOptions.noise`). */
   readonly noise?: number;
   /** Seed of the state noise (default: the reservoir's seed). */
   readonly noiseSeed?: number;
 }
 
 /** Options of {@link EchoStateNetwork.fitOnline}. */
-export interface OnlineFitOptions extends RlsOptions {
+export interface EsnOnlineFitOptions extends RlsOptions {
   readonly washout?: number;
   /**
    * Feed back the network's own output while learning (FORCE, Sussillo & Abbott 2009)
@@ -53,7 +53,7 @@ export interface OnlineFitOptions extends RlsOptions {
 }
 
 /** What a fit reports. */
-export interface FitReport {
+export interface EsnFitReport {
   /** Steps the readout was fitted on (T - washout). */
   readonly samples: number;
   /** Root-mean-square training error over those steps and all outputs. */
@@ -61,7 +61,7 @@ export interface FitReport {
 }
 
 /** Options of {@link EchoStateNetwork.predict}. */
-export interface PredictOptions {
+export interface EsnPredictOptions {
   /**
    * [T, O]: feed these values back instead of the network's outputs (teacher forcing), e.g.
    * to synchronise the reservoir with a signal before a free run. Row t is fed at step t+1.
@@ -70,7 +70,7 @@ export interface PredictOptions {
 }
 
 /** Options of {@link EchoStateNetwork.generate}. */
-export interface GenerateOptions {
+export interface EsnGenerateOptions {
   /** [steps, I]: inputs of the free run (default zeros; not allowed with `outputAsInput`). */
   readonly inputs?: Tensor;
   /** Use y(t-1) as the input u(t): turns a one-step-ahead predictor into a generator (needs I = O). */
@@ -159,7 +159,7 @@ export class EchoStateNetwork {
    * Throws an ArgumentError when T <= washout, and when the normal equations are singular
    * (ridge 0 with too few samples).
    */
-  fit(inputs: Tensor, targets: Tensor, options: FitOptions = {}): FitReport {
+  fit(inputs: Tensor, targets: Tensor, options: EsnFitOptions = {}): EsnFitReport {
     const { steps, washout } = this.checkTraining('fit', inputs, targets, options.washout);
     const ridge = options.ridge ?? this.config.ridge;
     const noise = options.noise ?? 0;
@@ -182,7 +182,7 @@ export class EchoStateNetwork {
    * {@link RlsReadout}); with `closedLoop` and output feedback this is FORCE learning:
    * the network feeds back its own (pre-update) output while the readout learns.
    */
-  fitOnline(inputs: Tensor, targets: Tensor, options: OnlineFitOptions = {}): FitReport {
+  fitOnline(inputs: Tensor, targets: Tensor, options: EsnOnlineFitOptions = {}): EsnFitReport {
     const { steps, washout } = this.checkTraining('fitOnline', inputs, targets, options.washout);
     const f = this.featureSize;
     const o = this.config.outputSize;
@@ -212,7 +212,7 @@ export class EchoStateNetwork {
    * Runs from the current state over inputs [T, I] and returns the outputs y [T, O]. With
    * feedback, the network's own outputs are fed back, or `options.teacher` when given.
    */
-  predict(inputs: Tensor, options: PredictOptions = {}): Tensor {
+  predict(inputs: Tensor, options: EsnPredictOptions = {}): Tensor {
     const readout = this.requireReadout('predict');
     const steps = checkSeries('EchoStateNetwork.predict', inputs, this.reservoir.config.inputSize, 'inputs');
     const o = this.config.outputSize;
@@ -234,7 +234,7 @@ export class EchoStateNetwork {
    * Runs `steps` steps in closed loop from the current state: y(t) is computed from x(t) and
    * fed back (through W_fb, and as the next input with `outputAsInput`). Returns y [steps, O].
    */
-  generate(steps: number, options: GenerateOptions = {}): Tensor {
+  generate(steps: number, options: EsnGenerateOptions = {}): Tensor {
     this.requireReadout('generate');
     if (!Number.isInteger(steps) || steps < 0) throw new ArgumentError('EchoStateNetwork.generate', `steps must be a non-negative integer, got ${steps}`);
     const ni = this.reservoir.config.inputSize;
@@ -276,7 +276,7 @@ export class EchoStateNetwork {
   }
 
   /** Runs the reservoir over all steps from the current state; returns the features [T, F] and leaves the state at x(T-1). */
-  private collectFeatures(inputs: Tensor, teacher: Tensor | undefined, steps: number, noise?: RunOptions['noise']): Float64Array {
+  private collectFeatures(inputs: Tensor, teacher: Tensor | undefined, steps: number, noise?: ReservoirRunOptions['noise']): Float64Array {
     const o = this.config.outputSize;
     const n = this.reservoir.units;
     let feedback: Tensor | undefined;

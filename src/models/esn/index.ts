@@ -5,7 +5,7 @@ export { type Eigenvalues, hessenbergEigenvalues, denseEigenvalues, denseSpectra
 export { type LinearOperator, type SpectralRadiusOptions, type SpectralRadiusEstimate, sparseSpectralRadius } from './spectral-radius.js';
 export {
   ACTIVATIONS, WEIGHT_DISTRIBUTIONS, RESERVOIR_DEFAULTS, Reservoir, resolveReservoirConfig, checkSeries, asFloat64,
-  type ActivationName, type WeightDistribution, type ReservoirConfig, type ResolvedReservoirConfig, type ReservoirWeights, type RunOptions,
+  type ActivationName, type WeightDistribution, type ReservoirConfig, type ResolvedReservoirConfig, type ReservoirWeights, type ReservoirRunOptions,
 } from './reservoir.js';
 export {
   RidgeAccumulator, ridgeRegression, applyReadout, RlsReadout, normalEquationsSolver, householderQrSolver,
@@ -13,7 +13,7 @@ export {
 } from './readout.js';
 export {
   EchoStateNetwork, ESN_DEFAULTS, applyReadoutRows,
-  type EsnConfig, type FitOptions, type OnlineFitOptions, type FitReport, type PredictOptions, type GenerateOptions,
+  type EsnConfig, type EsnFitOptions, type EsnOnlineFitOptions, type EsnFitReport, type EsnPredictOptions, type EsnGenerateOptions,
 } from './esn.js';
 export { DeepEsn, type DeepEsnConfig } from './deep-esn.js';
 export { EsnClassifier, POOLINGS, type PoolingName, type EsnClassifierConfig } from './classifier.js';

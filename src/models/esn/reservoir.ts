@@ -132,7 +132,7 @@ export interface ReservoirWeights {
 }
 
 /** Options of {@link Reservoir.run}. */
-export interface RunOptions {
+export interface ReservoirRunOptions {
   /** x(-1), the state before the first step [N] (default zeros); not modified. */
   readonly state?: Float64Array;
   /**
@@ -269,7 +269,7 @@ export class Reservoir {
    * const more = res.run(next, { state: lastRow(states) }); // carry on
    * ```
    */
-  run(inputs: Tensor, options: RunOptions = {}): Tensor {
+  run(inputs: Tensor, options: ReservoirRunOptions = {}): Tensor {
     const { units: n, inputSize: ni, feedbackSize: nf } = this.config;
     const steps = checkSeries('Reservoir.run', inputs, ni, 'inputs');
     const fb = options.feedback;

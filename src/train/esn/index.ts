@@ -2,7 +2,7 @@
 export { mackeyGlass, narma, sines, type MackeyGlassOptions, type NarmaSeries, type SineComponent } from './data.js';
 export {
   oneStepMackeyGlass, freeRunMackeyGlass, narma10, READOUT_SOLVERS,
-  type PlotSeries, type ProtocolRun, type TrialProgress, type ReservoirSettings, type OneStepSettings, type OneStepResult,
+  type EsnPlotSeries, type EsnProtocolRun, type EsnTrialProgress, type ReservoirSettings, type OneStepSettings, type OneStepResult,
   type FreeRunSettings, type FreeRunResult, type NarmaSettings, type NarmaResult,
 } from './protocols.js';
 export { esnToModelFile, esnFromModelFile, ESN_FILE_FORMAT } from './model-file.js';

@@ -5,21 +5,21 @@ import { ArgumentError, Rng, Tensor } from '../../tensor/index.js';
 import { mackeyGlass, narma } from './data.js';
 
 /** A curve for a chart: y against x. */
-export interface PlotSeries {
+export interface EsnPlotSeries {
   readonly name: string;
   readonly x: readonly number[];
   readonly y: readonly number[];
 }
 
 /** What a protocol returns: its figures, the curves for prediction.svg, and the first trial's fitted network (to save). */
-export interface ProtocolRun<R> {
+export interface EsnProtocolRun<R> {
   readonly result: R;
-  readonly plot: readonly PlotSeries[];
+  readonly plot: readonly EsnPlotSeries[];
   readonly model: EchoStateNetwork;
 }
 
 /** What one trial of a protocol reports while a protocol runs. */
-export interface TrialProgress {
+export interface EsnTrialProgress {
   readonly trial: number;
   readonly trials: number;
   /** The trial's figure in the protocol's unit (RMSE, NRMSE, |error at step 84| / sigma). */
@@ -81,7 +81,7 @@ export interface OneStepResult {
  * const { result } = oneStepMackeyGlass({ trials: 5 }); // result.rmse ~ 1.2e-3
  * ```
  */
-export function oneStepMackeyGlass(settings: OneStepSettings = {}, onTrial?: (p: TrialProgress) => void): ProtocolRun<OneStepResult> {
+export function oneStepMackeyGlass(settings: OneStepSettings = {}, onTrial?: (p: EsnTrialProgress) => void): EsnProtocolRun<OneStepResult> {
   const started = performance.now();
   const units = settings.units ?? 100;
   const trials = settings.trials ?? 1;
@@ -189,7 +189,7 @@ export interface FreeRunResult {
  * const { result } = freeRunMackeyGlass({ trials: 20 }); // result.log10Nrmse84 ~ -3.9
  * ```
  */
-export function freeRunMackeyGlass(settings: FreeRunSettings = {}, onTrial?: (p: TrialProgress) => void): ProtocolRun<FreeRunResult> {
+export function freeRunMackeyGlass(settings: FreeRunSettings = {}, onTrial?: (p: EsnTrialProgress) => void): EsnProtocolRun<FreeRunResult> {
   const started = performance.now();
   const units = settings.units ?? 1000;
   const trials = settings.trials ?? 20;
@@ -221,7 +221,7 @@ export function freeRunMackeyGlass(settings: FreeRunSettings = {}, onTrial?: (p:
   let squared = 0;
   let squaredWindow = 0;
   const log10ErrorByTrial: number[] = [];
-  let plot: PlotSeries[] = [];
+  let plot: EsnPlotSeries[] = [];
   let rawSpectralRadius = Number.NaN;
   let model: EchoStateNetwork | null = null;
   for (let k = 0; k < trials; k++) {
@@ -297,7 +297,7 @@ export interface NarmaResult {
  * const { result } = narma10({ trials: 5 }); // result.nrmse
  * ```
  */
-export function narma10(settings: NarmaSettings = {}, onTrial?: (p: TrialProgress) => void): ProtocolRun<NarmaResult> {
+export function narma10(settings: NarmaSettings = {}, onTrial?: (p: EsnTrialProgress) => void): EsnProtocolRun<NarmaResult> {
   const started = performance.now();
   const units = settings.units ?? 100;
   const trials = settings.trials ?? 1;
@@ -309,7 +309,7 @@ export function narma10(settings: NarmaSettings = {}, onTrial?: (p: TrialProgres
   const nrmses: number[] = [];
   const nmses: number[] = [];
   const rmses: number[] = [];
-  let plot: PlotSeries[] = [];
+  let plot: EsnPlotSeries[] = [];
   let rawSpectralRadius = Number.NaN;
   let model: EchoStateNetwork | null = null;
   for (let k = 0; k < trials; k++) {
