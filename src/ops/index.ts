@@ -1,5 +1,6 @@
 export type {
-  OpName, OpSignatures, OpDef, OpTable, OpContext, ReduceAttrs, SequenceAttrs, SequenceOpInputs, LstmSequenceOpInputs, FusedOpName,
+  OpName, OpSignatures, OpDef, OpTable, OpContext, ReduceAttrs, SequenceAttrs, SequenceOpInputs, LstmSequenceOpInputs, FusedOpName, MemoryOpName,
+  NtmSequenceOpInputs, NtmSequenceAttrs,
 } from './op-def.js';
 export { OPS } from './table.js';
 export { apply } from './apply.js';
@@ -15,3 +16,4 @@ export {
 export {
   rnnSequence, lstmSequence, gruSequence, type SequenceParams, type SequenceOpOptions, type SequenceOpResult,
 } from './fused-functional.js';
+export { ntmAddressing, ntmWrite, ntmSequence, type NtmSequenceParams } from './memory-functional.js';

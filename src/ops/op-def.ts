@@ -45,6 +45,9 @@ export interface OpSignatures {
   gruSequence: { inputs: SequenceOpInputs; attrs: SequenceAttrs & { readonly resetAfter: boolean } };
   linear: { inputs: [Tensor, Tensor] | [Tensor, Tensor, Tensor]; attrs: NoAttrs };
   softmaxCrossEntropy: { inputs: [Tensor, Tensor, Tensor]; attrs: { readonly reduction: 'mean' | 'sum' | 'none' } };
+  ntmAddressing: { inputs: [Tensor, Tensor, Tensor, Tensor, Tensor, Tensor, Tensor]; attrs: NoAttrs };
+  ntmWrite: { inputs: [Tensor, Tensor, Tensor, Tensor]; attrs: NoAttrs };
+  ntmSequence: { inputs: NtmSequenceOpInputs; attrs: NtmSequenceAttrs };
 }
 
 /**
@@ -67,6 +70,26 @@ export type FusedOpName = 'rnnSequence' | 'lstmSequence' | 'gruSequence';
 
 /** The promoted output-head ops (affine layer, softmax cross-entropy), defined in ops/fused-head.ts. */
 export type FusedHeadOpName = 'linear' | 'softmaxCrossEntropy';
+
+/** The neural Turing machine's fused memory ops, whose definitions live in ops/memory-ops.ts. */
+export type MemoryOpName = 'ntmAddressing' | 'ntmWrite' | 'ntmSequence';
+
+/**
+ * Inputs of ntmSequence: [xs, initialMemory, initialReads, initialWeights, headsWeight, headsBias,
+ * outputWeight, outputBias, weightIh, biasIh] for a feed-forward controller, with [weightHh, biasHh]
+ * appended for an LSTM controller.
+ */
+export type NtmSequenceOpInputs =
+  | [Tensor, Tensor, Tensor, Tensor, Tensor, Tensor, Tensor, Tensor, Tensor, Tensor]
+  | [Tensor, Tensor, Tensor, Tensor, Tensor, Tensor, Tensor, Tensor, Tensor, Tensor, Tensor, Tensor];
+
+/** Attributes of ntmSequence: head counts, the shift window and the clip of the controller's outputs. */
+export interface NtmSequenceAttrs {
+  readonly readHeads: number;
+  readonly writeHeads: number;
+  readonly shiftRange: number;
+  readonly clip: number;
+}
 
 /** The name of a primitive op. */
 export type OpName = keyof OpSignatures;

@@ -2,7 +2,7 @@ import assert from 'node:assert/strict';
 import { test } from 'node:test';
 import { gradcheck } from '../autograd/index.js';
 import { Rng, Tensor, randn, tensor } from '../tensor/index.js';
-import type { LstmSequenceOpInputs, OpName, SequenceOpInputs } from './op-def.js';
+import type { LstmSequenceOpInputs, NtmSequenceOpInputs, OpName, SequenceOpInputs } from './op-def.js';
 import {
   apply, abs, add, binaryCrossEntropy, binaryCrossEntropyWithLogits, broadcastTo, circularConvolution, clamp, concat, cosineSimilarity,
   crossEntropy, div, exp, gather, log, logSoftmax, logSumExp, matmul, max, mean, mse, mul, neg, outer, pow, relu, reshape,
@@ -56,6 +56,26 @@ const sequenceInputs = (gates: number, states: number, bias: boolean): Tensor[] 
   ];
 };
 const seqOp = (xs: Tensor[]): SequenceOpInputs => xs as SequenceOpInputs;
+
+/**
+ * Inputs of ntmSequence for xs [2, 3, 2], memory [4, 2], controller of 3 units, 2 outputs,
+ * shifts -1..1: R read and W write heads (P = 8 per head, 4 more per write head).
+ */
+const ntmInputs = (lstm: boolean, R: number, W: number): Tensor[] => {
+  const [I, N, M, H, O] = [2, 4, 2, 3, 2];
+  const P = 8 * (R + W) + 4 * W;
+  const G = lstm ? 4 : 1;
+  const w = (shape: number[]): Tensor => {
+    const t = r(shape);
+    for (let i = 0; i < t.size; i++) t.data[i] = (t.data[i] as number) * 0.5;
+    return t;
+  };
+  return [
+    r([2, 3, I]), r([N, M]), r([R, M]), positive([R + W, N]), w([P, H]), w([P]), w([O, H + R * M]), w([O]), w([G * H, I + R * M]), w([G * H]),
+    ...(lstm ? [w([4 * H, H]), w([4 * H])] : []),
+  ];
+};
+const ntmOp = (xs: Tensor[]): NtmSequenceOpInputs => xs as NtmSequenceOpInputs;
 const lstmOp = (xs: Tensor[]): LstmSequenceOpInputs => xs as LstmSequenceOpInputs;
 
 /**
@@ -170,6 +190,26 @@ const PRIMITIVE_CASES: { [K in OpName]: Case[] } = {
     },
     { label: 'sum', inputs: [r([3, 4])], fn: (x) => apply('softmaxCrossEntropy', [x, ints([3, 0, 1], [3]), ints([1, 1, 1], [3])], { reduction: 'sum' }) },
     { label: 'none', inputs: [r([3, 4], 2)], fn: (x) => apply('softmaxCrossEntropy', [x, ints([1, 2, 3], [3]), ints([1, 2, 0], [3])], { reduction: 'none' }) },
+  ],
+  // Memory [2, 5, 3], shifts over -1..1 (and -2..2); beta, s, gamma and w(t-1) positive, g in (0, 1).
+  ntmAddressing: [
+    {
+      label: 'three shifts',
+      inputs: [r([2, 5, 3]), r([2, 3]), positive([2, 1]), tensor([[0.3], [0.8]], { dtype: 'float64', requiresGrad: true }), positive([2, 3]), positive([2, 1]), positive([2, 5])],
+      fn: (...xs) => apply('ntmAddressing', xs as [Tensor, Tensor, Tensor, Tensor, Tensor, Tensor, Tensor], {}),
+    },
+    {
+      label: 'five shifts',
+      inputs: [r([1, 6, 2]), r([1, 2]), positive([1, 1]), tensor([[0.6]], { dtype: 'float64', requiresGrad: true }), positive([1, 5]), positive([1, 1]), positive([1, 6])],
+      fn: (...xs) => apply('ntmAddressing', xs as [Tensor, Tensor, Tensor, Tensor, Tensor, Tensor, Tensor], {}),
+    },
+  ],
+  ntmWrite: [
+    { label: '', inputs: [r([2, 4, 3]), positive([2, 4]), positive([2, 3]), r([2, 3])], fn: (...xs) => apply('ntmWrite', xs as [Tensor, Tensor, Tensor, Tensor], {}) },
+  ],
+  ntmSequence: [
+    { label: 'LSTM controller, clipped', inputs: ntmInputs(true, 1, 1), fn: (...xs) => apply('ntmSequence', ntmOp(xs), { readHeads: 1, writeHeads: 1, shiftRange: 1, clip: 0.6 }) },
+    { label: 'feed-forward, two read and two write heads', inputs: ntmInputs(false, 2, 2), fn: (...xs) => apply('ntmSequence', ntmOp(xs), { readHeads: 2, writeHeads: 2, shiftRange: 1, clip: 0 }) },
   ],
 };
 

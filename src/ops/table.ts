@@ -1,6 +1,7 @@
 import { ArgumentError, ShapeError, Tensor, allocate, broadcastShapes, sameShape } from '../tensor/index.js';
 import { FUSED_OPS } from './fused.js';
 import { HEAD_OPS } from './fused-head.js';
+import { MEMORY_OPS } from './memory-ops.js';
 import type { OpTable } from './op-def.js';
 import { checkSameDType } from './raw/checks.js';
 import { binary, map, sigmoidScalar, softplusScalar, zip, zip3 } from './raw/elementwise.js';
@@ -192,4 +193,6 @@ export const OPS: OpTable = {
   ...FUSED_OPS,
   // The affine layer and softmax cross-entropy of an output head, promoted for speed.
   ...HEAD_OPS,
+  // The neural Turing machine's addressing and erase/add write, promoted for speed.
+  ...MEMORY_OPS,
 };
