@@ -81,3 +81,37 @@ export {
   LMTrainer, LM_TRAINING_DEFAULTS, OPTIMIZERS, DivergenceError, evaluateBpc, loadLanguageModel, readModelMetadata,
   type LMTrainingConfig, type OptimizerName, type CurvePoint,
 } from './train/index.js';
+
+export {
+  tree, preOrder, postOrder, treeSize, treeHeight, leafValues, reduceTree, mapTree, withValues, type Tree,
+  parseTrees, parseTree, formatTree, TreeParseError, type NodeLabel,
+  balancedTree, leftBranchingTree, rightBranchingTree, type JoinValue,
+  type TreeCell, type TreeState, type BaseTreeCellConfig,
+  RecursiveCell, type RecursiveCellConfig, type RecursiveState, RNTNCell, type RNTNCellConfig, type RNTNState,
+  ChildSumTreeLSTMCell, NaryTreeLSTMCell, type ChildSumTreeLSTMCellConfig, type NaryTreeLSTMCellConfig, type TreeLSTMState,
+  TREE_CELLS, TREE_CELL_KINDS, createTreeCell, type TreeCellConfigs, type TreeCellKind, type TreeCellOptions, type TreeCellSpec,
+  planFold, foldTree, foldTreeNodewise, type FoldPlan, type FoldLevel, type FoldInputs, type FoldResult,
+  treeToSvg, type SvgNodeStyle, type TreeSvgOptions,
+} from './tree/index.js';
+
+export {
+  type CsrMatrix, csrMatVec, randomSparse, csrFromDense, csrToDense, csrScale, checkCsr,
+  type Eigenvalues, hessenbergEigenvalues, denseEigenvalues, denseSpectralRadius, maxModulus,
+  type LinearOperator, type SpectralRadiusOptions, type SpectralRadiusEstimate, sparseSpectralRadius,
+  ACTIVATIONS, WEIGHT_DISTRIBUTIONS, RESERVOIR_DEFAULTS, Reservoir, resolveReservoirConfig,
+  type ActivationName, type WeightDistribution, type ReservoirConfig, type ResolvedReservoirConfig, type ReservoirWeights, type ReservoirRunOptions,
+  RidgeAccumulator, ridgeRegression, applyReadout, RlsReadout, normalEquationsSolver, householderQrSolver,
+  type LinearReadout, type RlsOptions, type ReadoutSolver,
+  EchoStateNetwork, ESN_DEFAULTS, applyReadoutRows,
+  type EsnConfig, type EsnFitOptions, type EsnOnlineFitOptions, type EsnFitReport, type EsnPredictOptions, type EsnGenerateOptions,
+  DeepEsn, type DeepEsnConfig, EsnClassifier, POOLINGS, type PoolingName, type EsnClassifierConfig,
+  effectiveSpectralRadius, memoryCapacity, type MemoryCapacityOptions, type MemoryCapacity,
+} from './models/esn/index.js';
+
+export {
+  mackeyGlass, narma, sines, type MackeyGlassOptions, type NarmaSeries, type SineComponent,
+  oneStepMackeyGlass, freeRunMackeyGlass, narma10, READOUT_SOLVERS,
+  type EsnPlotSeries, type EsnProtocolRun, type EsnTrialProgress, type ReservoirSettings, type OneStepSettings, type OneStepResult,
+  type FreeRunSettings, type FreeRunResult, type NarmaSettings, type NarmaResult,
+  esnToModelFile, esnFromModelFile, ESN_FILE_FORMAT,
+} from './train/esn/index.js';
