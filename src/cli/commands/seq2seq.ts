@@ -7,9 +7,9 @@ import { ATTENTION_KINDS, CONTEXT_MODES, SEQ2SEQ_DEFAULTS } from '../../models/s
 import { Rng } from '../../tensor/index.js';
 import { DivergenceError, TextError, decodeUtf8, firstInvalidUtf8 } from '../../train/index.js';
 import {
-  SEQ2SEQ_TASKS, SEQ2SEQ_TRAINING_DEFAULTS, Seq2SeqTrainer, Seq2SeqVocabulary, TASK_OPTION_DEFAULTS, createTask, evaluatePairs,
+  SEQ2SEQ_TASKS, SEQ2SEQ_TRAINING_DEFAULTS, Seq2SeqTrainer, Seq2SeqVocabulary, SEQ2SEQ_TASK_DEFAULTS, createSeq2SeqTask, evaluatePairs,
   loadSeq2SeqModel, parsePairs, splitOf, translate,
-  type Pair, type Split, type PairSampler, type Seq2SeqEvaluation, type Seq2SeqTaskName, type Seq2SeqTrainingConfig, type TranslateOptions,
+  type Seq2SeqPair, type Seq2SeqSplit, type Seq2SeqPairSampler, type Seq2SeqEvaluation, type Seq2SeqTaskName, type Seq2SeqTrainingConfig, type TranslateOptions,
 } from '../../train/seq2seq/index.js';
 import { attentionSvg } from '../attention-svg.js';
 import { defineCommand, type CliIO, type Command } from '../command.js';
@@ -26,18 +26,18 @@ interface Data {
   readonly name: string;
   readonly sourceVocab: Seq2SeqVocabulary;
   readonly targetVocab: Seq2SeqVocabulary;
-  readonly sample: PairSampler;
-  readonly validation: Pair[];
-  readonly test: Pair[];
+  readonly sample: Seq2SeqPairSampler;
+  readonly validation: Seq2SeqPair[];
+  readonly test: Seq2SeqPair[];
   /** Pairs of a kind never trained on (reversal lengths beyond the trained ones), or empty. */
-  readonly unseen: Pair[];
+  readonly unseen: Seq2SeqPair[];
   /** True for sources training must skip (validation and test). */
   readonly exclude: (source: string) => boolean;
 }
 
 /** Draws n distinct-source pairs that are not in `taken`, adding them to it. */
-function drawDistinct(n: number, draw: () => Pair, taken: Set<string>): Pair[] {
-  const out: Pair[] = [];
+function drawDistinct(n: number, draw: () => Seq2SeqPair, taken: Set<string>): Seq2SeqPair[] {
+  const out: Seq2SeqPair[] = [];
   for (let tries = 0; out.length < n && tries < 100 * n; tries++) {
     const p = draw();
     if (taken.has(p.source)) continue;
@@ -47,7 +47,7 @@ function drawDistinct(n: number, draw: () => Pair, taken: Set<string>): Pair[] {
   return out;
 }
 
-async function readPairsFile(path: string): Promise<Pair[]> {
+async function readPairsFile(path: string): Promise<Seq2SeqPair[]> {
   let info;
   try {
     info = await stat(path);
@@ -98,10 +98,10 @@ const trainCommand = defineCommand({
     evalEvery: { type: 'integer', min: 1, default: 100, help: 'steps between validation measurements (and model saves)' },
     testSize: { type: 'integer', min: 1, default: 2000, help: 'held-out test pairs of a task' },
     testFraction: { type: 'number', min: 0.001, max: 0.5, default: 0.1, help: 'fraction of a pairs file held out for the test' },
-    minLength: { type: 'integer', min: 1, default: TASK_OPTION_DEFAULTS.minLength, help: 'reverse: shortest trained source' },
-    maxLength: { type: 'integer', min: 1, default: TASK_OPTION_DEFAULTS.maxLength, help: 'reverse: longest trained source' },
-    unseenMaxLength: { type: 'integer', min: 0, default: TASK_OPTION_DEFAULTS.unseenMaxLength, help: 'reverse: also test lengths max-length+1..this, never trained' },
-    maxDigits: { type: 'integer', min: 1, max: 15, default: TASK_OPTION_DEFAULTS.maxDigits, help: 'addition: most digits per operand' },
+    minLength: { type: 'integer', min: 1, default: SEQ2SEQ_TASK_DEFAULTS.minLength, help: 'reverse: shortest trained source' },
+    maxLength: { type: 'integer', min: 1, default: SEQ2SEQ_TASK_DEFAULTS.maxLength, help: 'reverse: longest trained source' },
+    unseenMaxLength: { type: 'integer', min: 0, default: SEQ2SEQ_TASK_DEFAULTS.unseenMaxLength, help: 'reverse: also test lengths max-length+1..this, never trained' },
+    maxDigits: { type: 'integer', min: 1, max: 15, default: SEQ2SEQ_TASK_DEFAULTS.maxDigits, help: 'addition: most digits per operand' },
     beam: { type: 'integer', min: 1, default: 1, help: 'beam width for the test decoding (1: greedy)' },
     lengthPenalty: { type: 'number', min: 0, default: 0, help: 'beam search length normalisation alpha' },
     seed: { type: 'integer', default: SEQ2SEQ_TRAINING_DEFAULTS.seed, help: 'random seed (model, data, held-out split)' },
@@ -217,9 +217,9 @@ const trainCommand = defineCommand({
  * validation pairs are drawn from their parts of it with a stream of their own.
  */
 function taskData(name: Seq2SeqTaskName, flags: { minLength: number; maxLength: number; unseenMaxLength: number; maxDigits: number; testSize: number; seed: number }): Data {
-  const task = createTask(name, { minLength: flags.minLength, maxLength: flags.maxLength, unseenMaxLength: flags.unseenMaxLength, maxDigits: flags.maxDigits });
+  const task = createSeq2SeqTask(name, { minLength: flags.minLength, maxLength: flags.maxLength, unseenMaxLength: flags.unseenMaxLength, maxDigits: flags.maxDigits });
   const rng = new Rng(flags.seed * 7919 + 104_729);
-  const from = (split: Split) => (): Pair => {
+  const from = (split: Seq2SeqSplit) => (): Seq2SeqPair => {
     for (;;) {
       const p = task.sample(rng);
       if (splitOf(p.source, flags.seed) === split) return p;
@@ -249,15 +249,15 @@ async function fileData(path: string, testFraction: number, seed: number): Promi
   const train = shuffled.slice(nTest + nVal);
   return {
     name: path, sourceVocab: Seq2SeqVocabulary.fromText(text), targetVocab: Seq2SeqVocabulary.fromText(targets),
-    sample: (rng) => train[rng.int(train.length)] as Pair, validation, test, unseen: [], exclude: () => false,
+    sample: (rng) => train[rng.int(train.length)] as Seq2SeqPair, validation, test, unseen: [], exclude: () => false,
   };
 }
 
 /** A short, a middling and a long example, for the attention picture. */
-function pickExamples(pairs: readonly Pair[], n: number): Pair[] {
+function pickExamples(pairs: readonly Seq2SeqPair[], n: number): Seq2SeqPair[] {
   const sorted = [...pairs].sort((a, b) => a.source.length - b.source.length);
   if (sorted.length <= n) return sorted;
-  return Array.from({ length: n }, (_, i) => sorted[Math.round((i * (sorted.length - 1)) / (n - 1))] as Pair);
+  return Array.from({ length: n }, (_, i) => sorted[Math.round((i * (sorted.length - 1)) / (n - 1))] as Seq2SeqPair);
 }
 
 function round(x: number): number {

@@ -1,6 +1,6 @@
 import { FIRST_SYMBOL_ID } from '../../models/seq2seq/index.js';
 import { TextError, Vocabulary, decodeUtf8, firstInvalidUtf8 } from '../text.js';
-import type { Pair } from './tasks.js';
+import type { Seq2SeqPair } from './tasks.js';
 
 /**
  * A code-point vocabulary for a seq2seq model: symbol i of the underlying
@@ -65,8 +65,8 @@ export class Seq2SeqVocabulary {
  * parsePairs(new TextEncoder().encode('abc\tcba\nxy\tyx\n'), 'pairs.tsv'); // 2 pairs
  * ```
  */
-export function parsePairs(bytes: Uint8Array, name = 'input'): Pair[] {
-  const pairs: Pair[] = [];
+export function parsePairs(bytes: Uint8Array, name = 'input'): Seq2SeqPair[] {
+  const pairs: Seq2SeqPair[] = [];
   let start = 0;
   let line = 0;
   // A leading byte-order mark is not part of the first source.

@@ -3,11 +3,11 @@ import { test } from 'node:test';
 import { Rng } from '../../tensor/index.js';
 import { TextError } from '../text.js';
 import { Seq2SeqVocabulary, parsePairs } from './pairs.js';
-import { additionTask, createTask, datesTask, reversalTask, splitOf, SEQ2SEQ_TASKS } from './tasks.js';
+import { additionTask, createSeq2SeqTask, datesTask, reversalTask, splitOf, SEQ2SEQ_TASKS } from './tasks.js';
 
 test('every task is deterministic under a seed and stays inside its symbol sets', () => {
   for (const name of SEQ2SEQ_TASKS) {
-    const task = createTask(name);
+    const task = createSeq2SeqTask(name);
     const a = new Rng(4);
     const b = new Rng(4);
     for (let i = 0; i < 500; i++) {

@@ -1,7 +1,7 @@
 import { ArgumentError, type Rng } from '../../tensor/index.js';
 
 /** One source/target pair of a sequence-to-sequence task. */
-export interface Pair {
+export interface Seq2SeqPair {
   readonly source: string;
   readonly target: string;
 }
@@ -9,11 +9,11 @@ export interface Pair {
 /** The generated sequence-to-sequence tasks. */
 export type Seq2SeqTaskName = 'reverse' | 'addition' | 'dates';
 
-/** The task names, for flags and validation. @example `SEQ2SEQ_TASKS.map((name) => createTask(name))` */
+/** The task names, for flags and validation. @example `SEQ2SEQ_TASKS.map((name) => createSeq2SeqTask(name))` */
 export const SEQ2SEQ_TASKS: readonly Seq2SeqTaskName[] = ['reverse', 'addition', 'dates'];
 
 /** Options of the generated tasks; each task reads its own. Serialisable. */
-export interface TaskOptions {
+export interface Seq2SeqTaskOptions {
   /** reverse: shortest trained source (default 5). */
   readonly minLength?: number;
   /** reverse: longest trained source (default 20). */
@@ -26,10 +26,10 @@ export interface TaskOptions {
   readonly maxDigits?: number;
 }
 
-/** Defaults of {@link TaskOptions}, in one place. @example `reversalTask({ ...TASK_OPTION_DEFAULTS, maxLength: 10 })` */
-export const TASK_OPTION_DEFAULTS = {
+/** Defaults of {@link Seq2SeqTaskOptions}, in one place. @example `reversalTask({ ...SEQ2SEQ_TASK_DEFAULTS, maxLength: 10 })` */
+export const SEQ2SEQ_TASK_DEFAULTS = {
   minLength: 5, maxLength: 20, unseenMaxLength: 30, alphabet: 'abcdefghijklmnopqrstuvwxyz', maxDigits: 3,
-} as const satisfies Required<TaskOptions>;
+} as const satisfies Required<Seq2SeqTaskOptions>;
 
 /**
  * A seeded generator of source/target pairs: everything the trainer needs to know about a
@@ -42,9 +42,9 @@ export interface Seq2SeqTask {
   /** Every symbol a target can hold. */
   readonly targetSymbols: string;
   /** Draws one pair from the training distribution. */
-  sample(rng: Rng): Pair;
+  sample(rng: Rng): Seq2SeqPair;
   /** Draws a pair from inputs never trained on (longer reversals), when the task has such a set. */
-  readonly sampleUnseen?: (rng: Rng) => Pair;
+  readonly sampleUnseen?: (rng: Rng) => Seq2SeqPair;
 }
 
 /**
@@ -58,12 +58,12 @@ export interface Seq2SeqTask {
  * reversalTask({ minLength: 3, maxLength: 5 }).sample(new Rng(0)); // e.g. { source: 'qhd', target: 'dhq' }
  * ```
  */
-export function reversalTask(options: TaskOptions = {}): Seq2SeqTask {
-  const o = { ...TASK_OPTION_DEFAULTS, ...options };
+export function reversalTask(options: Seq2SeqTaskOptions = {}): Seq2SeqTask {
+  const o = { ...SEQ2SEQ_TASK_DEFAULTS, ...options };
   const symbols = [...o.alphabet];
   if (symbols.length < 2 || new Set(symbols).size !== symbols.length) throw new ArgumentError('reverse task', 'the alphabet needs at least two distinct symbols');
   checkRange('reverse task', o.minLength, o.maxLength);
-  const draw = (rng: Rng, lo: number, hi: number): Pair => {
+  const draw = (rng: Rng, lo: number, hi: number): Seq2SeqPair => {
     const n = lo + rng.int(hi - lo + 1);
     const s = Array.from({ length: n }, () => symbols[rng.int(symbols.length)] as string);
     return { source: s.join(''), target: s.reverse().join('') };
@@ -89,8 +89,8 @@ export function reversalTask(options: TaskOptions = {}): Seq2SeqTask {
  * additionTask({ maxDigits: 2 }).sample(new Rng(0)); // e.g. { source: '7+58', target: '65' }
  * ```
  */
-export function additionTask(options: TaskOptions = {}): Seq2SeqTask {
-  const maxDigits = options.maxDigits ?? TASK_OPTION_DEFAULTS.maxDigits;
+export function additionTask(options: Seq2SeqTaskOptions = {}): Seq2SeqTask {
+  const maxDigits = options.maxDigits ?? SEQ2SEQ_TASK_DEFAULTS.maxDigits;
   if (!Number.isInteger(maxDigits) || maxDigits < 1 || maxDigits > 15) throw new ArgumentError('addition task', `maxDigits must be an integer in 1..15, got ${maxDigits}`);
   const operand = (rng: Rng): number => {
     const digits = 1 + rng.int(maxDigits);
@@ -168,7 +168,7 @@ const LAST_DAY = Date.UTC(2049, 11, 31) / 86_400_000;
  * ```
  */
 export function datesTask(): Seq2SeqTask {
-  const sample = (rng: Rng): Pair => {
+  const sample = (rng: Rng): Seq2SeqPair => {
     const day = FIRST_DAY + rng.int(LAST_DAY - FIRST_DAY + 1);
     const date = new Date(day * 86_400_000);
     const y = date.getUTCFullYear();
@@ -191,10 +191,10 @@ const DATE_SOURCE_SYMBOLS = [...new Set([
  *
  * @example
  * ```ts
- * const task = createTask('addition', { maxDigits: 3 });
+ * const task = createSeq2SeqTask('addition', { maxDigits: 3 });
  * ```
  */
-export function createTask(name: Seq2SeqTaskName, options: TaskOptions = {}): Seq2SeqTask {
+export function createSeq2SeqTask(name: Seq2SeqTaskName, options: Seq2SeqTaskOptions = {}): Seq2SeqTask {
   switch (name) {
     case 'reverse': return reversalTask(options);
     case 'addition': return additionTask(options);
@@ -207,7 +207,7 @@ function checkRange(where: string, lo: number, hi: number): void {
 }
 
 /** Where a source belongs in a held-out split. */
-export type Split = 'train' | 'validation' | 'test';
+export type Seq2SeqSplit = 'train' | 'validation' | 'test';
 
 /**
  * A seeded split of a task's INPUT SPACE (not of a drawn list): the source's FNV-1a hash,
@@ -222,7 +222,7 @@ export type Split = 'train' | 'validation' | 'test';
  * splitOf('123+45', 1); // 'train' (for most sources: 90 % with the default f = 0.05)
  * ```
  */
-export function splitOf(source: string, seed: number, fraction = 0.05): Split {
+export function splitOf(source: string, seed: number, fraction = 0.05): Seq2SeqSplit {
   if (!(fraction > 0 && fraction <= 0.5)) throw new ArgumentError('splitOf', `fraction must be in (0, 0.5], got ${fraction}`);
   // FNV-1a over the UTF-16 units, offset by the seed; a final avalanche spreads close seeds.
   let h = (0x811c9dc5 ^ Math.imul(seed | 0, 0x9e3779b1)) >>> 0;

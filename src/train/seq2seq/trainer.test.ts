@@ -4,7 +4,7 @@ import { ModelFileError, decodeModelFile, encodeModelFile } from '../../io/index
 import { SEQ2SEQ_DEFAULTS } from '../../models/seq2seq/index.js';
 import { Rng } from '../../tensor/index.js';
 import { Seq2SeqVocabulary } from './pairs.js';
-import { reversalTask, type Pair } from './tasks.js';
+import { reversalTask, type Seq2SeqPair } from './tasks.js';
 import {
   SEQ2SEQ_TRAINING_DEFAULTS, Seq2SeqTrainer, evaluatePairs, loadSeq2SeqModel, scoreOutputs, translate, type Seq2SeqTrainingConfig,
 } from './trainer.js';
@@ -15,7 +15,7 @@ const TINY: Seq2SeqTrainingConfig = {
   batch: 32, lr: 5e-3, seed: 3,
 };
 
-function setup(config: Seq2SeqTrainingConfig = TINY, heldOut: readonly Pair[] = []) {
+function setup(config: Seq2SeqTrainingConfig = TINY, heldOut: readonly Seq2SeqPair[] = []) {
   const task = reversalTask({ minLength: 3, maxLength: 6, alphabet: 'abcdef' });
   const vocab = new Seq2SeqVocabulary([...task.sourceSymbols]);
   const held = new Set(heldOut.map((p) => p.source));
@@ -43,7 +43,7 @@ test('training never draws a held-out source, and is deterministic under its see
   const held = new Set(heldOut.map((p) => p.source));
   const vocab = new Seq2SeqVocabulary([...task.sourceSymbols]);
   const drawn: string[] = [];
-  const spy = (r: Rng): Pair => {
+  const spy = (r: Rng): Seq2SeqPair => {
     const p = task.sample(r);
     drawn.push(p.source);
     return p;
@@ -55,6 +55,14 @@ test('training never draws a held-out source, and is deterministic under its see
   // The sampler ran for every candidate; the held-out ones among them were skipped.
   assert.ok(drawn.some((s) => held.has(s)), 'the test should exercise a collision');
   assert.equal(a.pairsSeen, 3 * TINY.batch);
+});
+
+test('scheduled sampling trains too, feeding the truth with a decaying probability', () => {
+  const { trainer } = setup({ ...TINY, feedback: 'scheduled', samplingDecay: 5 });
+  assert.equal(trainer.truthProbability, 5 / (5 + 1));
+  for (let i = 0; i < 20; i++) assert.ok(Number.isFinite(trainer.step()));
+  assert.ok(Math.abs(trainer.truthProbability - 5 / (5 + Math.exp(4))) < 1e-12);
+  assert.throws(() => setup({ ...TINY, feedback: 'sometimes' as 'teacher' }), /feedback must be 'teacher' or 'scheduled'/);
 });
 
 test('observe keeps the best parameters and halves the learning rate after `patience` reports without improvement', () => {
@@ -100,7 +108,7 @@ test('translate keeps the input order across length-sorted batches and names unk
 });
 
 test('scores: exact match, and token accuracy counting missing and extra symbols, overall and by source length', () => {
-  const pairs: Pair[] = [{ source: 'xy', target: 'abc' }, { source: 'xy', target: 'abc' }, { source: 'xyz', target: 'abc' }, { source: 'xyz', target: '한🙂' }];
+  const pairs: Seq2SeqPair[] = [{ source: 'xy', target: 'abc' }, { source: 'xy', target: 'abc' }, { source: 'xyz', target: 'abc' }, { source: 'xyz', target: '한🙂' }];
   const r = scoreOutputs(pairs, ['abc', 'ab', 'abcd', '한🙂']);
   assert.equal(r.exactMatch, 0.5);
   assert.equal(r.tokenAccuracy, (3 + 2 + 3 + 2) / (3 + 3 + 4 + 2));

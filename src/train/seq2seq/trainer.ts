@@ -11,10 +11,10 @@ import { ArgumentError, Rng, type Tensor, type TypedArray } from '../../tensor/i
 import { DivergenceError } from '../lm-trainer.js';
 import { TextError } from '../text.js';
 import { Seq2SeqVocabulary } from './pairs.js';
-import type { Pair } from './tasks.js';
+import type { Seq2SeqPair } from './tasks.js';
 
 /** What the decoder reads as y(t-1) in training. */
-export type FeedbackMode = 'teacher' | 'scheduled';
+export type Seq2SeqFeedbackMode = 'teacher' | 'scheduled';
 
 /** Everything that decides a seq2seq training run. Serialisable; stored in model files. */
 export interface Seq2SeqTrainingConfig {
@@ -30,7 +30,7 @@ export interface Seq2SeqTrainingConfig {
    * 'scheduled': scheduled sampling (Bengio et al. 2015), per example and step the truth
    * with probability eps_i = k / (k + exp(i / k)) at step i, else the model's own argmax.
    */
-  readonly feedback: FeedbackMode;
+  readonly feedback: Seq2SeqFeedbackMode;
   /** k of scheduled sampling's inverse-sigmoid decay (larger: teacher forcing lasts longer). */
   readonly samplingDecay: number;
   /** Validation reports without improvement before the learning rate is halved (see `observe`). */
@@ -51,7 +51,7 @@ export const SEQ2SEQ_TRAINING_DEFAULTS = {
 } as const satisfies Omit<Seq2SeqTrainingConfig, 'model'>;
 
 /** Draws one training pair (a task's generator, or a pick from a pairs file). */
-export type PairSampler = (rng: Rng) => Pair;
+export type Seq2SeqPairSampler = (rng: Rng) => Seq2SeqPair;
 
 /** Batches drawn at once and sorted by length, so each batch pads little. */
 const BUCKET_BATCHES = 8;
@@ -66,7 +66,7 @@ const BUCKET_BATCHES = 8;
  *
  * @example
  * ```ts
- * const task = createTask('reverse');
+ * const task = createSeq2SeqTask('reverse');
  * const vocab = (symbols: string) => new Seq2SeqVocabulary([...symbols]);
  * const trainer = Seq2SeqTrainer.create(config, vocab(task.sourceSymbols), vocab(task.targetSymbols), task.sample, (s) => splitOf(s, 1) !== 'train');
  * for (let i = 0; i < 500; i++) trainer.step();
@@ -89,11 +89,11 @@ export class Seq2SeqTrainer {
   private sinceBest = 0;
   private readonly dataRng: Rng;
   private readonly feedback: Feedback | undefined;
-  private pool: Pair[][] = [];
+  private pool: Seq2SeqPair[][] = [];
 
   private constructor(
     config: Seq2SeqTrainingConfig, sourceVocab: Seq2SeqVocabulary, targetVocab: Seq2SeqVocabulary,
-    private readonly sampler: PairSampler, private readonly exclude: (source: string) => boolean,
+    private readonly sampler: Seq2SeqPairSampler, private readonly exclude: (source: string) => boolean,
   ) {
     checkTrainingConfig(config);
     this.config = config;
@@ -109,7 +109,7 @@ export class Seq2SeqTrainer {
   /** A fresh trainer. Sources for which `exclude` is true are never trained on (validation and test; see `splitOf`). */
   static create(
     config: Seq2SeqTrainingConfig, sourceVocab: Seq2SeqVocabulary, targetVocab: Seq2SeqVocabulary,
-    sampler: PairSampler, exclude: (source: string) => boolean = () => false,
+    sampler: Seq2SeqPairSampler, exclude: (source: string) => boolean = () => false,
   ): Seq2SeqTrainer {
     return new Seq2SeqTrainer(config, sourceVocab, targetVocab, sampler, exclude);
   }
@@ -148,19 +148,19 @@ export class Seq2SeqTrainer {
     return this.config.feedback === 'scheduled' ? inverseSigmoidDecay(this.config.samplingDecay)(this.steps) : 1;
   }
 
-  private nextBatch(): Pair[] {
+  private nextBatch(): Seq2SeqPair[] {
     if (this.pool.length === 0) {
-      const drawn: Pair[] = [];
+      const drawn: Seq2SeqPair[] = [];
       while (drawn.length < BUCKET_BATCHES * this.config.batch) {
         const p = this.sampler(this.dataRng);
         if (!this.exclude(p.source)) drawn.push(p);
       }
       drawn.sort((a, b) => a.target.length - b.target.length || a.source.length - b.source.length);
-      const batches: Pair[][] = [];
+      const batches: Seq2SeqPair[][] = [];
       for (let i = 0; i < BUCKET_BATCHES; i++) batches.push(drawn.slice(i * this.config.batch, (i + 1) * this.config.batch));
       this.pool = this.dataRng.shuffle(batches);
     }
-    return this.pool.pop() as Pair[];
+    return this.pool.pop() as Seq2SeqPair[];
   }
 
   /**
@@ -276,7 +276,7 @@ export function translate(
 }
 
 /** Accuracy figures of one group of held-out pairs. */
-export interface AccuracyFigures {
+export interface Seq2SeqAccuracy {
   readonly pairs: number;
   /** Fraction of outputs exactly equal to the target. */
   readonly exactMatch: number;
@@ -285,8 +285,8 @@ export interface AccuracyFigures {
 }
 
 /** What {@link evaluatePairs} measures: overall and per source length (in code points). */
-export interface Seq2SeqEvaluation extends AccuracyFigures {
-  readonly byLength: Readonly<Record<string, AccuracyFigures>>;
+export interface Seq2SeqEvaluation extends Seq2SeqAccuracy {
+  readonly byLength: Readonly<Record<string, Seq2SeqAccuracy>>;
 }
 
 /**
@@ -300,7 +300,7 @@ export interface Seq2SeqEvaluation extends AccuracyFigures {
  * ```
  */
 export function evaluatePairs(
-  model: Seq2Seq, sourceVocab: Seq2SeqVocabulary, targetVocab: Seq2SeqVocabulary, pairs: readonly Pair[], options: TranslateOptions = {},
+  model: Seq2Seq, sourceVocab: Seq2SeqVocabulary, targetVocab: Seq2SeqVocabulary, pairs: readonly Seq2SeqPair[], options: TranslateOptions = {},
 ): Seq2SeqEvaluation {
   const outputs = translate(model, sourceVocab, targetVocab, pairs.map((p) => p.source), options);
   return scoreOutputs(pairs, outputs.map((t) => t.output));
@@ -316,7 +316,7 @@ export function evaluatePairs(
  * scoreOutputs([{ source: 'x', target: 'abc' }], ['abd']).tokenAccuracy; // 2/3
  * ```
  */
-export function scoreOutputs(pairs: readonly Pair[], outputs: readonly string[]): Seq2SeqEvaluation {
+export function scoreOutputs(pairs: readonly Seq2SeqPair[], outputs: readonly string[]): Seq2SeqEvaluation {
   if (outputs.length !== pairs.length) throw new ArgumentError('scoreOutputs', `${outputs.length} outputs for ${pairs.length} pairs`);
   const groups = new Map<number, { pairs: number; exact: number; right: number; total: number }>();
   const all = { pairs: 0, exact: 0, right: 0, total: 0 };
@@ -337,8 +337,8 @@ export function scoreOutputs(pairs: readonly Pair[], outputs: readonly string[])
     }
     groups.set(length, g);
   });
-  const figures = (g: typeof all): AccuracyFigures => ({ pairs: g.pairs, exactMatch: g.pairs === 0 ? 0 : g.exact / g.pairs, tokenAccuracy: g.total === 0 ? 1 : g.right / g.total });
-  const byLength: Record<string, AccuracyFigures> = {};
+  const figures = (g: typeof all): Seq2SeqAccuracy => ({ pairs: g.pairs, exactMatch: g.pairs === 0 ? 0 : g.exact / g.pairs, tokenAccuracy: g.total === 0 ? 1 : g.right / g.total });
+  const byLength: Record<string, Seq2SeqAccuracy> = {};
   for (const length of [...groups.keys()].sort((a, b) => a - b)) byLength[String(length)] = figures(groups.get(length) as typeof all);
   return { ...figures(all), byLength };
 }
