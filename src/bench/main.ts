@@ -1,5 +1,6 @@
 import { esnWorkload } from './esn.js';
 import { gemmWorkload } from './gemm.js';
+import { treeWorkload } from './tree.js';
 import { formatRecordJson, formatTable, type BenchRecord, type Workload } from './workload.js';
 
 /** Where the benchmarks write: stdout lines (table or JSON) and stderr lines (progress, notes). */
@@ -12,7 +13,7 @@ export interface BenchIO {
  * Every benchmark `unfold bench` knows, in the order `unfold bench` (no names) runs them.
  * A new workload (lstm-train, ...) is one entry here.
  */
-export const workloads: readonly Workload[] = [gemmWorkload(), esnWorkload()];
+export const workloads: readonly Workload[] = [gemmWorkload(), treeWorkload(), esnWorkload()];
 
 const usage = [
   'usage: unfold bench [workload...] [--json]',

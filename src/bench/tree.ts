@@ -1,0 +1,105 @@
+import { backward } from '../autograd/index.js';
+import { TreeClassifier } from '../models/tree/tree-classifier.js';
+import { crossEntropy } from '../ops/index.js';
+import { Rng, Tensor } from '../tensor/index.js';
+import { TREE_TASKS, sampleTrees } from '../train/tree/tasks.js';
+import { foldTreeNodewise } from '../tree/fold.js';
+import type { NodeLabel } from '../tree/parse.js';
+import type { TreeCellKind } from '../tree/registry.js';
+import type { Tree } from '../tree/tree.js';
+import { defaultTiming, timeInterleaved, type TimingOptions, type TimingSubject } from './timing.js';
+import type { Workload } from './workload.js';
+
+/** The two ways of folding a batch that the tree benchmark compares. */
+export type TreeImpl = 'unfold' | 'node-at-a-time';
+
+/** What {@link treeWorkload} measures. */
+export interface TreeBenchOptions {
+  /** Trees per call. */
+  readonly batches?: readonly number[];
+  readonly impls?: readonly TreeImpl[];
+  readonly cell?: TreeCellKind;
+  /** Units per node state; one table row per hidden size and batch. */
+  readonly hiddens?: readonly number[];
+  /** node-at-a-time is timed only up to this batch (it is slow, and flat in the batch). */
+  readonly nodewiseMaxBatch?: number;
+  readonly timing?: TimingOptions;
+}
+
+interface Subject extends TimingSubject {
+  readonly impl: TreeImpl;
+}
+
+/**
+ * The tree benchmark: one training pass (forward and backward of the node-level
+ * cross-entropy) of a tree classifier (N-ary Tree-LSTM with 32 and 128 units, word vectors of
+ * 32, float32) over a batch of arithmetic expression trees of depth 1-6, in trees per second:
+ *
+ *     trees/s = batch / (seconds per pass)
+ *
+ * `unfold` is foldTree, level-batched: every level of the whole batch in one compose call
+ * (one gemm per product). `node-at-a-time` is foldTreeNodewise, the reference loop that
+ * composes one node at a time (as Stanford's Tree-LSTM code does), with the same model.
+ * Each batch of trees is drawn once with a fixed seed; figures are the best of interleaved
+ * runs. The notes give each batch's trees/s over batch 1's: the gain of level batching.
+ *
+ * @example
+ * ```ts
+ * const w = treeWorkload({ batches: [1, 64], hiddens: [32], impls: ['unfold'] });
+ * await w.run({ record: (r) => console.log(r.params, r.value), note: console.log });
+ * ```
+ */
+export function treeWorkload(options: TreeBenchOptions = {}): Workload {
+  const batches = options.batches ?? [1, 4, 16, 64, 256];
+  const hiddens = options.hiddens ?? [32, 128];
+  const impls = options.impls ?? ['unfold', 'node-at-a-time'];
+  const cell = options.cell ?? 'nary-lstm';
+  const nodewiseMax = options.nodewiseMaxBatch ?? 64;
+  const timing = options.timing ?? defaultTiming;
+  return {
+    name: 'tree',
+    title: `tree: forward + backward of a ${cell} tree classifier (float32) on arithmetic trees of depth 1-6; trees/s, best of interleaved runs (higher is better)`,
+    async run(report) {
+      const spec = TREE_TASKS.arithmetic;
+      for (const hidden of hiddens) {
+        const model = new TreeClassifier({ cell, vocabulary: spec.vocabulary, classes: spec.classes, embeddingSize: 32, hiddenSize: hidden }, new Rng(1));
+        const perTree = new Map<number, number>();
+        for (const batch of batches) {
+          const trees = sampleTrees(spec, new Rng(100 + batch), batch, 1, 6);
+          const subjects: Subject[] = impls
+            .filter((impl) => impl === 'unfold' || batch <= nodewiseMax)
+            .map((impl) => ({ impl, call: () => trainingPass(model, trees, impl) }));
+          const timings = await timeInterleaved(subjects, timing);
+          for (const [i, s] of subjects.entries()) {
+            const t = timings[i];
+            if (t === undefined) continue;
+            const treesPerSecond = batch / (t.msPerCall / 1000);
+            if (s.impl === 'unfold') perTree.set(batch, treesPerSecond);
+            report.record({
+              bench: 'tree', params: { hidden, batch }, impl: s.impl, metric: 'trees/s', value: treesPerSecond, unit: 'trees/s', higherIsBetter: true,
+              detail: { cell },
+            });
+          }
+        }
+        const one = perTree.get(1);
+        const gains = [...perTree].filter(([b]) => b > 1).map(([b, rate]) => `batch ${b} ${one === undefined ? '?' : (rate / one).toFixed(1)}x`);
+        if (gains.length > 0) report.note(`hidden ${hidden}: trees/s over batch 1: ${gains.join(', ')}`);
+      }
+    },
+  };
+}
+
+function trainingPass(model: TreeClassifier, trees: readonly Tree<NodeLabel>[], impl: TreeImpl): void {
+  model.zeroGrad();
+  if (impl === 'unfold') {
+    backward(model.nodeLoss(model.forward(trees)));
+    return;
+  }
+  const dtype = model.embedding.weight.dtype;
+  const { plan, outputs } = foldTreeNodewise(model.cell, trees, (values) => {
+    const ids = dtype === 'float64' ? new Float64Array(values.length) : new Float32Array(values.length);
+    for (let i = 0; i < values.length; i++) ids[i] = model.wordIndex((values[i] as NodeLabel).word);
+    return model.embedding.forward(new Tensor(ids, [values.length]));
+  });
+  backward(crossEntropy(model.head.forward(outputs), model.nodeTargets(plan), { ignoreIndex: -1 }));
+}
