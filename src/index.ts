@@ -115,3 +115,18 @@ export {
   type FreeRunSettings, type FreeRunResult, type NarmaSettings, type NarmaResult,
   esnToModelFile, esnFromModelFile, ESN_FILE_FORMAT,
 } from './train/esn/index.js';
+
+export {
+  AdditiveAttention, DotAttention, GeneralAttention, ATTENTIONS, ATTENTION_KINDS, createAttention, sourceMask, Seq2Seq, SEQ2SEQ_DEFAULTS,
+  SEQ2SEQ_TOKENS, FIRST_SYMBOL_ID, CONTEXT_MODES, sequenceLoss, padSequences, greedyDecode, sampleDecode, beamSearch, lengthPenalty, singleSource,
+  type Attention, type AttentionConfig, type AttentionKind, type AttentionMemory, type AttentionResult, type AttentionSpec, type Seq2SeqConfig,
+  type ContextMode, type EncodedSource, type DecoderState, type DecoderStep, type TokenBatch, type Seq2SeqForwardOptions, type Seq2SeqForwardResult,
+  type PadOptions, type DecodeOptions, type BeamSearchOptions, type Hypothesis,
+} from './models/seq2seq/index.js';
+
+export {
+  reversalTask, additionTask, datesTask, createSeq2SeqTask, splitOf, SEQ2SEQ_TASKS, SEQ2SEQ_TASK_DEFAULTS, Seq2SeqVocabulary, parsePairs,
+  Seq2SeqTrainer, SEQ2SEQ_TRAINING_DEFAULTS, SEQ2SEQ_FORMAT, translate, evaluatePairs, scoreOutputs, seq2seqModelFile, loadSeq2SeqModel,
+  type Seq2SeqPair, type Seq2SeqTask, type Seq2SeqTaskName, type Seq2SeqTaskOptions, type Seq2SeqSplit, type Seq2SeqTrainingConfig,
+  type Seq2SeqFeedbackMode, type Seq2SeqPairSampler, type TranslateOptions, type Translation, type Seq2SeqAccuracy, type Seq2SeqEvaluation, type LoadedSeq2Seq,
+} from './train/seq2seq/index.js';
