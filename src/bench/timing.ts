@@ -79,3 +79,50 @@ export async function timeInterleaved(subjects: readonly TimingSubject[], option
   }
   return subjects.map((_, i) => ({ msPerCall: best[i] ?? Infinity, samples: samples[i] ?? 0, callsPerSample: reps[i] ?? 1 }));
 }
+
+/** How long {@link timeRepeated} may spend. */
+export interface RepeatOptions {
+  /** Untimed calls first (JIT tiers, wasm compilation, buffer growth, peers' kernel caches). */
+  readonly warmup: number;
+  /** Timed calls at least, even past the budget. */
+  readonly minReps: number;
+  /** Timed calls at most. */
+  readonly maxReps: number;
+  /** Timed calls stop once they have used this much time (and `minReps` are done). */
+  readonly budgetMs: number;
+}
+
+/** What {@link timeRepeated} measured: the fastest and the median call, in milliseconds. */
+export interface RepeatTiming {
+  readonly bestMs: number;
+  readonly medianMs: number;
+  readonly reps: number;
+}
+
+/**
+ * Times a long call (a training step, a generation run) by repeating it: `warmup` untimed
+ * calls, then timed calls until `minReps` are done and either `maxReps` are done or
+ * `budgetMs` is spent. The best call is the figure to compare on a shared machine (other
+ * jobs only ever add time); the median says how noisy the run was. Awaits `fn` when it
+ * returns a promise (tfjs's trainOnBatch).
+ *
+ * @example
+ * ```ts
+ * const t = await timeRepeated(() => trainer.step(), { warmup: 2, minReps: 5, maxReps: 20, budgetMs: 5000 });
+ * const tokensPerSec = (32 * 64) / (t.bestMs / 1000);
+ * ```
+ */
+export async function timeRepeated(fn: () => unknown, options: RepeatOptions): Promise<RepeatTiming> {
+  for (let i = 0; i < options.warmup; i++) await fn();
+  const times: number[] = [];
+  let spent = 0;
+  while (times.length < options.minReps || (times.length < options.maxReps && spent < options.budgetMs)) {
+    const t0 = performance.now();
+    await fn();
+    const ms = performance.now() - t0;
+    times.push(ms);
+    spent += ms;
+  }
+  const sorted = [...times].sort((a, b) => a - b);
+  return { bestMs: sorted[0] ?? Infinity, medianMs: sorted[Math.floor(sorted.length / 2)] ?? Infinity, reps: times.length };
+}

@@ -1,9 +1,11 @@
 /**
  * One measured figure: `value` `unit` of `metric` for implementation `impl` on benchmark
- * `bench` at the given parameters. `--json` prints it as one line with keys in the order
- * bench, ...params, impl, metric, value, unit, ...detail, e.g.
+ * `bench` at the given parameters. `--json` prints it as one line with exactly the keys
+ * bench, ...params, impl, metric, value, unit (issue 5's format), e.g.
  *
- *     {"bench":"gemm","n":256,"impl":"unfold","metric":"gflops","value":44.1,"unit":"GFLOP/s","backend":"wasm-simd"}
+ *     {"bench":"gemm","n":256,"impl":"unfold","metric":"gflops","value":44.1,"unit":"GFLOP/s"}
+ *
+ * `detail` (the path that ran) labels the table's columns and goes into notes, not into JSON.
  *
  * @example
  * ```ts
@@ -55,12 +57,9 @@ export interface Workload {
   run(report: BenchReporter): Promise<void>;
 }
 
-/** The `--json` line for one record (see {@link BenchRecord} for the key order). */
+/** The `--json` line for one record (see {@link BenchRecord} for the keys and their order). */
 export function formatRecordJson(r: BenchRecord): string {
-  return JSON.stringify({
-    bench: r.bench, ...r.params, impl: r.impl, metric: r.metric,
-    value: roundFigure(r.value), unit: r.unit, ...r.detail,
-  });
+  return JSON.stringify({ bench: r.bench, ...r.params, impl: r.impl, metric: r.metric, value: roundFigure(r.value), unit: r.unit });
 }
 
 /** Four significant digits: more would be noise on a shared machine. */
@@ -70,8 +69,9 @@ export function roundFigure(x: number): number {
 
 /**
  * Renders the records of one benchmark as an aligned text table: one row per parameter
- * setting, one column per implementation, then `unfold/<peer>` ratio columns oriented so
- * that above 1 means unfold is faster.
+ * setting and metric, one column per implementation, then `unfold/<peer>` ratio columns
+ * oriented so that above 1 means unfold is better (faster, or smaller for memory). A metric
+ * column appears when the table holds more than one metric.
  *
  * @example
  * ```ts
@@ -81,33 +81,39 @@ export function roundFigure(x: number): number {
  */
 export function formatTable(records: readonly BenchRecord[]): string[] {
   const rowKeys: string[] = [];
-  const rowParams = new Map<string, Readonly<Record<string, number | string>>>();
+  const rowInfo = new Map<string, { params: Readonly<Record<string, number | string>>; metric: string; unit: string }>();
   const impls: string[] = [];
   const implLabel = new Map<string, string>();
   const cells = new Map<string, BenchRecord>();
   for (const r of records) {
-    const key = JSON.stringify(r.params);
-    if (!rowParams.has(key)) { rowKeys.push(key); rowParams.set(key, r.params); }
+    const key = `${JSON.stringify(r.params)}\u0000${r.metric}`;
+    if (!rowInfo.has(key)) { rowKeys.push(key); rowInfo.set(key, { params: r.params, metric: r.metric, unit: r.unit }); }
     if (!implLabel.has(r.impl)) {
       impls.push(r.impl);
-      const detail = r.detail === undefined ? '' : Object.values(r.detail).join(', ');
-      implLabel.set(r.impl, detail === '' ? r.impl : `${r.impl} [${detail}]`);
+      implLabel.set(r.impl, r.impl);
+    }
+    if (r.detail !== undefined && implLabel.get(r.impl) === r.impl) {
+      const detail = Object.values(r.detail).join(', ');
+      if (detail !== '') implLabel.set(r.impl, `${r.impl} [${detail}]`);
     }
     cells.set(`${key}\u0000${r.impl}`, r);
   }
-  const paramNames = records[0] === undefined ? [] : Object.keys(records[0].params);
+  const paramNames = [...new Set(records.flatMap((r) => Object.keys(r.params)))];
+  const metrics = new Set(records.map((r) => r.metric));
+  const showMetric = metrics.size > 1;
   const peers = impls.includes('unfold') ? impls.filter((i) => !i.startsWith('unfold')) : [];
-  const header = [...paramNames, ...impls.map((i) => implLabel.get(i) ?? i), ...peers.map((p) => `unfold/${p}`)];
+  const header = [...paramNames, ...(showMetric ? ['metric'] : []), ...impls.map((i) => implLabel.get(i) ?? i), ...peers.map((p) => `unfold/${p}`)];
   const rows = rowKeys.map((key) => {
-    const params = rowParams.get(key) ?? {};
+    const info = rowInfo.get(key) ?? { params: {}, metric: '', unit: '' };
     const get = (impl: string): BenchRecord | undefined => cells.get(`${key}\u0000${impl}`);
     const unfold = get('unfold');
     return [
-      ...paramNames.map((p) => String(params[p] ?? '')),
+      ...paramNames.map((p) => String(info.params[p] ?? '')),
+      ...(showMetric ? [`${info.metric} (${info.unit})`] : []),
       ...impls.map((i) => { const r = get(i); return r === undefined ? '-' : formatFigure(r.value); }),
       ...peers.map((p) => {
         const peer = get(p);
-        if (unfold === undefined || peer === undefined || peer.value === 0 || unfold.value === 0) return '-';
+        if (unfold === undefined || peer === undefined || peer.value === 0 || unfold.value === 0 || !Number.isFinite(peer.value)) return '-';
         const ratio = unfold.higherIsBetter ? unfold.value / peer.value : peer.value / unfold.value;
         return `${ratio.toFixed(2)}x`;
       }),

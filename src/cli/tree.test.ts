@@ -55,7 +55,7 @@ describe('unfold tree train / eval', async () => {
     const result = resultOf(r.stdout);
     assert.deepEqual(Object.keys(result).slice(0, 8), ['type', 'command', 'task', 'rootAccuracy', 'nodeAccuracy', 'trainDepths', 'testDepths', 'seconds']);
     assert.equal(result['task'], 'boolean');
-    assert.deepEqual(result['trainDepths'], [1, 4]);
+    assert.deepEqual(result['trainDepths'], [1, 5]);
     assert.deepEqual(result['testDepths'], [6, 8]);
     assert.equal(result['steps'], 5);
     for (const key of ['rootAccuracy', 'nodeAccuracy']) assert.ok((result[key] as number) >= 0 && (result[key] as number) <= 1, key);
@@ -68,7 +68,7 @@ describe('unfold tree train / eval', async () => {
     assert.equal(r.status, 0, r.stderr);
     const result = resultOf(r.stdout);
     assert.equal(result['task'], 'boolean');
-    assert.deepEqual(result['trainDepths'], [1, 4]);
+    assert.deepEqual(result['trainDepths'], [1, 5]);
     assert.deepEqual(result['testDepths'], [2, 3]);
     assert.equal(result['testTrees'], 20);
   });

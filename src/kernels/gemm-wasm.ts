@@ -1,3 +1,5 @@
+import { residentCopy } from './resident.js';
+import { partsFor, rowsOf, runParts, threadScratch } from './threads.js';
 import { loadWasmKernels, wasmKernels, wasmSimdSupported } from './wasm-module.js';
 
 // The gemm wrapper over the WebAssembly SIMD kernel (assembly/gemm.ts; the module and its
@@ -67,7 +69,7 @@ export function gemmWasm(
   transA: boolean, transB: boolean, m: number, n: number, k: number, alpha: number,
   a: Float32Array, aOffset: number, lda: number,
   b: Float32Array, bOffset: number, ldb: number,
-  beta: number, c: Float32Array, cOffset: number, ldc: number,
+  beta: number, c: Float32Array, cOffset: number, ldc: number, bIsWeight = false,
 ): boolean {
   const w = wasmKernels();
   if (w === undefined) throw new Error('gemmWasm: the WebAssembly kernel is not instantiated; call wasmGemmReady() first');
@@ -78,19 +80,27 @@ export function gemmWasm(
   const spanA = k <= 0 ? 0 : transA ? (k - 1) * lda + m : (m - 1) * lda + k;
   const spanB = k <= 0 ? 0 : transB ? (n - 1) * ldb + k : (k - 1) * ldb + n;
   const spanC = m * n;
-  const bytesA = align16(spanA * 4), bytesB = align16(spanB * 4);
+  // Inside withResidentWeights a whole-array B that the caller declares a weight is copied into
+  // wasm memory once. Only declared weights: any other B (an activation, a reused buffer)
+  // may hold new values at the next call.
+  const bRes = bIsWeight && spanB > 0 && bOffset === 0 && spanB === b.length ? residentCopy(b, 'raw', spanB, (at) => w.write(at, b)) : null;
+  // One row times a stored-transposed B (a layer applied to one vector) is a matrix-vector
+  // product over B's rows as stored: no packing, which would cost as much as the product.
+  const gemv = m === 1 && transB && k > 0 && (!transA || lda === 1);
+  if (!gemv) partsFor(m, m * n * k, PARALLEL_MIN_MACS); // May start the worker pool (allocates), so before any view.
+  const bytesA = align16(spanA * 4), bytesB = bRes === null ? align16(spanB * 4) : 0;
   let aAt: number;
   try {
     aAt = w.scratch('gemm', bytesA + bytesB + spanC * 4);
   } catch {
     return false;
   }
-  const bAt = aAt + bytesA;
-  const cAt = bAt + bytesB;
+  const bAt = bRes ?? aAt + bytesA;
+  const cAt = aAt + bytesA + bytesB;
   const heap = w.f32;
 
   if (spanA > 0) copyIn(heap, a, aOffset, spanA, aAt >> 2);
-  if (spanB > 0) copyIn(heap, b, bOffset, spanB, bAt >> 2);
+  if (spanB > 0 && bRes === null) copyIn(heap, b, bOffset, spanB, bAt >> 2);
   if (beta !== 0) {
     if (ldc === n) copyIn(heap, c, cOffset, spanC, cAt >> 2);
     else {
@@ -99,17 +109,20 @@ export function gemmWasm(
       }
     }
   }
-  w.exports.sgemm(transA ? 1 : 0, transB ? 1 : 0, m, n, k, alpha, aAt, lda, bAt, ldb, beta, cAt, n, w.packA, w.packB, w.tile);
+  if (gemv) w.exports.sgemv(n, k, alpha, bAt, ldb, aAt, beta, cAt);
+  else sgemmAt(transA, transB, m, n, k, alpha, aAt, lda, bAt, ldb, beta, cAt, n);
 
+  // Re-read the view: the first parallel call allocates the worker pool, which may grow memory.
+  const out = w.f32;
   if (ldc === n) {
-    if (cViewStart !== cAt || cView.length !== spanC || cView.buffer !== heap.buffer) {
-      cView = heap.subarray(cAt >> 2, (cAt >> 2) + spanC);
+    if (cViewStart !== cAt || cView.length !== spanC || cView.buffer !== out.buffer) {
+      cView = out.subarray(cAt >> 2, (cAt >> 2) + spanC);
       cViewStart = cAt;
     }
     c.set(cView, cOffset);
   } else {
     for (let i = 0, s = cAt >> 2; i < m; i++) {
-      for (let j = 0, d = cOffset + i * ldc; j < n; j++) c[d + j] = heap[s++] as number;
+      for (let j = 0, d = cOffset + i * ldc; j < n; j++) c[d + j] = out[s++] as number;
     }
   }
   return true;
@@ -127,4 +140,33 @@ function copyIn(h: Float32Array, src: Float32Array, start: number, length: numbe
   if (start === 0 && length === src.length) h.set(src, dst);
   else if (length <= LOOP_COPY_MAX) for (let i = 0; i < length; i++) h[dst + i] = src[start + i] as number;
   else h.set(src.subarray(start, start + length), dst);
+}
+
+// Below this many multiply-adds a product stays on one thread: waking a worker and joining it
+// costs tens of microseconds (docs/performance.md), a whole 128^3 product about 90.
+const PARALLEL_MIN_MACS = 1 << 21;
+
+/**
+ * sgemm on operands already in wasm memory (byte addresses; C with row stride ldc), split by
+ * rows of C over the kernel threads when the product is large enough. Each part packs its own
+ * operands, so the parts share nothing but the inputs they read.
+ *
+ *     C[m x n] = alpha * op(A) * op(B) + beta * C
+ *
+ * @example
+ * ```ts
+ * sgemmAt(true, false, G, H, T * B, 1, dGatesAt, G, hsAt, H, 0, dWAt, H); // dW = dGates^T H
+ * ```
+ */
+export function sgemmAt(
+  transA: boolean, transB: boolean, m: number, n: number, k: number, alpha: number,
+  a: number, lda: number, b: number, ldb: number, beta: number, c: number, ldc: number,
+): void {
+  const parts = partsFor(m, m * n * k, PARALLEL_MIN_MACS);
+  const ta = transA ? 1 : 0, tb = transB ? 1 : 0;
+  runParts('sgemm', parts, (p) => {
+    const [r0, r1] = rowsOf(m, parts, p);
+    const s = threadScratch(p);
+    return [ta, tb, r1 - r0, n, k, alpha, a + (transA ? r0 : r0 * lda) * 4, lda, b, ldb, beta, c + r0 * ldc * 4, ldc, s.packA, s.packB, s.tile];
+  });
 }

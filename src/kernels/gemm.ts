@@ -92,7 +92,12 @@ export async function gemmReady(): Promise<GemmBackend> {
  * Float32 products run on a WebAssembly SIMD kernel when available and large enough, otherwise
  * (and for float64) on a register-blocked JavaScript kernel; see {@link setGemmBackend}.
  * Results agree with the exact product to float32 (resp. float64) accumulation error; the two
- * backends may differ in the last bits.
+ * backends may differ in the last bits. Large float32 products are split by rows of C over the
+ * kernel threads (see setKernelThreads), with bitwise the same result.
+ *
+ * `bIsWeight` declares B a weight that stays unchanged inside a withResidentWeights scope, so
+ * the wasm backend may keep its copy of B across calls there (e.g. a layer applied once per
+ * generated symbol). Leave it false for anything else.
  *
  * @example
  * ```ts
@@ -106,7 +111,7 @@ export function gemm(
   transA: boolean, transB: boolean, m: number, n: number, k: number, alpha: number,
   a: TypedArray, aOffset: number, lda: number,
   b: TypedArray, bOffset: number, ldb: number,
-  beta: number, c: TypedArray, cOffset: number, ldc: number,
+  beta: number, c: TypedArray, cOffset: number, ldc: number, bIsWeight = false,
 ): void {
   checkGemmArgs(transA, transB, m, n, k, a, aOffset, lda, b, bOffset, ldb, c, cOffset, ldc);
   if (
@@ -115,7 +120,7 @@ export function gemm(
     && (setting === 'wasm-simd' || m * n * k >= WASM_MIN_MACS)
     && wasmGemmReady()
   ) {
-    if (gemmWasm(transA, transB, m, n, k, alpha, a, aOffset, lda, b, bOffset, ldb, beta, c, cOffset, ldc)) return;
+    if (gemmWasm(transA, transB, m, n, k, alpha, a, aOffset, lda, b, bOffset, ldb, beta, c, cOffset, ldc, bIsWeight)) return;
   }
   gemmJs(transA, transB, m, n, k, alpha, a, aOffset, lda, b, bOffset, ldb, beta, c, cOffset, ldc);
 }

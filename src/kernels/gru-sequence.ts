@@ -4,8 +4,11 @@ import {
   Workspace, allocateLike, checkLength, checkSequenceArgs, columnSums, fromStepMajor, sigmoidInPlace, tanhInPlace, toStepMajor,
   type SequenceArgs, type SequenceDims,
 } from './rnn-sequence-common.js';
+import { sgemmAt } from './gemm-wasm.js';
+import { partsFor, rowsOf, runParts, threadScratch } from './threads.js';
+import type { KernelExports } from './wasm-module.js';
 import {
-  WasmSequenceTape, carve, checkWasmTape, outputGradsInto, readInto, stateGradInto, stepMajorFrom, stepMajorInto, useWasmSequence, writeLengths,
+  FEW_ROWS, LOOP_MIN_MACS, WasmSequenceTape, carve, checkWasmTape, copyTo, inputProjection, residentPacked, residentRaw, outputGradsInto, readInto, stateGradInto, stepMajorFrom, stepMajorInto, useWasmSequence, writeLengths,
   writeOrZero, writeOutputs,
 } from './sequence-wasm.js';
 
@@ -463,42 +466,71 @@ function gruForwardWasm(args: GruSequenceArgs, tape: WasmSequenceTape, y: TypedA
   const w = tape.kernels;
   const e = w.exports;
   const L = gruTapeLayout(tape.at, args);
+  // First what may allocate (the worker pool, resident weights), then views of the memory.
+  const parts = partsFor(B, T * B * G * H, LOOP_MIN_MACS);
+  // A single row steps with matrix-vector products on W_hh as stored; more rows pack W_hh^T
+  // (whole for resetAfter, else its r,z rows and its n rows: the candidate's product waits for r).
+  const few = B <= FEW_ROWS;
+  const wihRes = residentRaw(w, args.weightIh);
+  const whhRawRes = few ? residentRaw(w, args.weightHh) : null;
+  const packedRes = few ? null : resetAfter ? residentPacked(w, args.weightHh, 'T', true, H, G, H, 0) : residentPacked(w, args.weightHh, 'T:rz', true, H, 2 * H, H, 0);
+  const packedNRes = few || resetAfter ? null : residentPacked(w, args.weightHh, 'T:n', true, H, H, H, 2 * H * H);
   const { at: offsets, bytes } = carve(0, [
-    T * B * I, G * I, G * H, e.packedBBytes(H, G) / 4, e.packedBBytes(H, 2 * H) / 4, e.packedBBytes(H, H) / 4, G, G, B * G, B,
+    T * B * I, G * I, G * H, few ? 0 : e.packedBBytes(H, G) / 4, few ? 0 : e.packedBBytes(H, 2 * H) / 4, few ? 0 : e.packedBBytes(H, H) / 4, G, G, B * G, B,
   ]);
   const base = w.scratch('gru', bytes);
-  const [xsAt, wihAt, whhAt, packedAt, packedRzAt, packedNAt, biAt, bhAt, hhAt, lensAt] = offsets.map((a) => base + a) as
+  const [xsAt, wihCopy, whhCopy, packedCopy, packedRzCopy, packedNCopy, biAt, bhAt, hhAt, lensAt] = offsets.map((a) => base + a) as
     [number, number, number, number, number, number, number, number, number, number];
   const heap = w.f32;
   stepMajorInto(heap, xsAt, args.x, B, T, I, reverse);
-  heap.set(args.weightIh, wihAt >> 2);
-  heap.set(args.weightHh, whhAt >> 2);
-  if (resetAfter) e.packB(1, H, G, whhAt, H, packedAt);
-  else {
-    e.packB(1, H, 2 * H, whhAt, H, packedRzAt);
-    e.packB(1, H, H, whhAt + 2 * H * H * 4, H, packedNAt);
+  const wihAt = wihRes ?? copyTo(heap, wihCopy, args.weightIh);
+  // Weights the loop reads: W_hh raw (few rows), or packed W_hh^T (resetAfter) / its r,z and n parts.
+  let whhAt = whhRawRes ?? 0, packedAt = 0, packedRzAt = 0, packedNAt = 0;
+  if (few) {
+    if (whhRawRes === null) whhAt = copyTo(heap, whhCopy, args.weightHh);
+  } else if (resetAfter) {
+    packedAt = packedRes ?? packCopy(e, heap, args.weightHh, whhCopy, H, G, 0, packedCopy);
+  } else {
+    packedRzAt = packedRes ?? packCopy(e, heap, args.weightHh, whhCopy, H, 2 * H, 0, packedRzCopy);
+    packedNAt = packedNRes ?? packCopy(e, heap, args.weightHh, whhCopy, H, H, 2 * H * H, packedNCopy);
   }
-  e.sgemm(0, 1, T * B, G, I, 1, xsAt, I, wihAt, I, 0, L.gates, G, w.packA, w.packB, w.tile);
+  inputProjection(w, T * B, G, I, xsAt, wihAt, L.gates);
   writeOrZero(heap, biAt, args.biasIh, G);
   writeOrZero(heap, bhAt, args.biasHh, G);
   heap.set(args.h0, L.hs >> 2);
   const lengthsAt = writeLengths(w, lensAt, lengths);
-  const stepH = B * H * 4, stepG = B * G * 4;
-  for (let s = 0; s < T; s++) {
-    const t = reverse ? T - 1 - s : s;
-    const gates = L.gates + s * stepG, hPrev = L.hs + s * stepH, aux = L.aux + s * stepH;
-    if (resetAfter) {
-      e.sgemmPacked(0, B, G, H, 1, hPrev, H, packedAt, 0, hhAt, G, w.packA, w.tile);
-      e.gruAfterStepForward(B, H, gates, hhAt, biAt, bhAt, hPrev, hPrev + stepH, aux, lengthsAt, t);
-    } else {
-      // r and z first (rows 0..2H of W_hh), then the candidate from r * h(t-1) (rows 2H..3H).
-      e.sgemmPacked(0, B, 2 * H, H, 1, hPrev, H, packedRzAt, 0, hhAt, G, w.packA, w.tile);
-      e.gruBeforeResetGates(B, H, gates, hhAt, biAt, bhAt, hPrev, aux);
-      e.sgemmPacked(0, B, H, H, 1, aux, H, packedNAt, 0, hhAt + 2 * H * 4, G, w.packA, w.tile);
-      e.gruBeforeStepForward(B, H, gates, hhAt, biAt, bhAt, hPrev, hPrev + stepH, lengthsAt, t);
+  const rev = reverse ? 1 : 0, after = resetAfter ? 1 : 0;
+  if (few) {
+    const stepH = B * H * 4, stepG = B * G * 4;
+    for (let s = 0; s < T; s++) {
+      const t = reverse ? T - 1 - s : s;
+      const gates = L.gates + s * stepG, hPrev = L.hs + s * stepH, aux = L.aux + s * stepH;
+      if (resetAfter) {
+        for (let b = 0; b < B; b++) e.sgemv(G, H, 1, whhAt, H, hPrev + b * H * 4, 0, hhAt + b * G * 4);
+        e.gruAfterStepForward(B, H, gates, hhAt, biAt, bhAt, hPrev, hPrev + stepH, aux, lengthsAt, t);
+      } else {
+        for (let b = 0; b < B; b++) e.sgemv(2 * H, H, 1, whhAt, H, hPrev + b * H * 4, 0, hhAt + b * G * 4);
+        e.gruBeforeResetGates(B, H, gates, hhAt, biAt, bhAt, hPrev, aux);
+        for (let b = 0; b < B; b++) e.sgemv(H, H, 1, whhAt + 2 * H * H * 4, H, aux + b * H * 4, 0, hhAt + (b * G + 2 * H) * 4);
+        e.gruBeforeStepForward(B, H, gates, hhAt, biAt, bhAt, hPrev, hPrev + stepH, lengthsAt, t);
+      }
     }
+  } else {
+    runParts('gruForwardLoop', parts, (p) => {
+      const [b0, b1] = rowsOf(B, parts, p);
+      const { packA, tile } = threadScratch(p);
+      return [B, b0, b1, T, H, rev, after, L.gates, L.hs, L.aux, hhAt, packedAt, packedRzAt, packedNAt, biAt, bhAt, lengthsAt, packA, tile];
+    });
   }
   writeOutputs(heap, B, T, H, reverse, lengths, L.hs, null, y);
+}
+
+// Copies W_hh into the scratch at `rawAt` and packs op(B) = (rows of W_hh from float `offset`)^T,
+// [H x n], into `packedAt`, which it returns.
+function packCopy(e: KernelExports, heap: Float32Array, weightHh: TypedArray, rawAt: number, H: number, n: number, offset: number, packedAt: number): number {
+  heap.set(weightHh, rawAt >> 2);
+  e.packB(1, H, n, rawAt + offset * 4, H, packedAt);
+  return packedAt;
 }
 
 function gruBackwardWasm(args: GruSequenceArgs, tape: WasmSequenceTape, dy: TypedArray, grads: GruSequenceGrads): void {
@@ -507,6 +539,7 @@ function gruBackwardWasm(args: GruSequenceArgs, tape: WasmSequenceTape, dy: Type
   const w = tape.kernels;
   const e = w.exports;
   const L = gruTapeLayout(tape.at, args);
+  const parts = partsFor(B, T * B * G * H, LOOP_MIN_MACS);
   const { at: offsets, bytes } = carve(0, [
     G * H, e.packedBBytes(G, H) / 4, e.packedBBytes(2 * H, H) / 4, e.packedBBytes(H, H) / 4,
     T * B * H, B * H, B * H, T * B * G, T * B * G, T * B * I, G * I, G * Math.max(H, I), G, B,
@@ -524,26 +557,18 @@ function gruBackwardWasm(args: GruSequenceArgs, tape: WasmSequenceTape, dy: Type
   outputGradsInto(heap, dysAt, dy, B, T, H, 1, reverse);
   stateGradInto(heap, dhAt, dy, B, T + 1, T, H);
   const lengthsAt = writeLengths(w, lensAt, lengths);
-  const stepH = B * H * 4, stepG = B * G * 4;
-  for (let s = T - 1; s >= 0; s--) {
-    const t = reverse ? T - 1 - s : s;
-    const gates = L.gates + s * stepG, hPrev = L.hs + s * stepH, dGx = dGxAt + s * stepG, dGh = dGhAt + s * stepG;
-    if (resetAfter) {
-      e.gruAfterStepBackward(B, H, gates, hPrev, L.aux + s * stepH, dysAt + s * stepH, dhAt, dGx, dGh, lengthsAt, t);
-      e.sgemmPacked(0, B, H, G, 1, dGh, G, packedAt, 1, dhAt, H, w.packA, w.tile);
-    } else {
-      e.gruBeforeCandidateBackward(B, H, gates, hPrev, dysAt + s * stepH, dhAt, dGx, dGh, lengthsAt, t);
-      e.sgemmPacked(0, B, H, H, 1, dGh + 2 * H * 4, G, packedNAt, 0, drhAt, H, w.packA, w.tile);
-      e.gruBeforeResetBackward(B, H, gates, hPrev, drhAt, dhAt, dGx, dGh, lengthsAt, t);
-      e.sgemmPacked(0, B, H, 2 * H, 1, dGh, G, packedRzAt, 1, dhAt, H, w.packA, w.tile);
-    }
-  }
+  const rev = reverse ? 1 : 0, after = resetAfter ? 1 : 0;
+  runParts('gruBackwardLoop', parts, (p) => {
+    const [b0, b1] = rowsOf(B, parts, p);
+    const { packA, tile } = threadScratch(p);
+    return [B, b0, b1, T, H, rev, after, L.gates, L.hs, L.aux, dysAt, dhAt, drhAt, dGxAt, dGhAt, packedAt, packedRzAt, packedNAt, lengthsAt, packA, tile];
+  });
   readInto(heap, dhAt, B * H, grads.dh0);
   if (grads.dWeightHh !== null) {
-    if (resetAfter) e.sgemm(1, 0, G, H, T * B, 1, dGhAt, G, L.hs, H, 0, dWAt, H, w.packA, w.packB, w.tile);
+    if (resetAfter) sgemmAt(true, false, G, H, T * B, 1, dGhAt, G, L.hs, H, 0, dWAt, H);
     else {
-      e.sgemm(1, 0, 2 * H, H, T * B, 1, dGhAt, G, L.hs, H, 0, dWAt, H, w.packA, w.packB, w.tile);
-      e.sgemm(1, 0, H, H, T * B, 1, dGhAt + 2 * H * 4, G, L.aux, H, 0, dWAt + 2 * H * H * 4, H, w.packA, w.packB, w.tile);
+      sgemmAt(true, false, 2 * H, H, T * B, 1, dGhAt, G, L.hs, H, 0, dWAt, H);
+      sgemmAt(true, false, H, H, T * B, 1, dGhAt + 2 * H * 4, G, L.aux, H, 0, dWAt + 2 * H * H * 4, H);
     }
     readInto(heap, dWAt, G * H, grads.dWeightHh);
   }
@@ -557,13 +582,13 @@ function gruBackwardWasm(args: GruSequenceArgs, tape: WasmSequenceTape, dy: Type
   }
   if (grads.dWeightIh !== null) {
     stepMajorInto(heap, xsAt, args.x, B, T, I, reverse);
-    e.sgemm(1, 0, G, I, T * B, 1, dGxAt, G, xsAt, I, 0, dWAt, I, w.packA, w.packB, w.tile);
+    sgemmAt(true, false, G, I, T * B, 1, dGxAt, G, xsAt, I, 0, dWAt, I);
     readInto(heap, dWAt, G * I, grads.dWeightIh);
   }
   if (grads.dx !== null) {
     heap.set(args.weightIh, wihAt >> 2);
     // dX reuses the xs buffer: the weight gradient above has already read it.
-    e.sgemm(0, 0, T * B, I, G, 1, dGxAt, G, wihAt, I, 0, xsAt, I, w.packA, w.packB, w.tile);
+    sgemmAt(false, false, T * B, I, G, 1, dGxAt, G, wihAt, I, 0, xsAt, I);
     stepMajorFrom(heap, xsAt, B, T, I, reverse, grads.dx);
   }
 }

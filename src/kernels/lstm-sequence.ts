@@ -4,8 +4,10 @@ import {
   Workspace, allocateLike, checkLength, checkSequenceArgs, columnSums, combinedBias, fromStepMajor, sigmoidInPlace, tanhInPlace, tanhOf, toStepMajor,
   type SequenceArgs, type SequenceDims,
 } from './rnn-sequence-common.js';
+import { sgemmAt } from './gemm-wasm.js';
+import { partsFor, rowsOf, runParts, threadScratch } from './threads.js';
 import {
-  WasmSequenceTape, carve, checkWasmTape, outputGradsInto, readInto, stateGradInto, stepMajorFrom, stepMajorInto, useWasmSequence, writeLengths, writeOutputs,
+  FEW_ROWS, LOOP_MIN_MACS, WasmSequenceTape, carve, checkWasmTape, copyTo, inputProjection, residentPacked, residentRaw, outputGradsInto, readInto, stateGradInto, stepMajorFrom, stepMajorInto, useWasmSequence, writeLengths, writeOutputs,
 } from './sequence-wasm.js';
 
 /**
@@ -357,8 +359,9 @@ function lstmWasmTape(dims: SequenceDims): WasmSequenceTape | null {
 
 /**
  * {@link lstmSequenceForward} on WebAssembly SIMD: the input projections of all steps in one
- * gemm, W_hh copied and packed once, then per step one sgemmPacked (gates += h W_hh^T) and
- * one SIMD pass of the cell maths. Arguments are already checked by the caller.
+ * gemm, W_hh copied and packed once, then the time loop in wasm (per step one sgemmPacked,
+ * gates += h W_hh^T, and one SIMD pass of the cell maths), split by batch rows over the kernel
+ * threads. Arguments are already checked by the caller.
  *
  * @example
  * ```ts
@@ -371,18 +374,30 @@ function lstmForwardWasm(args: LstmSequenceArgs, tape: WasmSequenceTape, y: Type
   const w = tape.kernels;
   const e = w.exports;
   const L = tapeLayout(tape.at, args);
-  const packedBytes = e.packedBBytes(H, G);
-  const { at: [xs, wih, whh, packed, bias, lens], bytes } = carve(0, [T * B * I, G * I, G * H, packedBytes / 4, G, B]);
+  // First what may allocate (the worker pool, resident weights), then views of the memory.
+  const parts = partsFor(B, T * B * G * H, LOOP_MIN_MACS);
+  // A single row steps with matrix-vector products on W_hh as stored; more rows pack W_hh^T
+  // once for the per-step gemm.
+  const few = B <= FEW_ROWS;
+  const wihRes = residentRaw(w, args.weightIh);
+  const whhRes = few ? residentRaw(w, args.weightHh) : residentPacked(w, args.weightHh, 'T', true, H, G, H, 0);
+  const { at: offsets, bytes } = carve(0, [T * B * I, G * I, G * H, few ? 0 : e.packedBBytes(H, G) / 4, G, B]);
   const base = w.scratch('lstm', bytes);
-  const [xsAt, wihAt, whhAt, packedAt, biasAt, lensAt] = [xs, wih, whh, packed, bias, lens].map((a) => base + (a as number)) as
-    [number, number, number, number, number, number];
+  const [xsAt, wihCopy, whhCopy, packedCopy, biasAt, lensAt] = offsets.map((a) => base + a) as [number, number, number, number, number, number];
   const heap = w.f32;
 
   stepMajorInto(heap, xsAt, args.x, B, T, I, reverse);
-  heap.set(args.weightIh, wihAt >> 2);
-  heap.set(args.weightHh, whhAt >> 2);
-  e.packB(1, H, G, whhAt, H, packedAt);
-  e.sgemm(0, 1, T * B, G, I, 1, xsAt, I, wihAt, I, 0, L.gates, G, w.packA, w.packB, w.tile);
+  const wihAt = wihRes ?? copyTo(heap, wihCopy, args.weightIh);
+  let whhAt = whhRes;
+  if (whhAt === null) {
+    heap.set(args.weightHh, whhCopy >> 2);
+    if (few) whhAt = whhCopy;
+    else {
+      e.packB(1, H, G, whhCopy, H, packedCopy);
+      whhAt = packedCopy;
+    }
+  }
+  inputProjection(w, T * B, G, I, xsAt, wihAt, L.gates);
   const bi = args.biasIh, bh = args.biasHh;
   const b0 = biasAt >> 2;
   for (let k = 0; k < G; k++) heap[b0 + k] = bi === null || bh === null ? 0 : (bi[k] as number) + (bh[k] as number);
@@ -390,21 +405,29 @@ function lstmForwardWasm(args: LstmSequenceArgs, tape: WasmSequenceTape, y: Type
   heap.set(args.c0, L.cs >> 2);
   const lengthsAt = writeLengths(w, lensAt, lengths);
 
-  const stepH = B * H * 4, stepG = B * G * 4;
-  for (let s = 0; s < T; s++) {
-    const t = reverse ? T - 1 - s : s;
-    const gates = L.gates + s * stepG;
-    const hPrev = L.hs + s * stepH, cPrev = L.cs + s * stepH;
-    e.sgemmPacked(0, B, G, H, 1, hPrev, H, packedAt, 1, gates, G, w.packA, w.tile);
-    e.lstmStepForward(B, H, gates, biasAt, hPrev, cPrev, hPrev + stepH, cPrev + stepH, L.tanhC + s * stepH, lengthsAt, t);
+  if (few) {
+    const stepH = B * H * 4, stepG = B * G * 4;
+    for (let s = 0; s < T; s++) {
+      const gates = L.gates + s * stepG, hPrev = L.hs + s * stepH, cPrev = L.cs + s * stepH;
+      for (let b = 0; b < B; b++) e.sgemv(G, H, 1, whhAt, H, hPrev + b * H * 4, 1, gates + b * G * 4);
+      e.lstmStepForward(B, H, gates, biasAt, hPrev, cPrev, hPrev + stepH, cPrev + stepH, L.tanhC + s * stepH, lengthsAt, reverse ? T - 1 - s : s);
+    }
+  } else {
+    const rev = reverse ? 1 : 0, packedAt = whhAt;
+    runParts('lstmForwardLoop', parts, (p) => {
+      const [b0, b1] = rowsOf(B, parts, p);
+      const { packA, tile } = threadScratch(p);
+      return [B, b0, b1, T, H, rev, L.gates, L.hs, L.cs, L.tanhC, packedAt, biasAt, lengthsAt, packA, tile];
+    });
   }
   writeOutputs(heap, B, T, H, reverse, lengths, L.hs, L.cs, y);
 }
 
 /**
- * {@link lstmSequenceBackward} on WebAssembly SIMD: per step (last to first) one SIMD pass
- * for the gate gradients and one sgemmPacked (dh += dGates W_hh, W_hh packed once), then the
- * weight gradients of all steps as one gemm each and the bias gradient as one column sum.
+ * {@link lstmSequenceBackward} on WebAssembly SIMD: the loop in wasm, split by batch rows over
+ * the kernel threads (per step, last to first, one SIMD pass for the gate gradients and one
+ * sgemmPacked, dh += dGates W_hh, W_hh packed once), then the weight gradients of all steps
+ * as one (row-split) gemm each and the bias gradient as one column sum.
  *
  * @example
  * ```ts
@@ -417,6 +440,7 @@ function lstmBackwardWasm(args: LstmSequenceArgs, tape: WasmSequenceTape, dy: Ty
   const w = tape.kernels;
   const e = w.exports;
   const L = tapeLayout(tape.at, args);
+  const parts = partsFor(B, T * B * G * H, LOOP_MIN_MACS);
   const packedBytes = e.packedBBytes(G, H);
   const { at: offsets, bytes } = carve(0, [
     G * H, packedBytes / 4, T * B * H, B * H, B * H, T * B * G, T * B * I, G * I, T * B * I, G * I, G * H, G, B,
@@ -433,18 +457,16 @@ function lstmBackwardWasm(args: LstmSequenceArgs, tape: WasmSequenceTape, dy: Ty
   stateGradInto(heap, dcAt, dy, B, T + 2, T + 1, H);
   const lengthsAt = writeLengths(w, lensAt, lengths);
 
-  const stepH = B * H * 4, stepG = B * G * 4;
-  for (let s = T - 1; s >= 0; s--) {
-    const t = reverse ? T - 1 - s : s;
-    const dGates = dGatesAt + s * stepG;
-    e.lstmStepBackward(B, H, L.gates + s * stepG, L.cs + s * stepH, L.tanhC + s * stepH, dysAt + s * stepH, dhAt, dcAt, dGates, lengthsAt, t);
-    // dh holds 0 on valid rows and the carried gradient on padded rows (whose dGates are 0).
-    e.sgemmPacked(0, B, H, G, 1, dGates, G, packedAt, 1, dhAt, H, w.packA, w.tile);
-  }
+  const rev = reverse ? 1 : 0;
+  runParts('lstmBackwardLoop', parts, (p) => {
+    const [b0, b1] = rowsOf(B, parts, p);
+    const { packA, tile } = threadScratch(p);
+    return [B, b0, b1, T, H, rev, L.gates, L.cs, L.tanhC, dysAt, dhAt, dcAt, dGatesAt, packedAt, lengthsAt, packA, tile];
+  });
   readInto(heap, dhAt, B * H, grads.dh0);
   readInto(heap, dcAt, B * H, grads.dc0);
   if (grads.dWeightHh !== null) {
-    e.sgemm(1, 0, G, H, T * B, 1, dGatesAt, G, L.hs, H, 0, dWhhAt, H, w.packA, w.packB, w.tile);
+    sgemmAt(true, false, G, H, T * B, 1, dGatesAt, G, L.hs, H, 0, dWhhAt, H);
     readInto(heap, dWhhAt, G * H, grads.dWeightHh);
   }
   // Both biases sit on the same pre-activation, so they share one gradient.
@@ -456,12 +478,12 @@ function lstmBackwardWasm(args: LstmSequenceArgs, tape: WasmSequenceTape, dy: Ty
   }
   if (grads.dWeightIh !== null) {
     stepMajorInto(heap, xsAt, args.x, B, T, I, reverse);
-    e.sgemm(1, 0, G, I, T * B, 1, dGatesAt, G, xsAt, I, 0, dWihAt, I, w.packA, w.packB, w.tile);
+    sgemmAt(true, false, G, I, T * B, 1, dGatesAt, G, xsAt, I, 0, dWihAt, I);
     readInto(heap, dWihAt, G * I, grads.dWeightIh);
   }
   if (grads.dx !== null) {
     heap.set(args.weightIh, wihAt >> 2);
-    e.sgemm(0, 0, T * B, I, G, 1, dGatesAt, G, wihAt, I, 0, dxsAt, I, w.packA, w.packB, w.tile);
+    sgemmAt(false, false, T * B, I, G, 1, dGatesAt, G, wihAt, I, 0, dxsAt, I);
     stepMajorFrom(heap, dxsAt, B, T, I, reverse, grads.dx);
   }
 }

@@ -4,8 +4,10 @@ import {
   Workspace, allocateLike, checkLength, checkSequenceArgs, columnSums, combinedBias, fromStepMajor, tanhOf, toStepMajor,
   type SequenceArgs, type SequenceDims,
 } from './rnn-sequence-common.js';
+import { sgemmAt } from './gemm-wasm.js';
+import { partsFor, rowsOf, runParts, threadScratch } from './threads.js';
 import {
-  WasmSequenceTape, carve, checkWasmTape, outputGradsInto, readInto, stateGradInto, stepMajorFrom, stepMajorInto, useWasmSequence, writeLengths,
+  FEW_ROWS, LOOP_MIN_MACS, WasmSequenceTape, carve, checkWasmTape, copyTo, inputProjection, residentPacked, residentRaw, outputGradsInto, readInto, stateGradInto, stepMajorFrom, stepMajorInto, useWasmSequence, writeLengths,
   writeOrZero, writeOutputs,
 } from './sequence-wasm.js';
 
@@ -253,25 +255,47 @@ function rnnForwardWasm(args: RnnSequenceArgs, tape: WasmSequenceTape, y: TypedA
   const w = tape.kernels;
   const e = w.exports;
   const hsAt = tape.at;
-  const { at: offsets, bytes } = carve(0, [T * B * I, H * I, H * H, e.packedBBytes(H, H) / 4, T * B * H, H, B]);
+  // First what may allocate (the worker pool, resident weights), then views of the memory.
+  const parts = partsFor(B, T * B * H * H, LOOP_MIN_MACS);
+  // A single row steps with matrix-vector products on W_hh as stored; more rows pack W_hh^T.
+  const few = B <= FEW_ROWS;
+  const wihRes = residentRaw(w, args.weightIh);
+  const whhRes = few ? residentRaw(w, args.weightHh) : residentPacked(w, args.weightHh, 'T', true, H, H, H, 0);
+  const { at: offsets, bytes } = carve(0, [T * B * I, H * I, H * H, few ? 0 : e.packedBBytes(H, H) / 4, T * B * H, H, B]);
   const base = w.scratch('rnn', bytes);
-  const [xsAt, wihAt, whhAt, packedAt, preAt, biasAt, lensAt] = offsets.map((a) => base + a) as
+  const [xsAt, wihCopy, whhCopy, packedCopy, preAt, biasAt, lensAt] = offsets.map((a) => base + a) as
     [number, number, number, number, number, number, number];
   const heap = w.f32;
   stepMajorInto(heap, xsAt, args.x, B, T, I, reverse);
-  heap.set(args.weightIh, wihAt >> 2);
-  heap.set(args.weightHh, whhAt >> 2);
-  e.packB(1, H, H, whhAt, H, packedAt);
-  e.sgemm(0, 1, T * B, H, I, 1, xsAt, I, wihAt, I, 0, preAt, H, w.packA, w.packB, w.tile);
+  const wihAt = wihRes ?? copyTo(heap, wihCopy, args.weightIh);
+  let whhAt = whhRes;
+  if (whhAt === null) {
+    heap.set(args.weightHh, whhCopy >> 2);
+    if (few) whhAt = whhCopy;
+    else {
+      e.packB(1, H, H, whhCopy, H, packedCopy);
+      whhAt = packedCopy;
+    }
+  }
+  inputProjection(w, T * B, H, I, xsAt, wihAt, preAt);
   combinedBias(args.biasIh, args.biasHh, heap.subarray(biasAt >> 2, (biasAt >> 2) + H));
   heap.set(args.h0, hsAt >> 2);
   const lengthsAt = writeLengths(w, lensAt, lengths);
-  const relu = args.relu ? 1 : 0;
-  const step = B * H * 4;
-  for (let s = 0; s < T; s++) {
-    const hPrev = hsAt + s * step, pre = preAt + s * step;
-    e.sgemmPacked(0, B, H, H, 1, hPrev, H, packedAt, 1, pre, H, w.packA, w.tile);
-    e.rnnStepForward(B, H, pre, biasAt, hPrev, hPrev + step, relu, lengthsAt, reverse ? T - 1 - s : s);
+  const relu = args.relu ? 1 : 0, rev = reverse ? 1 : 0;
+  if (few) {
+    const step = B * H * 4;
+    for (let s = 0; s < T; s++) {
+      const hPrev = hsAt + s * step, pre = preAt + s * step;
+      for (let b = 0; b < B; b++) e.sgemv(H, H, 1, whhAt, H, hPrev + b * H * 4, 1, pre + b * H * 4);
+      e.rnnStepForward(B, H, pre, biasAt, hPrev, hPrev + step, relu, lengthsAt, reverse ? T - 1 - s : s);
+    }
+  } else {
+    const packedAt = whhAt;
+    runParts('rnnForwardLoop', parts, (p) => {
+      const [b0, b1] = rowsOf(B, parts, p);
+      const { packA, tile } = threadScratch(p);
+      return [B, b0, b1, T, H, rev, relu, preAt, hsAt, packedAt, biasAt, lengthsAt, packA, tile];
+    });
   }
   writeOutputs(heap, B, T, H, reverse, lengths, hsAt, null, y);
 }
@@ -281,6 +305,7 @@ function rnnBackwardWasm(args: RnnSequenceArgs, tape: WasmSequenceTape, dy: Type
   const w = tape.kernels;
   const e = w.exports;
   const hsAt = tape.at;
+  const parts = partsFor(B, T * B * H * H, LOOP_MIN_MACS);
   const { at: offsets, bytes } = carve(0, [H * H, e.packedBBytes(H, H) / 4, T * B * H, B * H, T * B * H, T * B * I, H * I, H * H, H, B]);
   const base = w.scratch('rnn', bytes);
   const [whhAt, packedAt, dysAt, dhAt, daAt, xsAt, wihAt, dWAt, dbAt, lensAt] = offsets.map((a) => base + a) as
@@ -291,16 +316,15 @@ function rnnBackwardWasm(args: RnnSequenceArgs, tape: WasmSequenceTape, dy: Type
   outputGradsInto(heap, dysAt, dy, B, T, H, 1, reverse);
   stateGradInto(heap, dhAt, dy, B, T + 1, T, H);
   const lengthsAt = writeLengths(w, lensAt, lengths);
-  const relu = args.relu ? 1 : 0;
-  const step = B * H * 4;
-  for (let s = T - 1; s >= 0; s--) {
-    const da = daAt + s * step;
-    e.rnnStepBackward(B, H, hsAt + (s + 1) * step, dysAt + s * step, dhAt, da, relu, lengthsAt, reverse ? T - 1 - s : s);
-    e.sgemmPacked(0, B, H, H, 1, da, H, packedAt, 1, dhAt, H, w.packA, w.tile);
-  }
+  const relu = args.relu ? 1 : 0, rev = reverse ? 1 : 0;
+  runParts('rnnBackwardLoop', parts, (p) => {
+    const [b0, b1] = rowsOf(B, parts, p);
+    const { packA, tile } = threadScratch(p);
+    return [B, b0, b1, T, H, rev, relu, hsAt, dysAt, dhAt, daAt, packedAt, lengthsAt, packA, tile];
+  });
   readInto(heap, dhAt, B * H, grads.dh0);
   if (grads.dWeightHh !== null) {
-    e.sgemm(1, 0, H, H, T * B, 1, daAt, H, hsAt, H, 0, dWAt, H, w.packA, w.packB, w.tile);
+    sgemmAt(true, false, H, H, T * B, 1, daAt, H, hsAt, H, 0, dWAt, H);
     readInto(heap, dWAt, H * H, grads.dWeightHh);
   }
   // Both biases sit on the same pre-activation, so they share one gradient.
@@ -312,13 +336,13 @@ function rnnBackwardWasm(args: RnnSequenceArgs, tape: WasmSequenceTape, dy: Type
   }
   if (grads.dWeightIh !== null) {
     stepMajorInto(heap, xsAt, args.x, B, T, I, reverse);
-    e.sgemm(1, 0, H, I, T * B, 1, daAt, H, xsAt, I, 0, dWAt, I, w.packA, w.packB, w.tile);
+    sgemmAt(true, false, H, I, T * B, 1, daAt, H, xsAt, I, 0, dWAt, I);
     readInto(heap, dWAt, H * I, grads.dWeightIh);
   }
   if (grads.dx !== null) {
     writeOrZero(heap, wihAt, args.weightIh, H * I);
     // dX reuses the xs buffer: the weight gradient above has already read it.
-    e.sgemm(0, 0, T * B, I, H, 1, daAt, H, wihAt, I, 0, xsAt, I, w.packA, w.packB, w.tile);
+    sgemmAt(false, false, T * B, I, H, 1, daAt, H, wihAt, I, 0, xsAt, I);
     stepMajorFrom(heap, xsAt, B, T, I, reverse, grads.dx);
   }
 }

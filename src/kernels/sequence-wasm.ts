@@ -1,6 +1,8 @@
 import { ArgumentError } from '../tensor/errors.js';
 import type { TypedArray } from '../tensor/index.js';
 import { gemmBackend } from './gemm.js';
+import { sgemmAt } from './gemm-wasm.js';
+import { residentCopy } from './resident.js';
 import { wasmKernels, type WasmKernels } from './wasm-module.js';
 
 // What the WebAssembly paths of the fused RNN, LSTM and GRU kernels share. A float32 call on
@@ -47,6 +49,12 @@ export class WasmSequenceTape {
     this.kernels.free(this.at);
   }
 }
+
+/**
+ * Below this many multiply-adds in a recurrence's per-step products (T * B * G * H), its loop
+ * runs on one thread: splitting the batch then saves less than starting the parts costs.
+ */
+export const LOOP_MIN_MACS = 1 << 21;
 
 /**
  * Throws an ArgumentError naming `kernel` unless `tape` holds `floats` floats (it was made for
@@ -267,4 +275,75 @@ export function readInto(heap: Float32Array, at: number, length: number, out: Ty
 export function writeOrZero(heap: Float32Array, at: number, src: TypedArray | null, length: number): void {
   if (src === null) heap.fill(0, at >> 2, (at >> 2) + length);
   else heap.set(src, at >> 2);
+}
+
+/**
+ * The wasm address of `array`'s resident copy inside a withResidentWeights scope (made on
+ * first use), or null outside one (the caller then copies it into its scratch).
+ *
+ * @example
+ * ```ts
+ * const wihRes = residentRaw(w, args.weightIh);
+ * ```
+ */
+export function residentRaw(w: WasmKernels, array: TypedArray): number | null {
+  return residentCopy(array, 'raw', array.length, (at) => w.write(at, array));
+}
+
+/**
+ * Like {@link residentRaw} for the packed form of a weight (packB of op(B) [k x n] read from
+ * `array` at float offset `offset` with row stride `ld`); `variant` names the form.
+ *
+ * @example
+ * ```ts
+ * const packedRes = residentPacked(w, args.weightHh, 'T', true, H, G, H, 0); // W_hh^T packed whole
+ * ```
+ */
+export function residentPacked(
+  w: WasmKernels, array: TypedArray, variant: string, transB: boolean, k: number, n: number, ld: number, offset: number,
+): number | null {
+  const e = w.exports;
+  return residentCopy(array, `packed:${variant}`, e.packedBBytes(k, n) / 4, (at) => {
+    const tmp = w.scratch('pack', array.length * 4);
+    w.write(tmp, array);
+    e.packB(transB ? 1 : 0, k, n, tmp + offset * 4, ld, at);
+  });
+}
+
+/**
+ * gates[r] = W_ih x[r] for `rows` rows (W_ih [G, I] at `wihAt`, x rows of I floats at `xsAt`,
+ * gates rows of G floats at `gatesAt`): one gemm, or a matrix-vector product per row when
+ * there are only a few rows (a gemm would pack all of W_ih for them).
+ *
+ * @example
+ * ```ts
+ * inputProjection(w, T * B, G, I, xsAt, wihAt, L.gates);
+ * ```
+ */
+export function inputProjection(w: WasmKernels, rows: number, G: number, I: number, xsAt: number, wihAt: number, gatesAt: number): void {
+  if (rows <= FEW_ROWS) {
+    for (let r = 0; r < rows; r++) w.exports.sgemv(G, I, 1, wihAt, I, xsAt + r * I * 4, 0, gatesAt + r * G * 4);
+  } else {
+    sgemmAt(false, true, rows, G, I, 1, xsAt, I, wihAt, I, 0, gatesAt, G);
+  }
+}
+
+/**
+ * Up to this many rows, products by a weight matrix run as one matrix-vector product per row
+ * (reading the weight in place) rather than a gemm (which packs it first): generation at
+ * batch 1 and other tiny batches.
+ */
+export const FEW_ROWS = 2;
+
+/**
+ * Copies `src` into the heap at byte address `at` and returns `at`.
+ *
+ * @example
+ * ```ts
+ * const wihAt = wihRes ?? copyTo(heap, wihCopy, args.weightIh);
+ * ```
+ */
+export function copyTo(heap: Float32Array, at: number, src: TypedArray): number {
+  heap.set(src, at >> 2);
+  return at;
 }

@@ -42,6 +42,32 @@ export interface KernelExports {
   gruBeforeCandidateBackward(B: number, H: number, gates: number, hPrev: number, dy: number, dh: number, dGx: number, dGh: number, lengths: number, t: number): void;
   gruBeforeResetBackward(B: number, H: number, gates: number, hPrev: number, drh: number, dh: number, dGx: number, dGh: number, lengths: number, t: number): void;
   columnSums(src: number, ld: number, rows: number, cols: number, out: number): void;
+  lstmForwardLoop(
+    B: number, b0: number, b1: number, T: number, H: number, reverse: number,
+    gates: number, hs: number, cs: number, tanhC: number, packed: number, bias: number, lengths: number, packA: number, tile: number,
+  ): void;
+  lstmBackwardLoop(
+    B: number, b0: number, b1: number, T: number, H: number, reverse: number,
+    gates: number, cs: number, tanhC: number, dys: number, dh: number, dc: number, dGates: number, packed: number, lengths: number, packA: number, tile: number,
+  ): void;
+  rnnForwardLoop(
+    B: number, b0: number, b1: number, T: number, H: number, reverse: number, relu: number,
+    pre: number, hs: number, packed: number, bias: number, lengths: number, packA: number, tile: number,
+  ): void;
+  rnnBackwardLoop(
+    B: number, b0: number, b1: number, T: number, H: number, reverse: number, relu: number,
+    hs: number, dys: number, dh: number, da: number, packed: number, lengths: number, packA: number, tile: number,
+  ): void;
+  gruForwardLoop(
+    B: number, b0: number, b1: number, T: number, H: number, reverse: number, resetAfter: number,
+    gates: number, hs: number, aux: number, hh: number, packed: number, packedRz: number, packedN: number, bi: number, bh: number,
+    lengths: number, packA: number, tile: number,
+  ): void;
+  gruBackwardLoop(
+    B: number, b0: number, b1: number, T: number, H: number, reverse: number, resetAfter: number,
+    gates: number, hs: number, aux: number, dys: number, dh: number, drh: number, dGx: number, dGh: number,
+    packed: number, packedRz: number, packedN: number, lengths: number, packA: number, tile: number,
+  ): void;
 }
 
 // The globals this file needs, typed locally: the project compiles against ES2022 + Node

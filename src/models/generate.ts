@@ -1,4 +1,6 @@
 import { noGrad } from '../autograd/index.js';
+import { GRUCell, LSTMCell, RNNCell, type Cell, type CellState } from '../cells/index.js';
+import { LinearStepper, RecurrentStepper, type StepperCell } from '../kernels/index.js';
 import { ArgumentError, Tensor, type Rng } from '../tensor/index.js';
 import type { LanguageModel, LanguageModelState } from './language-model.js';
 import { checkSamplingOptions, sampleLogits, type SamplingOptions } from './sampling.js';
@@ -7,6 +9,12 @@ import { checkSamplingOptions, sampleLogits, type SamplingOptions } from './samp
  * Generates `length` symbols after the prime, streaming each to `onSymbol` as soon as it
  * is drawn. The prime is read in one pass; after that every symbol costs ONE recurrent
  * step: the drawn symbol is fed back and the state carried, never re-running the prefix.
+ *
+ * Those steps run on step-level kernels (kernels/stepper.ts) with the weights copied into
+ * WebAssembly memory once, when the model is float32 and every layer is an RNN, GRU or LSTM
+ * cell the fused kernels cover; otherwise through `model.forward`. Both compute the same
+ * values (the same kernels at batch 1). The weights are read when generation starts, so
+ * `onSymbol` must not change them.
  *
  * @example
  * ```ts
@@ -30,19 +38,109 @@ export function generate(
       const vocab = model.config.vocabSize;
       let row = logits.data.subarray((prime.length - 1) * vocab, prime.length * vocab);
       const out: number[] = [];
-      const token = new Tensor(new Float32Array(1), [1, 1]);
-      for (let i = 0; i < length; i++) {
-        const id = sampleLogits(row, options, rng);
-        out.push(id);
-        onSymbol(id);
-        if (i === length - 1) break;
-        token.data[0] = id;
-        ({ logits, state } = model.forward(token, state as LanguageModelState));
-        row = logits.data;
+      const fast = length > 1 ? FastGenerator.create(model, state) : null;
+      try {
+        const token = new Tensor(new Float32Array(1), [1, 1]);
+        for (let i = 0; i < length; i++) {
+          const id = sampleLogits(row, options, rng);
+          out.push(id);
+          onSymbol(id);
+          if (i === length - 1) break;
+          if (fast !== null) {
+            row = fast.step(id);
+          } else {
+            token.data[0] = id;
+            ({ logits, state } = model.forward(token, state as LanguageModelState));
+            row = logits.data;
+          }
+        }
+      } finally {
+        fast?.dispose();
       }
       return out;
     });
   } finally {
     model.train(wasTraining);
+  }
+}
+
+// The step kernel of a cell, when its class is exactly one the fused kernels implement (a
+// subclass may have changed `step`) in a configuration they cover; null sends generation
+// through model.forward. NOTE: one table here rather than a method on the cells because the
+// cells belong to another layer of work; a `Cell.stepKernel?()` hook beside `scanFused` is the
+// better home (docs/performance.md, "what would come next").
+function stepperCell(cell: Cell): StepperCell | null {
+  if (cell.dtype !== 'float32') return null;
+  if (cell instanceof LSTMCell) {
+    const plain = cell.step === LSTMCell.prototype.step && cell.weightHr === null && cell.weightCi === null && cell.weightCf === null && cell.weightCo === null;
+    return plain ? { kind: 'lstm' } : null;
+  }
+  if (cell instanceof GRUCell) return cell.step === GRUCell.prototype.step ? { kind: 'gru', resetAfter: cell.resetAfter } : null;
+  if (cell instanceof RNNCell) return cell.step === RNNCell.prototype.step ? { kind: 'rnn', relu: cell.nonlinearity === 'relu' } : null;
+  return null;
+}
+
+/**
+ * A language model's per-symbol step without the op graph: embedding row -> each layer's
+ * step kernel -> output layer, on buffers in WebAssembly memory, nothing allocated per step.
+ */
+class FastGenerator {
+  private readonly logits: Float32Array;
+
+  private constructor(
+    private readonly embedding: Float32Array, private readonly layers: RecurrentStepper[], private readonly head: LinearStepper,
+  ) {
+    this.logits = new Float32Array(head.outFeatures);
+  }
+
+  /** Steppers for `model` starting from `state`, or null when a part has no step kernel. */
+  static create(model: LanguageModel, state: LanguageModelState): FastGenerator | null {
+    const { rnn, head, embed } = model;
+    const config = rnn.config;
+    if (config.bidirectional === true || config.inputSkip === true || config.residual === true) return null;
+    if (!(embed.weight.data instanceof Float32Array) || !(head.weight.data instanceof Float32Array)) return null;
+    const cells = rnn.cells.map(stepperCell);
+    if (cells.some((c) => c === null) || cells.length !== state.length) return null;
+    const layers: RecurrentStepper[] = [];
+    const dispose = (): void => { for (const l of layers) l.dispose(); };
+    for (const [l, cell] of rnn.cells.entries()) {
+      const c = cell as LSTMCell | GRUCell | RNNCell;
+      const stepper = RecurrentStepper.create(cells[l] as StepperCell, {
+        inputSize: c.inputSize, hiddenSize: c.hiddenSize, weightIh: c.weightIh.data, weightHh: c.weightHh.data,
+        biasIh: c.biasIh?.data ?? null, biasHh: c.biasHh?.data ?? null,
+      });
+      if (stepper === null) {
+        dispose();
+        return null;
+      }
+      layers.push(stepper);
+      const s = state[l] as CellState;
+      for (const key of stepper.stateKeys) stepper.setState(key, (s[key] as Tensor).data);
+    }
+    const linear = LinearStepper.create(head.weight.data, head.bias?.data ?? null, head.outFeatures, head.inFeatures);
+    if (linear === null) {
+      dispose();
+      return null;
+    }
+    return new FastGenerator(embed.weight.data, layers, linear);
+  }
+
+  /** Feeds symbol `id` and returns the next logits (a buffer reused by the next step). */
+  step(id: number): Float32Array {
+    const first = this.layers[0] as RecurrentStepper;
+    const dim = first.inputSize;
+    first.kernels.f32.set(this.embedding.subarray(id * dim, (id + 1) * dim), first.input >> 2);
+    let below = first.input;
+    for (const layer of this.layers) {
+      layer.step(below);
+      below = layer.output;
+    }
+    this.head.apply(below, this.logits);
+    return this.logits;
+  }
+
+  dispose(): void {
+    for (const l of this.layers) l.dispose();
+    this.head.dispose();
   }
 }

@@ -30,7 +30,7 @@ function linearForward(inputs: [Tensor, Tensor] | [Tensor, Tensor, Tensor]): Ten
   const rows = x.size / inF;
   const out = allocate(x.dtype, rows * outF);
   if (bias !== undefined) for (let r = 0; r < rows; r++) out.set(bias.data, r * outF);
-  gemm(false, true, rows, outF, inF, 1, x.data, 0, inF, weight.data, 0, inF, bias === undefined ? 0 : 1, out, 0, outF);
+  gemm(false, true, rows, outF, inF, 1, x.data, 0, inF, weight.data, 0, inF, bias === undefined ? 0 : 1, out, 0, outF, true);
   return new Tensor(out, [...x.shape.slice(0, -1), outF]);
 }
 

@@ -47,8 +47,17 @@ class TapeStore<A extends SequenceDims & { readonly x: TypedArray }, P> {
     const i = this.spare.findIndex((s) => s.key === key);
     const tape = i >= 0 ? (this.spare.splice(i, 1)[0] as { tape: P }).tape : this.make(args.x, args);
     this.saved.set(output, { key, args, tape });
-    this.recorded.push(new WeakRef(output));
     return tape;
+  }
+
+  /**
+   * Remembers that `output`'s call was recorded, so its tape comes back to the pool once
+   * backward has consumed it. (Weakly: dropping the graph never keeps a tape alive. A WeakRef
+   * also keeps its target alive until the current job ends, so unrecorded calls, e.g. a
+   * generation loop, must not make one per call.)
+   */
+  track(output: Tensor): void {
+    if (this.saved.has(output)) this.recorded.push(new WeakRef(output));
   }
 
   get(op: string, output: Tensor): Saved<A, P> {
@@ -94,7 +103,9 @@ const gruTapes = new TapeStore<GruSequenceArgs, GruTape>(gruTape);
 /**
  * Frees the saved activations of a fused sequence op's output when the call was not recorded
  * (its `gradFn` is null, so no backward will ever read them) and lends them to the next call
- * of the same shape. Called by the functional wrappers right after `apply`.
+ * of the same shape; for a recorded call, arranges for them to come back once backward has
+ * run through it. Called by the functional wrappers right after `apply` (a direct `apply`
+ * leaves its tape to the garbage collector).
  *
  * @example
  * ```ts
@@ -103,10 +114,10 @@ const gruTapes = new TapeStore<GruSequenceArgs, GruTape>(gruTape);
  * ```
  */
 export function releaseSequenceTape(output: Tensor): void {
-  if (output.gradFn !== null) return;
-  rnnTapes.release(output);
-  lstmTapes.release(output);
-  gruTapes.release(output);
+  for (const store of [rnnTapes, lstmTapes, gruTapes] as const) {
+    if (output.gradFn === null) store.release(output);
+    else store.track(output);
+  }
 }
 
 /** Checks the shapes, dtypes and lengths of a fused sequence op and returns its dims. */

@@ -1,7 +1,9 @@
 export { tree, preOrder, postOrder, treeSize, treeHeight, leafValues, reduceTree, mapTree, withValues, type Tree } from './tree.js';
 export { parseTrees, parseTree, formatTree, TreeParseError, type NodeLabel } from './parse.js';
 export { balancedTree, leftBranchingTree, rightBranchingTree, type JoinValue } from './builders.js';
-export { type TreeCell, type TreeState, type BaseTreeCellConfig, checkTreeCellConfig, checkArity, checkComposeInput } from './tree-cell.js';
+export {
+  type TreeCell, type TreeState, type BaseTreeCellConfig, checkTreeCellConfig, checkArity, checkComposeInput, affine, repeatRows,
+} from './tree-cell.js';
 export { RecursiveCell, type RecursiveCellConfig, type RecursiveState } from './recursive-cell.js';
 export { RNTNCell, type RNTNCellConfig, type RNTNState } from './rntn-cell.js';
 export {

@@ -69,7 +69,14 @@ export interface BaseTreeCellConfig {
   readonly dtype?: DType;
 }
 
-/** Validates the shared config fields and throws an ArgumentError naming the cell and field. */
+/**
+ * Validates the shared config fields and throws an ArgumentError naming the cell and field.
+ *
+ * @example
+ * ```ts
+ * checkTreeCellConfig('my-cell', { inputSize: 8, hiddenSize: 0 }); // throws: hiddenSize must be a positive integer
+ * ```
+ */
 export function checkTreeCellConfig(kind: string, config: BaseTreeCellConfig): void {
   for (const field of ['inputSize', 'hiddenSize'] as const) {
     const v = config[field];
@@ -77,7 +84,14 @@ export function checkTreeCellConfig(kind: string, config: BaseTreeCellConfig): v
   }
 }
 
-/** Validates an arity option: an integer >= 1. */
+/**
+ * Validates an arity option: an integer >= 1.
+ *
+ * @example
+ * ```ts
+ * checkArity('my-cell', 3); // fine; checkArity('my-cell', 0) throws
+ * ```
+ */
 export function checkArity(kind: string, arity: number): void {
   if (!Number.isInteger(arity) || arity < 1) throw new ArgumentError(`${kind} tree cell`, `arity must be a positive integer, got ${arity}`);
 }
@@ -85,6 +99,12 @@ export function checkArity(kind: string, arity: number): void {
 /**
  * Throws unless x is [n, inputSize] of the cell's dtype and every child field is
  * [n, K, hiddenSize] with K = arity (any K >= 1 for child-sum). Returns K (0 without children).
+ * The first line of every cell's `compose`.
+ *
+ * @example
+ * ```ts
+ * const k = checkComposeInput(this, x, children); // e.g. 2 for a binary cell, 0 for leaves
+ * ```
  */
 export function checkComposeInput(cell: TreeCell, x: Tensor, children: TreeState | null): number {
   const where = `${cell.kind} tree cell compose`;
