@@ -124,7 +124,7 @@ def gemm(sizes):
 
         best, _ = timed(batch, warmup=2, min_reps=5, max_reps=60, budget_s=1.0)
         figures[str(n)] = 2 * n ** 3 * calls / best / 1e9
-    return {'value': figures, 'unit': 'GFLOP/s'}
+    return {'values': figures, 'unit': 'GFLOP/s'}
 
 
 def main(argv):

@@ -108,7 +108,7 @@ export function runChild(cmd: ChildCommand): Promise<ChildReport> {
  * await runChild(nodeChild('lstm-generate', 'tfjs-wasm', 120_000));
  * ```
  */
-export function nodeChild(bench: string, impl: string, timeoutMs = 300_000): ChildCommand {
+export function nodeChild(bench: string, impl: string, timeoutMs = 600_000): ChildCommand {
   return { command: process.execPath, args: [fileURLToPath(new URL('./child.js', import.meta.url)), bench, impl], timeoutMs };
 }
 
