@@ -142,9 +142,10 @@ function copyIn(h: Float32Array, src: Float32Array, start: number, length: numbe
   else h.set(src.subarray(start, start + length), dst);
 }
 
-// Below this many multiply-adds a product stays on one thread: waking a worker and joining it
-// costs tens of microseconds (docs/performance.md), a whole 128^3 product about 90.
-const PARALLEL_MIN_MACS = 1 << 21;
+// Below this many multiply-adds (about 180 us on one thread) a product stays on one thread:
+// a worker's round trip costs 16-40 us here (futex wake-ups), and at 2^21 (n = 128) two
+// threads measured slower than one on the loaded 2-core machine (docs/performance.md).
+const PARALLEL_MIN_MACS = 1 << 22;
 
 /**
  * sgemm on operands already in wasm memory (byte addresses; C with row stride ldc), split by

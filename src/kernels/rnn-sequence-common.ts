@@ -253,6 +253,20 @@ function exp2(t: number): number {
 }
 
 /**
+ * e^x as 2^(x log2 e) from a polynomial and a table (relative error below 2e-9; arguments
+ * beyond about +-709 saturate at 2^+-1023): the float32 kernels' exp, about three times as
+ * fast as Math.exp under V8, which calls out to C.
+ *
+ * @example
+ * ```ts
+ * fastExp(1); // 2.718281828...
+ * ```
+ */
+export function fastExp(x: number): number {
+  return exp2(x * Math.LOG2E);
+}
+
+/**
  * The logistic sigmoid 1 / (1 + e^-x) with e^x = 2^(x log2 e) from a polynomial and a table:
  * relative error below 2e-9, about three times as fast as with Math.exp under V8 (which calls
  * out to C and is not inlined). Used only by the float32 kernels, whose storage rounds at 6e-8 anyway;

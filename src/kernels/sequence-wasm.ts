@@ -131,12 +131,15 @@ export function stepMajorInto(heap: Float32Array, at: number, x: TypedArray, B: 
   const base = at >> 2;
   for (let s = 0; s < T; s++) {
     const t = reverse ? T - 1 - s : s;
-    for (let b = 0; b < B; b++) {
-      const src = (b * T + t) * F;
-      const dst = base + (s * B + b) * F;
-      for (let f = 0; f < F; f++) heap[dst + f] = x[src + f] as number;
-    }
+    for (let b = 0; b < B; b++) copyRow(x, (b * T + t) * F, heap, base + (s * B + b) * F, F);
   }
+}
+
+// dst[to .. to + n) = src[from .. from + n): `set` on a subarray (a memcpy) for long rows, a
+// loop for short ones, where creating the view costs more than the copy.
+function copyRow(src: TypedArray, from: number, dst: TypedArray, to: number, n: number): void {
+  if (n >= 32) dst.set(src.subarray(from, from + n), to);
+  else for (let f = 0; f < n; f++) dst[to + f] = src[from + f] as number;
 }
 
 /**
@@ -151,11 +154,7 @@ export function stepMajorFrom(heap: Float32Array, at: number, B: number, T: numb
   const base = at >> 2;
   for (let s = 0; s < T; s++) {
     const t = reverse ? T - 1 - s : s;
-    for (let b = 0; b < B; b++) {
-      const from = base + (s * B + b) * F;
-      const to = (b * T + t) * F;
-      for (let f = 0; f < F; f++) out[to + f] = heap[from + f] as number;
-    }
+    for (let b = 0; b < B; b++) copyRow(heap, base + (s * B + b) * F, out, (b * T + t) * F, F);
   }
 }
 
@@ -195,20 +194,11 @@ export function writeOutputs(
     for (let s = 0; s < T; s++) {
       const t = reverse ? T - 1 - s : s;
       const to = (b * rows + t) * H;
-      if (t >= n) {
-        y.fill(0, to, to + H);
-        continue;
-      }
-      const from = hs + ((s + 1) * B + b) * H;
-      for (let j = 0; j < H; j++) y[to + j] = heap[from + j] as number;
+      if (t >= n) y.fill(0, to, to + H);
+      else copyRow(heap, hs + ((s + 1) * B + b) * H, y, to, H);
     }
-    const fromH = hs + (T * B + b) * H;
-    const toH = (b * rows + T) * H;
-    for (let j = 0; j < H; j++) y[toH + j] = heap[fromH + j] as number;
-    if (csAt !== null) {
-      const fromC = (csAt >> 2) + (T * B + b) * H;
-      for (let j = 0; j < H; j++) y[toH + H + j] = heap[fromC + j] as number;
-    }
+    copyRow(heap, hs + (T * B + b) * H, y, (b * rows + T) * H, H);
+    if (csAt !== null) copyRow(heap, (csAt >> 2) + (T * B + b) * H, y, (b * rows + T + 1) * H, H);
   }
 }
 
@@ -226,11 +216,7 @@ export function outputGradsInto(heap: Float32Array, at: number, dy: TypedArray, 
   const rows = T + stateRows;
   for (let s = 0; s < T; s++) {
     const t = reverse ? T - 1 - s : s;
-    for (let b = 0; b < B; b++) {
-      const from = (b * rows + t) * H;
-      const to = base + (s * B + b) * H;
-      for (let j = 0; j < H; j++) heap[to + j] = dy[from + j] as number;
-    }
+    for (let b = 0; b < B; b++) copyRow(dy, (b * rows + t) * H, heap, base + (s * B + b) * H, H);
   }
 }
 
@@ -245,10 +231,7 @@ export function outputGradsInto(heap: Float32Array, at: number, dy: TypedArray, 
  */
 export function stateGradInto(heap: Float32Array, at: number, dy: TypedArray, B: number, rows: number, row: number, H: number): void {
   const base = at >> 2;
-  for (let b = 0; b < B; b++) {
-    const from = (b * rows + row) * H;
-    for (let j = 0; j < H; j++) heap[base + b * H + j] = dy[from + j] as number;
-  }
+  for (let b = 0; b < B; b++) copyRow(dy, (b * rows + row) * H, heap, base + b * H, H);
 }
 
 /**

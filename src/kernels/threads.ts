@@ -42,6 +42,9 @@ const start = (m) => {
   const fns = m.jobs.map((name) => exports[name]);
   let seen = 0;
   for (;;) {
+    // No spinning before sleeping: on a machine busier than its cores (measured: 2 cores,
+    // load 10) a spinning thread is preempted holding its slice and a round trip went from
+    // 16-38 us (futex wake-ups) to 350-460 us.
     Atomics.wait(ctl, ${CTL_SEQ}, seen);
     const seq = Atomics.load(ctl, ${CTL_SEQ});
     if (seq === seen) continue;

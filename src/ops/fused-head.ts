@@ -1,4 +1,5 @@
 import { gemm } from '../kernels/gemm.js';
+import { fastExp } from '../kernels/rnn-sequence-common.js';
 import { ArgumentError, ShapeError, Tensor, allocate, type TypedArray } from '../tensor/index.js';
 import type { FusedHeadOpName, OpDef } from './op-def.js';
 import { checkSameDType } from './raw/checks.js';
@@ -57,6 +58,7 @@ function crossEntropyForward(inputs: [Tensor, Tensor, Tensor], reduction: 'mean'
     throw new ShapeError('softmaxCrossEntropy', `targets and weights must be [${n}]`, [logits.shape, targets.shape, weights.shape]);
   }
   const x = logits.data, t = targets.data, w = weights.data;
+  const fast = x instanceof Float32Array;
   const perRow = allocate(logits.dtype, n);
   let total = 0, weightSum = 0;
   for (let r = 0; r < n; r++) {
@@ -65,7 +67,7 @@ function crossEntropyForward(inputs: [Tensor, Tensor, Tensor], reduction: 'mean'
       throw new ArgumentError('softmaxCrossEntropy', `target ${target} at row ${r} is not a class index in [0, ${classes})`);
     }
     const row = r * classes;
-    const loss = (w[r] as number) * (logSumExpRow(x, row, classes) - (x[row + target] as number));
+    const loss = (w[r] as number) * (logSumExpRow(x, row, classes, fast) - (x[row + target] as number));
     perRow[r] = loss;
     total += loss;
     weightSum += w[r] as number;
@@ -76,13 +78,17 @@ function crossEntropyForward(inputs: [Tensor, Tensor, Tensor], reduction: 'mean'
   return new Tensor(out, []);
 }
 
-// log sum_c exp(x[row + c]) with the maximum taken out first.
-function logSumExpRow(x: TypedArray, row: number, classes: number): number {
+// log sum_c exp(x[row + c]) with the maximum taken out first. Float32 logits use the kernels'
+// polynomial exp (relative error 2e-9, far below float32's rounding; Math.exp is a call out of
+// optimised code and was most of this op's time); float64 keeps Math.exp, so gradient checks
+// see the exact function.
+function logSumExpRow(x: TypedArray, row: number, classes: number, fast: boolean): number {
   let m = -Infinity;
   for (let c = 0; c < classes; c++) m = Math.max(m, x[row + c] as number);
   if (m === -Infinity) return -Infinity;
   let s = 0;
-  for (let c = 0; c < classes; c++) s += Math.exp((x[row + c] as number) - m);
+  if (fast) for (let c = 0; c < classes; c++) s += fastExp((x[row + c] as number) - m);
+  else for (let c = 0; c < classes; c++) s += Math.exp((x[row + c] as number) - m);
   return m + Math.log(s);
 }
 
@@ -139,12 +145,14 @@ export const HEAD_OPS: { [K in FusedHeadOpName]: OpDef<K> } = {
       for (let r = 0; r < n; r++) weightSum += w[r] as number;
       const scalar = reduction === 'mean' ? (weightSum > 0 ? (gd[0] as number) / weightSum : 0) : (gd[0] as number);
       const dx = allocate(logits.dtype, n * classes);
+      const fast = x instanceof Float32Array;
       for (let r = 0; r < n; r++) {
         const coef = (w[r] as number) * (reduction === 'none' ? (gd[r] as number) : scalar);
         if (coef === 0) continue;
         const row = r * classes;
-        const lse = logSumExpRow(x, row, classes);
-        for (let c = 0; c < classes; c++) dx[row + c] = coef * Math.exp((x[row + c] as number) - lse);
+        const lse = logSumExpRow(x, row, classes, fast);
+        if (fast) for (let c = 0; c < classes; c++) dx[row + c] = coef * fastExp((x[row + c] as number) - lse);
+        else for (let c = 0; c < classes; c++) dx[row + c] = coef * Math.exp((x[row + c] as number) - lse);
         const target = row + (t[r] as number);
         dx[target] = (dx[target] as number) - coef;
       }
