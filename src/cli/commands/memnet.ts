@@ -38,7 +38,8 @@ const trainSubcommand = defineCommand({
     testSize: { type: 'integer', min: 1, default: MEMNET_TRAINING_DEFAULTS.testSize, help: 'generated test questions' },
     epochs: { type: 'integer', min: 1, default: MEMNET_TRAINING_DEFAULTS.epochs, help: 'passes over the training questions' },
     batch: { type: 'integer', min: 1, default: MEMNET_TRAINING_DEFAULTS.batch, help: 'questions per step' },
-    lr: { type: 'number', min: 0, default: MEMNET_TRAINING_DEFAULTS.lr, help: 'SGD learning rate (halved every 25 epochs)' },
+    annealEvery: { type: 'integer', min: 1, default: MEMNET_TRAINING_DEFAULTS.annealEvery, help: 'epochs between halvings of the learning rate' },
+    lr: { type: 'number', min: 0, default: MEMNET_TRAINING_DEFAULTS.lr, help: 'SGD learning rate (halved every --anneal-every epochs)' },
     restarts: { type: 'integer', min: 1, default: MEMNET_TRAINING_DEFAULTS.restarts, help: 'train this many initialisations, keep the best on validation (the paper used 10)' },
     seed: { type: 'integer', default: MEMNET_TRAINING_DEFAULTS.seed, help: 'random seed' },
     trainFile: { type: 'string', placeholder: 'file', help: 'a bAbI-format training file (e.g. qa1_single-supporting-fact_train.txt)' },
@@ -61,7 +62,7 @@ const trainSubcommand = defineCommand({
     const config: MemNetTrainingConfig = {
       ...MEMNET_TRAINING_DEFAULTS, task, hops: flags.hops, embeddingSize: flags.embeddingSize, memorySize: flags.memorySize, tying: flags.tying,
       positionEncoding: flags.positionEncoding, temporalEncoding: flags.temporalEncoding, linearStart: flags.linearStart, randomNoise: flags.randomNoise,
-      trainSize: flags.trainSize, testSize: flags.testSize, epochs: flags.epochs, batch: flags.batch, lr: flags.lr, restarts: flags.restarts, seed: flags.seed,
+      trainSize: flags.trainSize, testSize: flags.testSize, epochs: flags.epochs, batch: flags.batch, annealEvery: flags.annealEvery, lr: flags.lr, restarts: flags.restarts, seed: flags.seed,
     };
     const report = createReporter(io, { json: flags.json, command: 'memnet train' });
     const { result, model, vocab, test } = trainMemNet(config, data, (p) => {

@@ -1,0 +1,87 @@
+import assert from 'node:assert/strict';
+import { spawnSync } from 'node:child_process';
+import { existsSync } from 'node:fs';
+import { mkdtemp, readFile, writeFile } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { describe, test } from 'node:test';
+import { fileURLToPath } from 'node:url';
+import { Rng } from '../tensor/index.js';
+import { formatBabi, generateBabi } from '../train/memnet/index.js';
+
+const mainJs = fileURLToPath(new URL('./main.js', import.meta.url));
+
+function unfold(...argv: string[]): { status: number | null; stdout: string; stderr: string } {
+  const env: NodeJS.ProcessEnv = { ...process.env };
+  delete env['UNFOLD_DEBUG'];
+  const r = spawnSync(process.execPath, [mainJs, ...argv], { encoding: 'utf8', stdio: ['ignore', 'pipe', 'pipe'], env });
+  return { status: r.status, stdout: r.stdout, stderr: r.stderr };
+}
+
+const lines = (text: string): string[] => text.split('\n').filter((l) => l !== '');
+
+function resultOf(stdout: string): Record<string, unknown> {
+  const objects = lines(stdout).map((l) => JSON.parse(l) as Record<string, unknown>);
+  assert.ok(objects.slice(0, -1).every((o) => o['type'] === 'progress'));
+  const result = objects.at(-1) as Record<string, unknown>;
+  assert.equal(result['type'], 'result');
+  return result;
+}
+
+describe('unfold ntm train / eval', async () => {
+  const dir = await mkdtemp(join(tmpdir(), 'unfold-ntm-'));
+
+  test('ntm --help lists train and eval; a typo gets a suggestion', () => {
+    const r = unfold('ntm', '--help');
+    assert.equal(r.status, 0, r.stderr);
+    assert.match(r.stdout, /^ {2}train /m);
+    assert.match(r.stdout, /^ {2}eval /m);
+    const typo = unfold('ntm', 'trian');
+    assert.equal(typo.status, 2);
+    assert.match(typo.stderr, /did you mean 'train'/);
+  });
+
+  test('a short training run writes the model, curve and memory picture; eval measures another length', async () => {
+    const out = join(dir, 'copy');
+    const r = unfold('ntm', 'train', '--task', 'copy', '--memory-slots', '16', '--memory-width', '6', '--controller-size', '12',
+      '--sequences', '40', '--eval-every', '20', '--validation-size', '8', '--test-size', '8', '--json', '--out', out);
+    assert.equal(r.status, 0, r.stderr);
+    const result = resultOf(r.stdout);
+    for (const key of ['task', 'bitsPerSequence', 'sequencesSeen', 'seconds']) assert.ok(key in result, key);
+    assert.equal(result['sequencesSeen'], 40);
+    for (const file of ['model.safetensors', 'curve.svg', 'memory.svg']) assert.ok(existsSync(join(out, file)), file);
+    assert.match(await readFile(join(out, 'memory.svg'), 'utf8'), /write weighting/);
+    const e = unfold('ntm', 'eval', '--model', out, '--length', '30', '--count', '4', '--json');
+    assert.equal(e.status, 0, e.stderr);
+    const metrics = resultOf(e.stdout);
+    assert.equal(metrics['length'], 30);
+    assert.ok(typeof metrics['bitErrorRate'] === 'number' && typeof metrics['bitsPerSequence'] === 'number');
+    const missing = unfold('ntm', 'eval', '--model', join(dir, 'nope'), '--length', '3');
+    assert.equal(missing.status, 2);
+    assert.match(missing.stderr, /no such file/);
+  });
+});
+
+describe('unfold memnet train', async () => {
+  const dir = await mkdtemp(join(tmpdir(), 'unfold-memnet-'));
+
+  test('trains on bAbI-format files and writes hops.svg; malformed files are one-line errors', async () => {
+    const train = join(dir, 'qa1_train.txt');
+    const testFile = join(dir, 'qa1_test.txt');
+    await writeFile(train, formatBabi(generateBabi(1, 60, new Rng(1))));
+    await writeFile(testFile, formatBabi(generateBabi(1, 20, new Rng(2))));
+    const out = join(dir, 'run');
+    const r = unfold('memnet', 'train', '--train-file', train, '--test-file', testFile, '--epochs', '2', '--hops', '2', '--json', '--out', out);
+    assert.equal(r.status, 0, r.stderr);
+    const result = resultOf(r.stdout);
+    assert.equal(result['task'], 'file');
+    assert.equal(result['testQuestions'], 20);
+    assert.ok(typeof result['accuracy'] === 'number' && typeof result['seconds'] === 'number');
+    assert.match(await readFile(join(out, 'hops.svg'), 'utf8'), /<svg/);
+    await writeFile(join(dir, 'bad.txt'), 'Mary moved to the bathroom.\n');
+    const bad = unfold('memnet', 'train', '--train-file', join(dir, 'bad.txt'), '--test-file', testFile);
+    assert.equal(bad.status, 2);
+    assert.equal(lines(bad.stderr).length, 1);
+    assert.match(bad.stderr, /line 1/);
+  });
+});
