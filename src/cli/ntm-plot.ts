@@ -67,31 +67,52 @@ export async function memorySvg(trace: NTMTrace, caption: string): Promise<strin
   return stack(panels);
 }
 
+/** Escapes text for SVG. */
+function xml(text: string): string {
+  return text.replace(/&/g, '&amp;').replace(/</g, '&lt;').replace(/>/g, '&gt;').replace(/"/g, '&quot;');
+}
+
 /**
  * hops.svg: a memory network's attention over the story's sentences at every hop, for a few
- * test questions (sentences down, hops across), with the question, the answer and the
- * model's answer in each title.
+ * test questions: one row per sentence (most recent first) with a cell per hop, shaded from
+ * white (weight 0) to dark blue (1) and labelled with the weight, and the sentence in full
+ * beside it (a chart library would truncate it); the question, the answer and the model's
+ * answer head each block. Hand-written SVG: a table of cells needs nothing more.
  *
  * @example
  * ```ts
- * await writeFileAtomic('out/hops.svg', await hopsSvg(inspectAttention(model, vocab, test.slice(0, 3))));
+ * await writeFileAtomic('out/hops.svg', hopsSvg(inspectAttention(model, vocab, test.slice(0, 3))));
  * ```
  */
-export async function hopsSvg(examples: readonly MemNetAttention[]): Promise<string> {
-  const { heatmap } = await import('./plot.js');
-  const panels: string[] = [];
+export function hopsSvg(examples: readonly MemNetAttention[]): string {
+  const cell = 34;
+  const row = 20;
+  const parts: string[] = [];
+  let y = 24;
+  let width = 400;
   for (const ex of examples) {
-    const rows = ex.sentences.length;
     const hops = ex.attention.length;
-    const values = new Float64Array(rows * hops);
-    for (let k = 0; k < hops; k++) for (let r = 0; r < rows; r++) values[r * hops + k] = (ex.attention[k] as readonly number[])[r] as number;
-    panels.push(await heatmap({
-      values, rows, cols: hops, cellSize: 18,
-      title: `${ex.question}? answer: ${ex.answer}, model: ${ex.predicted}`,
-      xTitle: 'hop', yTitle: 'memory (most recent first)',
-      // Labels must be distinct: a sentence can occur twice in one story.
-      rowLabels: ex.sentences.map((s, i) => `${i}: ${s}`), colLabels: Array.from({ length: hops }, (_, k) => String(k + 1)),
-    }));
+    const mark = ex.predicted === ex.answer ? 'right' : 'wrong';
+    parts.push(`<text x="10" y="${y}" font-weight="bold">${xml(`${ex.question}? answer: ${ex.answer}; model: ${ex.predicted} (${mark})`)}</text>`);
+    y += 10;
+    for (let k = 0; k < hops; k++) parts.push(`<text x="${10 + k * cell + cell / 2}" y="${y + 12}" text-anchor="middle" fill="#555">hop ${k + 1}</text>`);
+    y += 18;
+    ex.sentences.forEach((sentence, i) => {
+      for (let k = 0; k < hops; k++) {
+        const w = Math.min(1, Math.max(0, (ex.attention[k] as readonly number[])[i] as number));
+        // White to dark blue; the weight printed in white on dark cells so it stays legible.
+        const shade = (c0: number, c1: number): number => Math.round(c0 + (c1 - c0) * w);
+        parts.push(
+          `<rect x="${10 + k * cell}" y="${y}" width="${cell - 2}" height="${row - 2}" fill="rgb(${shade(255, 8)},${shade(255, 48)},${shade(255, 107)})" stroke="#ccc"/>`,
+          `<text x="${10 + k * cell + cell / 2 - 1}" y="${y + 13}" text-anchor="middle" font-size="10" fill="${w > 0.5 ? 'white' : '#333'}">${w.toFixed(2)}</text>`,
+        );
+      }
+      parts.push(`<text x="${16 + hops * cell}" y="${y + 13}">${i}: ${xml(sentence)}</text>`);
+      width = Math.max(width, 30 + hops * cell + 8 * (sentence.length + 4));
+      y += row;
+    });
+    y += 26;
   }
-  return stack(panels);
+  return `<svg xmlns="http://www.w3.org/2000/svg" width="${width}" height="${y}" font-family="sans-serif" font-size="12">` +
+    `<rect width="100%" height="100%" fill="white"/>${parts.join('')}</svg>\n`;
 }

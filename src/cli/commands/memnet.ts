@@ -73,7 +73,7 @@ const trainSubcommand = defineCommand({
     });
     await mkdir(flags.out, { recursive: true });
     const svgPath = join(flags.out, 'hops.svg');
-    await writeFileAtomic(svgPath, await hopsSvg(inspectAttention(model, vocab, test.slice(0, 3))));
+    await writeFileAtomic(svgPath, hopsSvg(inspectAttention(model, vocab, test.slice(0, 3))));
     report.result(
       {
         task: result.task, hops: result.hops, accuracy: round(result.accuracy), trainAccuracy: round(result.trainAccuracy), seconds: round(result.seconds, 1),

@@ -52,6 +52,8 @@ const trainCommand = defineCommand({
     steps: { type: 'integer', min: 0, default: TREE_TASK_DEFAULTS.steps, help: 'at most this many optimizer steps' },
     supervise: { type: 'enum', values: ['nodes', 'roots'], default: TREE_TASK_DEFAULTS.supervise, help: 'train on every node label or on root labels only' },
     target: { type: 'number', min: 0, max: 1, default: TREE_TASK_DEFAULTS.target, help: 'stop early at this node accuracy on fresh training-depth trees (1: never)' },
+    warmup: { type: 'integer', min: 0, default: TREE_TASK_DEFAULTS.warmup, help: 'steps of linear learning-rate warm-up (0: none)' },
+    average: { type: 'number', min: 0, max: 0.99999, default: TREE_TASK_DEFAULTS.average, help: 'keep a moving average of the weights with this decay and end with it (0: off)' },
     trainDepthMin: { type: 'integer', min: 0, default: TREE_TASK_DEFAULTS.trainDepthMin, help: 'synthetic training trees: least height' },
     trainDepthMax: { type: 'integer', min: 0, default: TREE_TASK_DEFAULTS.trainDepthMax, help: 'synthetic training trees: greatest height' },
     out: { type: 'string', placeholder: 'file', help: 'save the trained model here (for unfold tree eval)' },

@@ -95,11 +95,27 @@ test('learns boolean formulas and is right on deeper trees than it was trained o
   const rng = new Rng(4);
   const model = new TreeClassifier({ cell: 'nary-lstm', vocabulary: spec.vocabulary, classes: spec.classes, embeddingSize: 8, hiddenSize: 16 }, rng);
   const dataRng = rng.fork();
-  const fit = fitTreeClassifier(model, (n) => sampleTrees(spec, dataRng, n, 1, 3), { ...TREE_FIT_DEFAULTS, batch: 32, lr: 2e-2, steps: 150, minutes: 1 });
+  const fit = fitTreeClassifier(model, (n) => sampleTrees(spec, dataRng, n, 1, 3), { ...TREE_FIT_DEFAULTS, batch: 32, lr: 2e-2, steps: 150, minutes: 1, warmup: 0, average: 0 });
   assert.equal(fit.steps, 150);
   const test = evaluateTreeClassifier(model, sampleTrees(spec, new Rng(77), 200, 5, 6));
   assert.ok(test.rootAccuracy >= 0.95, `root accuracy ${test.rootAccuracy} on depth 5-6`);
   assert.ok(test.nodeAccuracy >= 0.98, `node accuracy ${test.nodeAccuracy} on depth 5-6`);
+});
+
+test('weight averaging leaves the moving average of the weights in the model', () => {
+  const spec = TREE_TASKS.boolean;
+  const model = new TreeClassifier({ cell: 'rnn', vocabulary: spec.vocabulary, classes: spec.classes, embeddingSize: 3, hiddenSize: 4, dtype: 'float64' }, new Rng(1));
+  const params = model.parameters();
+  let avg = params.map((p) => Array.from(p.data));
+  const rng = new Rng(2);
+  let t = 0;
+  fitTreeClassifier(model, (n) => sampleTrees(spec, rng, n, 1, 2), { ...TREE_FIT_DEFAULTS, batch: 4, steps: 3, warmup: 2, average: 0.2 }, () => {
+    // After step t the average moves by beta = min(0.2, (1 + t) / (10 + t)) towards the weights.
+    const beta = Math.min(0.2, (1 + t) / (10 + t));
+    avg = avg.map((a, i) => a.map((v, j) => beta * v + (1 - beta) * (params[i]!.data[j] as number)));
+    t++;
+  });
+  params.forEach((p, i) => Array.from(p.data).forEach((v, j) => assert.ok(Math.abs(v - avg[i]![j]!) < 1e-12)));
 });
 
 test('trainTreeTask reports the depths it trained and tested on', () => {
