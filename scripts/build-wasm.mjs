@@ -95,5 +95,5 @@ async function compile({ entry, out, exportName, flags }) {
 process.chdir(root);
 for (const m of modules) {
   const bytes = await compile(m);
-  console.log(`build-wasm: ${m.entry} -> ${m.out} (${bytes} bytes)`);
+  console.error(`build-wasm: ${m.entry} -> ${m.out} (${bytes} bytes)`);
 }

@@ -11,7 +11,7 @@ import { defaultTiming, timeInterleaved, type TimingOptions, type TimingSubject 
 import type { Workload } from './workload.js';
 
 /** The two ways of folding a batch that the tree benchmark compares. */
-export type TreeImpl = 'unfold' | 'node-at-a-time';
+export type TreeImpl = 'unfold' | 'unfold-nodewise';
 
 /** What {@link treeWorkload} measures. */
 export interface TreeBenchOptions {
@@ -21,7 +21,7 @@ export interface TreeBenchOptions {
   readonly cell?: TreeCellKind;
   /** Units per node state; one table row per hidden size and batch. */
   readonly hiddens?: readonly number[];
-  /** node-at-a-time is timed only up to this batch (it is slow, and flat in the batch). */
+  /** unfold-nodewise is timed only up to this batch (it is slow, and flat in the batch). */
   readonly nodewiseMaxBatch?: number;
   readonly timing?: TimingOptions;
 }
@@ -38,7 +38,7 @@ interface Subject extends TimingSubject {
  *     trees/s = batch / (seconds per pass)
  *
  * `unfold` is foldTree, level-batched: every level of the whole batch in one compose call
- * (one gemm per product). `node-at-a-time` is foldTreeNodewise, the reference loop that
+ * (one gemm per product). `unfold-nodewise` is foldTreeNodewise, the reference loop that
  * composes one node at a time (as Stanford's Tree-LSTM code does), with the same model.
  * Each batch of trees is drawn once with a fixed seed; figures are the best of interleaved
  * runs. The notes give each batch's trees/s over batch 1's: the gain of level batching.
@@ -52,7 +52,7 @@ interface Subject extends TimingSubject {
 export function treeWorkload(options: TreeBenchOptions = {}): Workload {
   const batches = options.batches ?? [1, 4, 16, 64, 256];
   const hiddens = options.hiddens ?? [32, 128];
-  const impls = options.impls ?? ['unfold', 'node-at-a-time'];
+  const impls = options.impls ?? ['unfold', 'unfold-nodewise'];
   const cell = options.cell ?? 'nary-lstm';
   const nodewiseMax = options.nodewiseMaxBatch ?? 64;
   const timing = options.timing ?? defaultTiming;
@@ -76,7 +76,7 @@ export function treeWorkload(options: TreeBenchOptions = {}): Workload {
             const treesPerSecond = batch / (t.msPerCall / 1000);
             if (s.impl === 'unfold') perTree.set(batch, treesPerSecond);
             report.record({
-              bench: 'tree', params: { hidden, batch }, impl: s.impl, metric: 'trees/s', value: treesPerSecond, unit: 'trees/s', higherIsBetter: true,
+              bench: 'tree', params: { hidden, batch }, impl: s.impl, metric: 'treesPerSec', value: treesPerSecond, unit: 'trees/s', higherIsBetter: true,
               detail: { cell },
             });
           }

@@ -57,9 +57,23 @@ export interface Workload {
   run(report: BenchReporter): Promise<void>;
 }
 
-/** The `--json` line for one record (see {@link BenchRecord} for the keys and their order). */
+/**
+ * The `--json` line for one record (see {@link BenchRecord} for the keys and their order).
+ * `impl` is always one of the names the JSON format knows (unfold and its peers): a variant of
+ * unfold's own (`unfold-1thread`, `unfold-js`, ...) is written as `"impl":"unfold"` with a
+ * `"variant"` key after it, so a reader that filters on impl never meets an unknown name and
+ * the default configuration is the record without `variant`.
+ *
+ * @example
+ * ```ts
+ * formatRecordJson({ bench: 'gemm', params: { n: 256 }, impl: 'unfold-1thread', metric: 'gflops', value: 27.2, unit: 'GFLOP/s', higherIsBetter: true });
+ * // '{"bench":"gemm","n":256,"impl":"unfold","variant":"1thread","metric":"gflops","value":27.2,"unit":"GFLOP/s"}'
+ * ```
+ */
 export function formatRecordJson(r: BenchRecord): string {
-  return JSON.stringify({ bench: r.bench, ...r.params, impl: r.impl, metric: r.metric, value: roundFigure(r.value), unit: r.unit });
+  const variant = r.impl.startsWith('unfold-') ? r.impl.slice('unfold-'.length) : undefined;
+  const impl = variant === undefined ? { impl: r.impl } : { impl: 'unfold', variant };
+  return JSON.stringify({ bench: r.bench, ...r.params, ...impl, metric: r.metric, value: roundFigure(r.value), unit: r.unit });
 }
 
 /** Four significant digits: more would be noise on a shared machine. */
