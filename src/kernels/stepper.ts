@@ -246,7 +246,8 @@ export class LinearStepper {
     const heap = this.kernels.f32;
     const y = this.output >> 2;
     if (this.bias !== null) for (let j = 0; j < O; j++) heap[y + j] = (heap[y + j] as number) + (this.bias[j] as number);
-    if (out !== undefined) out.set(heap.subarray(y, y + O));
+    // A loop, not set(subarray(...)): generation calls this once per symbol and allocates nothing.
+    if (out !== undefined) for (let j = 0; j < O; j++) out[j] = heap[y + j] as number;
   }
 
   /** Frees the stepper's wasm memory (idempotent). */

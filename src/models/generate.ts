@@ -129,7 +129,11 @@ class FastGenerator {
   step(id: number): Float32Array {
     const first = this.layers[0] as RecurrentStepper;
     const dim = first.inputSize;
-    first.kernels.f32.set(this.embedding.subarray(id * dim, (id + 1) * dim), first.input >> 2);
+    // An element loop rather than set(subarray(...)): no view object per generated symbol.
+    const heap = first.kernels.f32;
+    const to = first.input >> 2;
+    const from = id * dim;
+    for (let j = 0; j < dim; j++) heap[to + j] = this.embedding[from + j] as number;
     let below = first.input;
     for (const layer of this.layers) {
       layer.step(below);

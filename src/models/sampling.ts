@@ -35,7 +35,13 @@ export function sampleLogits(logits: ArrayLike<number>, options: SamplingOptions
   for (let i = 1; i < n; i++) if ((logits[i] as number) > (logits[best] as number)) best = i;
   if (temperature === 0) return best;
   const maxLogit = logits[best] as number;
-  const probs = new Float64Array(n);
+  // Generation calls this once per symbol: the buffers are kept between calls (one vocabulary
+  // size at a time), so a step allocates nothing.
+  if (scratchProbs.length !== n) {
+    scratchProbs = new Float64Array(n);
+    scratchOrder = new Int32Array(n);
+  }
+  const probs = scratchProbs;
   let total = 0;
   for (let i = 0; i < n; i++) {
     const p = Math.exp(((logits[i] as number) - maxLogit) / temperature);
@@ -43,29 +49,35 @@ export function sampleLogits(logits: ArrayLike<number>, options: SamplingOptions
     total += p;
   }
   for (let i = 0; i < n; i++) probs[i] = (probs[i] as number) / total;
-  let order: number[] | null = null;
-  if ((topK > 0 && topK < n) || topP < 1) {
-    order = Array.from({ length: n }, (_, i) => i).sort((a, b) => (probs[b] as number) - (probs[a] as number));
-    let keep = topK > 0 ? Math.min(topK, n) : n;
+  let keep = n;
+  const truncated = (topK > 0 && topK < n) || topP < 1;
+  if (truncated) {
+    // A stable sort by falling probability (ties keep index order), as Array.prototype.sort.
+    for (let i = 0; i < n; i++) scratchOrder[i] = i;
+    scratchOrder.sort(byFallingProbability);
+    keep = topK > 0 ? Math.min(topK, n) : n;
     if (topP < 1) {
       let mass = 0;
       for (let r = 0; r < keep; r++) {
-        mass += probs[order[r] as number] as number;
+        mass += probs[scratchOrder[r] as number] as number;
         if (mass >= topP) {
           keep = r + 1;
           break;
         }
       }
     }
-    order = order.slice(0, keep);
   }
-  const candidates = order ?? Array.from({ length: n }, (_, i) => i);
   let mass = 0;
-  for (const i of candidates) mass += probs[i] as number;
+  for (let r = 0; r < keep; r++) mass += probs[truncated ? (scratchOrder[r] as number) : r] as number;
   let u = rng.uniform() * mass;
-  for (const i of candidates) {
+  for (let r = 0; r < keep; r++) {
+    const i = truncated ? (scratchOrder[r] as number) : r;
     u -= probs[i] as number;
     if (u < 0) return i;
   }
-  return candidates[candidates.length - 1] as number;
+  return truncated ? (scratchOrder[keep - 1] as number) : keep - 1;
 }
+
+let scratchProbs = new Float64Array(0);
+let scratchOrder = new Int32Array(0);
+const byFallingProbability = (a: number, b: number): number => (scratchProbs[b] as number) - (scratchProbs[a] as number);
