@@ -57,6 +57,31 @@ describe('reporter, --json', () => {
     assert.deepEqual(io.statuses, [], 'no bar in JSON mode, even on a terminal');
   });
 
+  test('records are never throttled and keep their order among progress objects', () => {
+    const io = recorder(false);
+    const c = clock();
+    const report = createReporter(io, { json: true, command: 'train', now: c.now });
+    c.advance(1500);
+    report.progress({ done: 1 });
+    for (let step = 2; step <= 4; step++) {
+      c.advance(10);
+      report.progress({ done: step }); // within the interval: dropped
+      report.record('eval', { step, valBpc: 1 / step });
+    }
+    report.result({ steps: 4 });
+    assert.deepEqual(io.stdout.map((l) => JSON.parse(l) as Record<string, unknown>).map((o) => [o['type'], o['done'] ?? o['step'] ?? o['steps']]),
+      [['progress', 1], ['eval', 2], ['eval', 3], ['eval', 4], ['result', 4]]);
+    assert.deepEqual(JSON.parse(io.stdout[1] ?? ''), { type: 'eval', command: 'train', step: 2, valBpc: 0.5 });
+    assert.throws(() => report.record('result', {}), /not a record type/);
+    assert.throws(() => report.record('eval', { type: 'x' }), /reserved/);
+  });
+
+  test('records print nothing for people', () => {
+    const io = recorder(true);
+    createReporter(io, { json: false, command: 'train' }).record('eval', { step: 1 });
+    assert.deepEqual([io.stdout, io.stderr, io.statuses], [[], [], []]);
+  });
+
   test('reserved keys in a result are a programming error', () => {
     const report = createReporter(recorder(false), { json: true, command: 'x' });
     assert.throws(() => report.result({ type: 'oops' }), /reserved/);

@@ -4,8 +4,9 @@ import type { CliIO } from './command.js';
  * The output convention of every unfold command, in one place:
  *
  * - with `--json`: stdout carries one JSON object per line. Progress objects
- *   (`"type":"progress"`) may come first; the LAST line is the result
- *   (`"type":"result"`). Nothing else is written to stdout, so `| tail -n 1 | jq` works.
+ *   (`"type":"progress"`, rate-limited) and records (any other `type`, e.g. `"eval"`,
+ *   never dropped) may come first; the LAST line is the result (`"type":"result"`).
+ *   Nothing else is written to stdout, so `| tail -n 1 | jq` works.
  * - without it: a progress bar on stderr when stderr is a terminal (redrawn in place,
  *   with rate and ETA), then a readable summary on stdout.
  *
@@ -35,6 +36,13 @@ export interface ProgressUpdate {
 export interface Reporter {
   /** Rate-limited: calls closer together than the reporter's interval are dropped, except the one that completes `total`. */
   progress(update: ProgressUpdate): void;
+  /**
+   * A record that must never be dropped, such as one evaluation of a training run. JSON:
+   * `{"type":type,"command":...,...fields}` at once, whatever the rate limit; for people,
+   * nothing (say it with {@link Reporter.note} if it should be read). `type` must not be
+   * `progress` or `result`; the keys `type` and `command` of `fields` are reserved.
+   */
+  record(type: string, fields: Readonly<Record<string, unknown>>): void;
   /** A note or warning for the user, on stderr (above the bar). */
   note(line: string): void;
   /**
@@ -104,15 +112,19 @@ export function createReporter(io: CliIO, options: ReporterOptions): Reporter {
       }
     },
 
+    record(type, fields) {
+      if (type === 'progress' || type === 'result') throw new Error(`${options.command}: '${type}' is not a record type (use progress() or result())`);
+      reserved(fields, options.command);
+      if (options.json && !finished) io.out(JSON.stringify({ type, command: options.command, ...fields }));
+    },
+
     note(line) {
       io.err(line);
     },
 
     result(result, summary) {
       finished = true;
-      if ('type' in result || 'command' in result) {
-        throw new Error(`${options.command}: 'type' and 'command' are reserved keys of a JSON result`);
-      }
+      reserved(result, options.command);
       if (options.json) {
         io.out(JSON.stringify({ type: 'result', command: options.command, ...result }));
         return;
@@ -173,6 +185,10 @@ export function formatNumber(value: number): string {
   if (magnitude >= 1e6 || magnitude < 1e-4) return value.toExponential(3);
   if (Number.isInteger(value)) return String(value);
   return String(Number(value.toPrecision(4)));
+}
+
+function reserved(fields: Readonly<Record<string, unknown>>, command: string): void {
+  if ('type' in fields || 'command' in fields) throw new Error(`${command}: 'type' and 'command' are reserved keys of a JSON object`);
 }
 
 function formatValue(value: unknown): string {

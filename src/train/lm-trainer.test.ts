@@ -82,3 +82,22 @@ test('a non-finite loss stops training without touching the parameters; short te
   assert.equal(small.batch, 2);
   assert.match(notes[0] ?? '', /using 2 parallel streams/);
 });
+
+test('an update that overflows a parameter stops training, and a non-finite model is never serialised', () => {
+  const vocab = Vocabulary.fromText(corpus);
+  // Finite loss and gradients, but lr * gradient overflows float32 on the first update.
+  const trainer = LMTrainer.create({ ...tiny, optimizer: 'sgd', lr: 1e300, clipNorm: 0 }, vocab, vocab.encode(corpus));
+  assert.throws(() => trainer.step(), (e: unknown) => e instanceof DivergenceError && e.what === 'a parameter' && e.step === 1);
+  assert.equal(trainer.steps, 0);
+  assert.throws(() => trainer.checkpoint(), DivergenceError);
+  assert.throws(() => trainer.modelFile(), DivergenceError);
+  assert.throws(() => trainer.step(), DivergenceError, 'the trainer stays stopped');
+
+  // Whatever made them non-finite, parameters or optimizer moments are refused at save time.
+  const fine = LMTrainer.create(tiny, vocab, vocab.encode(corpus));
+  fine.step();
+  assert.doesNotThrow(() => fine.checkpoint());
+  fine.model.head.weight.data[0] = Number.POSITIVE_INFINITY;
+  assert.throws(() => fine.checkpoint(), (e: unknown) => e instanceof DivergenceError && e.what === 'the training state');
+  assert.throws(() => fine.modelFile(), (e: unknown) => e instanceof DivergenceError && e.what === 'a parameter');
+});

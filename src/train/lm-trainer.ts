@@ -42,9 +42,18 @@ export interface CurvePoint {
   readonly valBpc: number | null;
 }
 
-/** Raised when the loss or a gradient stops being finite; the trainer's parameters are those before the bad step. */
+/**
+ * Raised when training stops being finite. For `what` = `the loss` or `a gradient` the
+ * trainer's parameters are those before the bad step; for `a parameter` (an update
+ * overflowed) they are not, and the trainer refuses to write a checkpoint or model file.
+ */
 export class DivergenceError extends ArgumentError {
-  constructor(step: number, what: string) {
+  constructor(
+    /** The step (1-based) that went wrong. */
+    readonly step: number,
+    /** `the loss`, `a gradient`, `a parameter` or (refusing a checkpoint) `the training state`. */
+    readonly what: string,
+  ) {
     super('training', `${what} became non-finite at step ${step}; stopped (the last good checkpoint is kept)`);
   }
 }
@@ -79,6 +88,8 @@ export class LMTrainer {
   readonly curve: CurvePoint[] = [];
   private position = 0;
   private carry: LanguageModelState | null = null;
+  /** Set once an update made a parameter non-finite: the trainer is then unusable. */
+  private diverged: DivergenceError | null = null;
 
   private constructor(model: LanguageModel, vocab: Vocabulary, config: LMTrainingConfig, private readonly trainIds: Int32Array, batch: number) {
     this.model = model;
@@ -122,10 +133,11 @@ export class LMTrainer {
 
   /**
    * One optimizer step on the next chunk of every stream; returns the training loss in
-   * bits per character. Throws {@link DivergenceError} (parameters untouched) when the
-   * loss or the gradients are not finite.
+   * bits per character. Throws {@link DivergenceError} when the loss or the gradients are
+   * not finite (parameters untouched) or when the update made a parameter non-finite.
    */
   step(): number {
+    if (this.diverged !== null) throw this.diverged;
     const { seq } = this.config;
     const segment = Math.floor(this.trainIds.length / this.batch);
     if (this.position + seq + 1 > segment) {
@@ -155,6 +167,12 @@ export class LMTrainer {
     }
     this.optimizer.step();
     this.optimizer.zeroGrad();
+    // A finite gradient times a huge learning rate can still overflow float32; such a
+    // model must never reach a checkpoint, and the next step would only fail later.
+    if (hasNonFinite(this.model.parameters())) {
+      this.diverged = new DivergenceError(this.steps + 1, 'a parameter');
+      throw this.diverged;
+    }
     this.carry = state.map((s) => detachState(s));
     this.position += seq;
     this.steps++;
@@ -169,6 +187,7 @@ export class LMTrainer {
 
   /** Everything needed to continue: model, optimizer, data position, carried state, Rng states, curve. */
   checkpoint(): ModelFileContents {
+    if (this.diverged !== null) throw this.diverged;
     const tensors = new Map<string, Tensor>();
     for (const [k, v] of parameterTensors(this.model, 'model.')) tensors.set(k, v);
     const opt = this.optimizer.state();
@@ -181,6 +200,8 @@ export class LMTrainer {
         return t;
       }));
     }
+    // Parameters, optimizer moments and carried state: a checkpoint is finite or not written.
+    if (hasNonFinite(tensors.values())) throw new DivergenceError(this.steps, 'the training state');
     const dropouts = [...this.model.namedModules().values()].filter((m): m is Dropout => m instanceof Dropout);
     const saved: SavedTrainer = {
       steps: this.steps, tokens: this.tokens, seconds: this.seconds, position: this.position, batch: this.batch, carry: this.carry !== null,
@@ -192,7 +213,14 @@ export class LMTrainer {
 
   /** The model alone (no optimizer or training state), for sampling and evaluation. */
   modelFile(): ModelFileContents {
+    this.checkFinite();
     return { tensors: parameterTensors(this.model, 'model.'), metadata: modelMetadata(this.config, this.vocab) };
+  }
+
+  /** Refuses to serialise non-finite parameters: a written model is always a usable one. */
+  private checkFinite(): void {
+    if (this.diverged !== null) throw this.diverged;
+    if (hasNonFinite(this.model.parameters())) throw new DivergenceError(this.steps, 'a parameter');
   }
 }
 

@@ -38,7 +38,8 @@ export const trainCommand = defineCommand({
   summary: 'train a character-level language model (default corpus: Moby-Dick, embedded)',
   description:
     'Reads a UTF-8 text (code points are the symbols), holds out the end of it for validation, and trains a recurrent language model by truncated BPTT ' +
-    '(state carried across chunks). Writes model.safetensors, checkpoint.safetensors and loss.svg to --out. Ctrl-C saves a checkpoint; --resume continues it exactly.',
+    '(state carried across chunks). Writes model.safetensors, checkpoint.safetensors and loss.svg to --out. Ctrl-C saves a checkpoint; --resume continues it exactly. ' +
+    'With --json: one line per evaluation ({"type":"eval","step":...,"trainBpc":...,"valBpc":...}), then the result; a diverged run ends with {"type":"result","diverged":true,...} and exit status 1.',
   flags: {
     ...jsonFlag,
     data: { type: 'string', placeholder: 'file', help: 'UTF-8 text to learn (default: the embedded Moby-Dick)' },
@@ -97,30 +98,58 @@ export const trainCommand = defineCommand({
     const minutes = flags.minutes ?? (flags.steps === undefined ? 5 : Infinity);
     const maxSteps = flags.steps ?? Infinity;
     const budgetMs = minutes * 60_000;
-    let interrupted = false;
-    const onSigint = (): void => {
-      interrupted = true;
-    };
-    process.once('SIGINT', onSigint);
+    const startSteps = trainer.steps;
+    // The bar counts the bound that was given: steps for --steps alone, time otherwise.
+    const barBySteps = flags.minutes === undefined && flags.steps !== undefined;
     const started = performance.now();
     const startTokens = trainer.tokens;
     const baseSeconds = trainer.seconds;
     let lastCheckpoint = performance.now();
+    let savedStep: number | null = flags.resume === true ? trainer.steps : null;
     let trainBpc = Number.NaN;
+    let valBpc = Number.NaN;
     let trainSum = 0;
     let trainCount = 0;
     const evalChars = 50_000;
     const sampleRng = new Rng(trainer.config.seed + 7919);
+    const modelPath = join(flags.out, MODEL_FILE);
 
     const saveAll = async (): Promise<void> => {
       trainer.seconds = baseSeconds + (performance.now() - started) / 1000;
-      await saveModelFile(checkpointPath, trainer.checkpoint());
-      await saveModelFile(join(flags.out, MODEL_FILE), trainer.modelFile());
+      // Both serialised (and checked finite) before either is written: they stay a pair.
+      const checkpoint = trainer.checkpoint();
+      const model = trainer.modelFile();
+      await saveModelFile(checkpointPath, checkpoint);
+      await saveModelFile(modelPath, model);
       await writeFileAtomic(join(flags.out, 'loss.svg'), await lossCurveSvg(trainer.curve));
+      savedStep = trainer.steps;
       lastCheckpoint = performance.now();
     };
 
-    let exitCode = 0;
+    const tokensPerSecond = (): number => (trainer.tokens - startTokens) / Math.max(1e-9, (performance.now() - started) / 1000);
+    const drawBar = (): void => {
+      if (flags.json) return;
+      // The last figures stay on the bar between evaluations.
+      const metrics: Record<string, number> = {};
+      const loss = trainCount > 0 ? trainSum / trainCount : trainBpc;
+      if (Number.isFinite(loss)) metrics['train bpc'] = round(loss);
+      if (Number.isFinite(valBpc)) metrics['val bpc'] = round(valBpc);
+      metrics['tok/s'] = Math.round(tokensPerSecond());
+      const label = `step ${trainer.steps}`;
+      const elapsedMinutes = (performance.now() - started) / 60_000;
+      report.progress(barBySteps
+        ? { done: trainer.steps - startSteps, total: maxSteps - startSteps, unit: 'step', label, metrics }
+        : { done: Math.min(elapsedMinutes, minutes), ...(Number.isFinite(minutes) ? { total: minutes } : {}), unit: 'min', label, metrics });
+    };
+
+    // Installed until the last file is written: the first Ctrl-C stops training, and any
+    // further one is ignored rather than killing the process halfway through the save.
+    let interrupted = false;
+    const onSigint = (): void => {
+      if (!interrupted) report.note('interrupted: saving a checkpoint (further Ctrl-C is ignored until it is written)');
+      interrupted = true;
+    };
+    process.on('SIGINT', onSigint);
     try {
       while (trainer.steps < maxSteps && performance.now() - started < budgetMs && !interrupted) {
         trainSum += trainer.step();
@@ -129,39 +158,48 @@ export const trainCommand = defineCommand({
           trainBpc = trainSum / trainCount;
           trainSum = 0;
           trainCount = 0;
-          const valBpc = trainer.evaluate(val, evalChars);
+          valBpc = trainer.evaluate(val, evalChars);
           trainer.curve.push({ step: trainer.steps, tokens: trainer.tokens, trainBpc, valBpc });
-          const elapsed = (performance.now() - started) / 1000;
-          const tokensPerSec = (trainer.tokens - startTokens) / elapsed;
-          report.progress({ done: Math.min(elapsed / 60, minutes), ...(Number.isFinite(minutes) ? { total: minutes } : {}), unit: 'min', label: `step ${trainer.steps}`, metrics: { trainBpc: round(trainBpc), valBpc: round(valBpc), tokensPerSec: Math.round(tokensPerSec) } });
+          const tokensPerSec = Math.round(tokensPerSecond());
+          report.record('eval', {
+            step: trainer.steps, tokens: trainer.tokens, trainBpc: round(trainBpc), valBpc: round(valBpc), tokensPerSec,
+            seconds: round((performance.now() - started) / 1000),
+          });
           if (!flags.json) {
             const prime = trainer.vocab.id('\n') ?? 0;
             const sample = trainer.vocab.decode(generate(trainer.model, [prime], 120, { temperature: 0.8 }, sampleRng));
-            report.note(`step ${trainer.steps}  train ${trainBpc.toFixed(3)} bpc  val ${valBpc.toFixed(3)} bpc  ${Math.round(tokensPerSec)} tok/s | ${sample.replace(/\s+/g, ' ').slice(0, 100)}`);
+            report.note(`step ${trainer.steps}  train ${trainBpc.toFixed(3)} bpc  val ${valBpc.toFixed(3)} bpc  ${tokensPerSec} tok/s | ${sample.replace(/\s+/g, ' ').slice(0, 100)}`);
           }
-        } else if (!flags.json) {
-          const elapsed = (performance.now() - started) / 1000;
-          report.progress({ done: Math.min(elapsed / 60, minutes), ...(Number.isFinite(minutes) ? { total: minutes } : {}), unit: 'min', label: `step ${trainer.steps}`, metrics: { tokensPerSec: Math.round((trainer.tokens - startTokens) / elapsed) } });
         }
+        drawBar();
         // Checkpoints at evaluations (at most every 10 s) and at least every minute, so a
-        // crash or a divergence loses little; a diverged step never reaches a checkpoint.
+        // crash or a divergence loses little; a non-finite model is never written (the
+        // trainer refuses to serialise one).
         const sinceCheckpoint = performance.now() - lastCheckpoint;
         if (sinceCheckpoint > 60_000 || (trainer.steps % flags.evalEvery === 0 && sinceCheckpoint > 10_000)) await saveAll();
         // Yield so a Ctrl-C (SIGINT) is seen between steps.
         await new Promise<void>((resolve) => setImmediate(resolve));
       }
+      if (trainCount > 0) trainBpc = trainSum / trainCount;
+      valBpc = trainer.evaluate(val);
+      const point = { step: trainer.steps, tokens: trainer.tokens, trainBpc, valBpc };
+      // The full-text figure replaces the sampled one of an evaluation at this very step.
+      if (trainer.curve.at(-1)?.step === trainer.steps) trainer.curve[trainer.curve.length - 1] = point;
+      else trainer.curve.push(point);
+      await saveAll();
     } catch (e) {
       if (!(e instanceof DivergenceError)) throw e;
-      report.note(`unfold: ${e.message}`);
-      exitCode = 1;
+      const kept = savedStep === null ? 'no checkpoint had been written yet' : `the checkpoint of step ${savedStep} is kept (${checkpointPath})`;
+      const message = `training diverged: ${e.what} became non-finite at step ${e.step}; stopped, ${kept}`;
+      report.note(`unfold: ${message}`);
+      report.result({
+        diverged: true, divergedAtStep: e.step, checkpointStep: savedStep, steps: trainer.steps,
+        seconds: round((performance.now() - started) / 1000), message, out: flags.out,
+      }, []);
+      return 1;
     } finally {
       process.removeListener('SIGINT', onSigint);
     }
-    if (exitCode !== 0) return exitCode;
-    if (trainCount > 0) trainBpc = trainSum / trainCount;
-    const valBpc = trainer.evaluate(val);
-    trainer.curve.push({ step: trainer.steps, tokens: trainer.tokens, trainBpc, valBpc });
-    await saveAll();
     const seconds = (performance.now() - started) / 1000;
     const tokensPerSec = (trainer.tokens - startTokens) / seconds;
     if (interrupted) report.note(`interrupted: checkpoint saved; continue with --resume --out ${flags.out}`);
@@ -169,7 +207,7 @@ export const trainCommand = defineCommand({
       { valBpc: round(valBpc), trainBpc: round(trainBpc), tokensPerSec: Math.round(tokensPerSec), steps: trainer.steps, seconds: round(seconds), out: flags.out },
       [
         `validation ${valBpc.toFixed(3)} bits/char, training ${trainBpc.toFixed(3)} bits/char after ${trainer.steps} steps (${formatDuration(seconds)}, ${Math.round(tokensPerSec)} tokens/s)`,
-        `model: ${join(flags.out, MODEL_FILE)}  curve: ${join(flags.out, 'loss.svg')}`,
+        `model: ${modelPath}  curve: ${join(flags.out, 'loss.svg')}`,
         `try: unfold sample --model ${flags.out}`,
       ],
     );
