@@ -126,7 +126,10 @@ export const trainCommand = defineCommand({
       lastCheckpoint = performance.now();
     };
 
-    const tokensPerSecond = (): number => (trainer.tokens - startTokens) / Math.max(1e-9, (performance.now() - started) / 1000);
+    // Throughput of the training steps themselves: evaluations, samples and checkpoint writes
+    // (loss.svg takes a second or two to draw) are not training and would understate it.
+    let stepMs = 0;
+    const tokensPerSecond = (): number => (trainer.tokens - startTokens) / Math.max(1e-9, stepMs / 1000);
     const drawBar = (): void => {
       if (flags.json) return;
       // The last figures stay on the bar between evaluations.
@@ -152,7 +155,9 @@ export const trainCommand = defineCommand({
     process.on('SIGINT', onSigint);
     try {
       while (trainer.steps < maxSteps && performance.now() - started < budgetMs && !interrupted) {
+        const t0 = performance.now();
         trainSum += trainer.step();
+        stepMs += performance.now() - t0;
         trainCount++;
         if (trainer.steps % flags.evalEvery === 0) {
           trainBpc = trainSum / trainCount;
@@ -201,7 +206,7 @@ export const trainCommand = defineCommand({
       process.removeListener('SIGINT', onSigint);
     }
     const seconds = (performance.now() - started) / 1000;
-    const tokensPerSec = (trainer.tokens - startTokens) / seconds;
+    const tokensPerSec = tokensPerSecond();
     if (interrupted) report.note(`interrupted: checkpoint saved; continue with --resume --out ${flags.out}`);
     report.result(
       { valBpc: round(valBpc), trainBpc: round(trainBpc), tokensPerSec: Math.round(tokensPerSec), steps: trainer.steps, seconds: round(seconds), out: flags.out },
