@@ -29,6 +29,7 @@ export {
   logSumExp, logSoftmax, softmax, crossEntropy, mse, binaryCrossEntropy, binaryCrossEntropyWithLogits,
   cosineSimilarity, outer, roll, circularConvolution, type CrossEntropyOptions, type Reduction,
   rnnSequence, lstmSequence, gruSequence, type SequenceParams, type SequenceOpOptions, type SequenceOpResult,
+  ntmAddressing, ntmWrite, ntmSequence, type NtmSequenceParams, type NtmSequenceAttrs,
 } from './ops/index.js';
 
 export {
@@ -132,3 +133,43 @@ export {
   type Seq2SeqPair, type Seq2SeqTask, type Seq2SeqTaskName, type Seq2SeqTaskOptions, type Seq2SeqSplit, type Seq2SeqTrainingConfig,
   type Seq2SeqFeedbackMode, type Seq2SeqPairSampler, type TranslateOptions, type Translation, type Seq2SeqAccuracy, type Seq2SeqEvaluation, type LoadedSeq2Seq,
 } from './train/seq2seq/index.js';
+
+export {
+  TreeClassifier, TREE_CLASSIFIER_DEFAULTS, NO_WORD, UNKNOWN_WORD,
+  type TreeClassifierConfig, type AnyTreeClassifierConfig, type TreeClassifierOutput,
+} from './models/tree/index.js';
+
+export {
+  arithmeticTree, booleanTree, sampleTrees, TREE_TASKS, type SyntheticTreeTask, type SyntheticTreeTaskSpec,
+  fitTreeClassifier, evaluateTreeClassifier, heightRange, trainTreeTask, trainTreeData, treeClassifierFile, treeClassifierFromFile,
+  TREE_FIT_DEFAULTS, TREE_TASK_DEFAULTS,
+  type TreeFitConfig, type TreeFitProgress, type TreeFitResult, type TreeEvaluation, type TreeTaskConfig, type TreeDataConfig,
+  type TreeTaskResult, type TreeTaskRun,
+} from './train/tree/index.js';
+
+export {
+  NTMCell, FeedForwardController, NTM_DEFAULTS,
+  type NTMConfig, type ResolvedNTMConfig, type NTMControllerKind, type NTMMemoryInit, type NTMState, type NTMMemoryState,
+  type NTMControllerStates, type FeedForwardState,
+  contentWeighting, interpolate, shiftWeighting, sharpen, addressComposed, readMemory, writeComposed,
+  traceNtm, type NTMTrace,
+} from './models/ntm/index.js';
+
+export {
+  MemN2N, MEMN2N_DEFAULTS, positionWeights, encodeSentences,
+  type MemN2NConfig, type MemN2NInput, type MemN2NForwardOptions, type MemN2NResult, type WeightTying,
+} from './models/memnet/index.js';
+
+export {
+  algorithmicBatch, TASK_SHAPES, COPY_BITS, REPEAT_MAX, RECALL_BITS, RECALL_ITEM_VECTORS, type AlgorithmicBatch, type AlgorithmicTask,
+  NTMTrainer, NTM_TRAINING_DEFAULTS, NTMSequenceModel, LSTMSequenceModel, createAlgorithmicModel, maskedBitLoss, evaluateAlgorithmic,
+  loadAlgorithmicModel, trainAlgorithmicTask, trainingRange,
+  type NTMTrainingConfig, type AlgorithmicModelKind, type NTMOptimizerName, type AlgorithmicMetrics, type NTMCurvePoint, type AlgorithmicModel,
+  type NTMProgress, type NTMTrainingResult,
+} from './train/ntm/index.js';
+
+export {
+  parseBabi, formatBabi, generateBabi, tokenizeBabi, BabiFormatError, type QAExample, type BabiTask,
+  trainMemNet, encodeQA, evaluateQA, inspectAttention, QAVocabulary, MEMNET_TRAINING_DEFAULTS,
+  type MemNetTrainingConfig, type MemNetProgress, type MemNetResult, type QABatch, type QAData, type MemNetAttention,
+} from './train/memnet/index.js';

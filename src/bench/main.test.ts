@@ -2,6 +2,7 @@ import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { runBench, runBenchWith, workloads } from './main.js';
 import { gemmWorkload } from './gemm.js';
+import { treeWorkload } from './tree.js';
 import { formatRecordJson, formatTable, type BenchRecord, type Workload } from './workload.js';
 
 function capture(): { out: string[]; err: string[]; io: { out: (l: string) => void; err: (l: string) => void } } {
@@ -83,4 +84,30 @@ test('gemm workload reports one figure per size and implementation, with the bac
   ]);
   assert.equal(records[1]?.detail?.threads, '1');
   for (const r of records) assert.ok(r.value > 0 && Number.isFinite(r.value));
+});
+
+test('tree workload reports trees/s per hidden size, batch and implementation, node-at-a-time up to its largest batch', async () => {
+  const records: BenchRecord[] = [];
+  const notes: string[] = [];
+  const w = treeWorkload({
+    batches: [1, 2, 4], hiddens: [4], cell: 'rnn', nodewiseMaxBatch: 2,
+    timing: { minSampleMs: 0, maxSamples: 1, minSamples: 1, budgetMs: 0 },
+  });
+  assert.equal(w.name, 'tree');
+  await w.run({ record: (r) => records.push(r), note: (l) => notes.push(l) });
+  assert.deepEqual(records.map((r) => `${r.impl} ${r.params.hidden} ${r.params.batch}`), [
+    'unfold 4 1', 'node-at-a-time 4 1', 'unfold 4 2', 'node-at-a-time 4 2', 'unfold 4 4',
+  ]);
+  for (const r of records) {
+    assert.deepEqual(Object.keys(r).sort(), ['bench', 'detail', 'higherIsBetter', 'impl', 'metric', 'params', 'unit', 'value']);
+    assert.equal(r.bench, 'tree');
+    assert.equal(r.metric, 'trees/s');
+    assert.equal(r.unit, 'trees/s');
+    assert.equal(r.higherIsBetter, true);
+    assert.deepEqual(r.detail, { cell: 'rnn' });
+    assert.ok(r.value > 0 && Number.isFinite(r.value));
+  }
+  assert.match(formatRecordJson(records[0] as BenchRecord), /^\{"bench":"tree","hidden":4,"batch":1,"impl":"unfold","metric":"trees\/s","value":[\d.e+]+,"unit":"trees\/s"\}$/);
+  assert.equal(notes.length, 1);
+  assert.match(notes[0] ?? '', /^hidden 4: trees\/s over batch 1: batch 2 [\d.]+x, batch 4 [\d.]+x$/);
 });

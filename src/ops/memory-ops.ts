@@ -128,9 +128,10 @@ function asTensor(data: TypedArray | null, like: Tensor): Tensor | null {
  *
  * @example
  * ```ts
- * import { apply } from 'unfold';
- * const w = apply('ntmAddressing', [memory, key, beta, gate, shift, gamma, previous], {});
- * const next = apply('ntmWrite', [memory, w, erase, add], {});
+ * // The functional wrappers record these table entries on the tape.
+ * import { ntmAddressing, ntmWrite } from 'unfold';
+ * const w = ntmAddressing(memory, key, beta, gate, shift, gamma, previous);
+ * const next = ntmWrite(memory, w, erase, add);
  * ```
  */
 export const MEMORY_OPS: { [K in MemoryOpName]: OpDef<K> } = {

@@ -2,8 +2,9 @@ import assert from 'node:assert/strict';
 import { test } from 'node:test';
 import { decodeModelFile, encodeModelFile } from '../../io/index.js';
 import { noGrad } from '../../autograd/index.js';
+import { add, scale, sum } from '../../ops/index.js';
 import { Rng, Tensor, tensor } from '../../tensor/index.js';
-import { COPY_BITS, RECALL_BITS, REPEAT_MAX, algorithmicBatch } from './tasks.js';
+import { COPY_BITS, RECALL_BITS, REPEAT_MAX, TASK_SHAPES, algorithmicBatch } from './tasks.js';
 import {
   NTM_TRAINING_DEFAULTS, NTMTrainer, evaluateAlgorithmic, loadAlgorithmicModel, maskedBitLoss, trainAlgorithmicTask, trainingRange,
 } from './trainer.js';
@@ -98,4 +99,48 @@ test('the trainer: curriculum starts short and only grows; the LSTM baseline tra
   assert.equal(trainer.sequencesSeen, 12);
   const lstm = new NTMTrainer({ ...NTM_TRAINING_DEFAULTS, model: 'lstm', lstmHidden: 16, lstmLayers: 2, batch: 4 });
   assert.ok(Number.isFinite(lstm.step()));
+});
+
+/**
+ * Logits [B, T, 8] that copy perfectly: each row's vectors before its delimiter, replayed
+ * after it, at +-20 (so every scored bit is right).
+ */
+function perfectCopyLogits(inputs: Tensor): Tensor {
+  const [B, T, I] = inputs.shape as [number, number, number];
+  const O = TASK_SHAPES.copy.outputSize;
+  const x = inputs.data;
+  const z = new Float32Array(B * T * O).fill(-20);
+  for (let b = 0; b < B; b++) {
+    let length = 0;
+    while ((x[(b * T + length) * I + COPY_BITS] as number) !== 1) length++;
+    for (let t = 0; t < length; t++) {
+      for (let k = 0; k < O; k++) z[(b * T + length + 1 + t) * O + k] = (x[(b * T + t) * I + k] as number) === 1 ? 20 : -20;
+    }
+  }
+  return new Tensor(z, [B, T, O]);
+}
+
+test('the curriculum advances when the error at its level is low, until the task maximum, and not when it is high', () => {
+  const config = { ...NTM_TRAINING_DEFAULTS, memorySlots: 8, memoryWidth: 4, controllerSize: 8, curriculumStart: 2, curriculumExplore: 0, batch: 50 };
+  // batch 50: the window of recent batches is max(4, ceil(200 / 50)) = 4.
+  const untrained = new NTMTrainer(config);
+  for (let i = 0; i < 4; i++) untrained.step();
+  assert.equal(untrained.level, 2, 'an untrained machine (about half its bits wrong) stays at the start');
+
+  const trainer = new NTMTrainer(config);
+  // The trainer's own model, made to answer perfectly; the zero term keeps one parameter on
+  // the tape so backward and the optimizer step run as usual.
+  const anchor = trainer.model.parameters()[0] as Tensor;
+  trainer.model.forward = (inputs) => add(perfectCopyLogits(inputs), scale(sum(anchor), 0));
+  const levels = [trainer.level];
+  for (let i = 0; i < 60 && trainer.level < 20; i++) {
+    assert.ok(trainer.step() < 1e-3, 'the perfect answers cost almost nothing');
+    if (trainer.level !== levels.at(-1)) levels.push(trainer.level);
+  }
+  // Each advance needs a full window of 4 batches below the threshold, and grows the level by a quarter.
+  assert.deepEqual(levels, [2, 3, 4, 5, 7, 9, 12, 15, 19, 20]);
+  assert.equal(trainer.steps, 4 * (levels.length - 1));
+  for (let i = 0; i < 4; i++) trainer.step();
+  assert.equal(trainer.level, 20, 'the level stops at the task maximum');
+  for (const s of trainer.nextSizes()) assert.ok(s >= 1 && s <= 20);
 });
