@@ -38,12 +38,33 @@ describe('unfold esn', async () => {
     assert.equal(esn.reservoir.units, 100);
   });
 
+  test('free-run-84 --json (100 units, 1 trial): the last line carries nrmse84 and log10Nrmse84; the chart is written', async () => {
+    const svg = join(dir, 'free-run.svg');
+    const r = await unfold('esn', '--protocol', 'free-run-84', '--units', '100', '--trials', '1', '--json', '--plot', svg);
+    assert.equal(r.status, 0, r.stderr);
+    const last = JSON.parse(r.stdout.trim().split('\n').at(-1) as string) as Record<string, unknown>;
+    assert.equal(last['protocol'], 'free-run-84');
+    for (const key of ['nrmse84', 'log10Nrmse84', 'nrmse', 'seconds']) assert.ok(typeof last[key] === 'number' && Number.isFinite(last[key]), `${key}: ${String(last[key])}`);
+    assert.equal(last['plot'], svg);
+    assert.match(await readFile(svg, 'utf8'), /^<svg[\s\S]*ESN free run[\s\S]*<\/svg>$/);
+  });
+
+  test('narma10, human summary: NRMSE and NMSE side by side, and where the published (NMSE) figures are', async () => {
+    const r = await unfold('esn', '--task', 'narma10', '--units', '30', '--plot', '');
+    assert.equal(r.status, 0, r.stderr);
+    assert.match(r.stdout, /NARMA-10, 30 units, 1 trial\(s\): test NRMSE \S+ \(NMSE \S+\)/);
+    assert.match(r.stdout, /Rodan & Tino 2011/);
+    assert.match(r.stdout, /docs\/decisions\/0006/);
+  });
+
   test('hyperparameters outside their range and impossible combinations are usage errors', async () => {
     const leak = await unfold('esn', '--leak', '1.5', '--plot', '');
     assert.equal(leak.status, 2);
     assert.match(leak.stderr, /leak must be in \(0, 1\]/);
     const units = await unfold('esn', '--units', '-3', '--plot', '');
     assert.equal(units.status, 2);
+    assert.equal(units.stderr.trim().split('\n').length, 1, units.stderr);
+    assert.match(units.stderr, /--units .*must be at least 1, got -3/);
     const narma = await unfold('esn', '--task', 'narma10', '--protocol', 'free-run-84');
     assert.equal(narma.status, 2);
     assert.match(narma.stderr, /narma10 has no free-running protocol/);

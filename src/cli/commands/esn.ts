@@ -23,7 +23,9 @@ export const esnCommand = defineCommand({
   description: [
     'one-step (mackey-glass): reservoirpy\'s quick-start protocol: 2000 samples, last 20 % as test, warm-up 100; defaults 100 units, spectral radius 1.25, leak 0.3, ridge 1e-5. Reports the test RMSE (reservoirpy: 0.0020282) and NRMSE.',
     'free-run-84 (mackey-glass): Jaeger & Haas (Science 2004): 1000 units with output feedback, teacher-forced training, then per trial 1000 teacher-forced steps and 84 free-running ones; reports NRMSE84 over the trials and its log10 (theirs: -4.2).',
-    'one-step (narma10): NARMA-10 identification, 2000 training and 2000 test steps; reports the test NRMSE and NMSE.',
+    'one-step (narma10): NARMA-10 identification, 2000 training and 2000 test steps; reports the test NRMSE and NMSE (NRMSE = sqrt(NMSE)). ' +
+      'The ESN papers usually publish NMSE (Jaeger 2003, NIPS 15: 100 units; Rodan & Tino 2011, IEEE TNN 22: 100-unit reservoirs), so compare our NMSE with theirs; ' +
+      'their figures, protocols and which were checked are in docs/decisions/0006-echo-state-networks.md (NARMA-10).',
     'Hyperparameters not given take each protocol\'s default. The chart goes to --plot, the first trial\'s fitted network to --save.',
   ].join('\n'),
   flags: {
@@ -70,7 +72,8 @@ export const esnCommand = defineCommand({
     if (flags.task === 'narma10') {
       const r = narma10(common, onTrial);
       run = r;
-      summary = `NARMA-10, ${r.result.units} units, ${r.result.trials} trial(s): test NRMSE ${formatNumber(r.result.nrmse)} (NMSE ${formatNumber(r.result.nmse)}), ${r.result.seconds.toFixed(1)} s`;
+      summary = `NARMA-10, ${r.result.units} units, ${r.result.trials} trial(s): test NRMSE ${formatNumber(r.result.nrmse)} (NMSE ${formatNumber(r.result.nmse)}), ${r.result.seconds.toFixed(1)} s; ` +
+        'published ESN figures are mostly NMSE (Jaeger 2003, Rodan & Tino 2011: 100 units): see docs/decisions/0006 (NARMA-10)';
       axes = { x: 'step', y: 'y(t+1)', title: 'NARMA-10: truth vs ESN prediction (test)' };
     } else if (flags.protocol === 'one-step') {
       const r = oneStepMackeyGlass({ ...common, reservoirpyDefaults: flags.reservoirpyDefaults }, onTrial);

@@ -101,6 +101,61 @@ describe('eigenvalues and the spectral radius', () => {
   });
 });
 
+describe('reservoir update', () => {
+  const n = 30;
+  const base = { units: n, inputSize: 2, spectralRadius: 0.9, seed: 8 } as const;
+  const inputs = new Tensor(gaussian(2 * 80, 12), [80, 2]);
+
+  test('a leak array of equal entries gives the scalar leak\'s states bit for bit', () => {
+    const scalar = new Reservoir({ ...base, leak: 0.3 }).run(inputs).data;
+    const perUnit = new Reservoir({ ...base, leak: new Array<number>(n).fill(0.3) }).run(inputs).data;
+    assert.ok(scalar.every((v, i) => Object.is(v, perUnit[i])), 'per-unit leak 0.3 differs from scalar leak 0.3');
+  });
+
+  test('mixed per-unit leaks: one step is x_i <- (1 - a_i) x_i + a_i tanh(W_in u + W x + b)_i, by hand', () => {
+    const leak = Array.from({ length: n }, (_, i) => [1, 0.5, 0.1][i % 3] as number);
+    const res = new Reservoir({ ...base, leak });
+    // The leak draws no random numbers, so the weights are those of the scalar-leak reservoir.
+    assert.deepEqual(res.w.values, new Reservoir({ ...base, leak: 0.3 }).w.values);
+    assert.deepEqual(Array.from(res.leak), leak);
+    const states = res.run(inputs).data as Float64Array;
+    const w = csrToDense(res.w);
+    const t = 40;
+    const x0 = states.subarray((t - 1) * n, t * n);
+    const u0 = (inputs.data as Float64Array).subarray(t * 2, t * 2 + 2);
+    const stepped = Float64Array.from(x0);
+    res.step(stepped, u0);
+    for (let i = 0; i < n; i++) {
+      let pre = res.bias[i] as number;
+      for (let j = 0; j < 2; j++) pre += (res.wIn[i * 2 + j] as number) * (u0[j] as number);
+      for (let k = 0; k < n; k++) pre += (w[i * n + k] as number) * (x0[k] as number);
+      const a = leak[i] as number;
+      const expected = (1 - a) * (x0[i] as number) + a * Math.tanh(pre);
+      assert.ok(Math.abs((states[t * n + i] as number) - expected) < 1e-14, `run, unit ${i} (leak ${a})`);
+      assert.ok(Math.abs((stepped[i] as number) - expected) < 1e-14, `step, unit ${i} (leak ${a})`);
+    }
+    // The slow units (a = 0.1) move a tenth of the way from x(t-1) to the leak-1 update.
+    const fast = new Reservoir({ ...base, leak: 1 });
+    const full = Float64Array.from(x0);
+    fast.step(full, u0);
+    for (let i = 2; i < n; i += 3) {
+      const moved = ((states[t * n + i] as number) - (x0[i] as number)) / ((full[i] as number) - (x0[i] as number));
+      assert.ok(Math.abs(moved - 0.1) < 1e-9, `unit ${i} moved ${moved} of the way`);
+    }
+  });
+
+  test('input connectivity: the density of W_in matches inputConnectivity', () => {
+    for (const density of [0.1, 0.3, 0.75]) {
+      const res = new Reservoir({ units: 200, inputSize: 10, inputConnectivity: density, seed: 21 });
+      const nonZero = res.wIn.reduce((c, v) => c + (v !== 0 ? 1 : 0), 0);
+      // 2000 Bernoulli(density) draws: standard deviation <= 0.012, so 0.04 is > 3 sigma.
+      assert.ok(Math.abs(nonZero / 2000 - density) < 0.04, `density ${nonZero / 2000}, wanted ${density}`);
+    }
+    const dense = new Reservoir({ units: 200, inputSize: 10, inputConnectivity: 1, seed: 21 });
+    assert.ok(dense.wIn.every((v) => v !== 0), 'inputConnectivity 1 leaves a zero in W_in');
+  });
+});
+
 describe('sparse reservoir weights', () => {
   test('randomSparse: density, determinism, and mat-vec equal to the dense product', () => {
     const w = randomSparse(200, 150, 0.05, new Rng(3), (r) => r.normal());

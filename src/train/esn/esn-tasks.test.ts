@@ -5,7 +5,7 @@ import { EchoStateNetwork } from '../../models/esn/index.js';
 import { Rng, Tensor } from '../../tensor/index.js';
 import { mackeyGlass, narma, sines } from './data.js';
 import { esnFromModelFile, esnToModelFile } from './model-file.js';
-import { oneStepMackeyGlass } from './protocols.js';
+import { freeRunMackeyGlass, narma10, oneStepMackeyGlass } from './protocols.js';
 
 function column(values: ArrayLike<number>): Tensor {
   return new Tensor(Float64Array.from(values), [values.length, 1]);
@@ -57,6 +57,29 @@ describe('protocols', () => {
     for (const rmse of result.rmseByTrial) assert.ok(rmse <= 0.002, `test RMSE ${rmse}`);
     assert.equal(plot.length, 2);
     assert.equal(plot[0]?.y.length, 400);
+  });
+
+  test('free-run-84 protocol, shortened (100 units, 2 trials): finite NRMSE84 and its log10, one figure per trial', () => {
+    // Connectivity 5 %: at 1 % a 100-unit W has about one weight per row and the free run drifts off.
+    const { result, plot } = freeRunMackeyGlass({ units: 100, trials: 2, connectivity: 0.05, trainLength: 1500, washout: 300, teacherLength: 300, plotHorizon: 84 });
+    assert.equal(result.protocol, 'free-run-84');
+    assert.ok(Number.isFinite(result.nrmse84) && result.nrmse84 > 0, `nrmse84 ${result.nrmse84}`);
+    assert.equal(result.log10Nrmse84, Math.log10(result.nrmse84));
+    assert.equal(result.log10ErrorByTrial.length, 2);
+    assert.ok(result.log10ErrorByTrial.every(Number.isFinite));
+    // NRMSE84^2 is the mean over trials of (error / sigma)^2.
+    const meanSquare = result.log10ErrorByTrial.reduce((s, l) => s + 10 ** (2 * l), 0) / 2;
+    assert.ok(Math.abs(result.nrmse84 ** 2 / meanSquare - 1) < 1e-9);
+    assert.ok(result.log10Nrmse84 < -1, `log10 NRMSE84 ${result.log10Nrmse84}: the free run should track for 84 steps`);
+    assert.equal(plot[1]?.y.length, 84);
+  });
+
+  test('NARMA-10 (50 units, short series): test NRMSE well below 1, the score of predicting the mean', () => {
+    for (const seed of [0, 1]) {
+      const { result } = narma10({ units: 50, seed, trainLength: 1000, testLength: 500, washout: 100 });
+      assert.ok(result.nrmse < 0.6, `seed ${seed}: NRMSE ${result.nrmse}`);
+      assert.ok(Math.abs(result.nmse - result.nrmse ** 2) < 1e-12, 'one trial: NMSE = NRMSE^2');
+    }
   });
 });
 
