@@ -86,7 +86,7 @@ test('gemm workload reports one figure per size and implementation, with the bac
   for (const r of records) assert.ok(r.value > 0 && Number.isFinite(r.value));
 });
 
-test('tree workload reports trees/s per hidden size, batch and implementation, node-at-a-time up to its largest batch', async () => {
+test('tree workload reports treesPerSec per hidden size, batch and implementation, unfold-nodewise up to its largest batch', async () => {
   const records: BenchRecord[] = [];
   const notes: string[] = [];
   const w = treeWorkload({
@@ -96,18 +96,18 @@ test('tree workload reports trees/s per hidden size, batch and implementation, n
   assert.equal(w.name, 'tree');
   await w.run({ record: (r) => records.push(r), note: (l) => notes.push(l) });
   assert.deepEqual(records.map((r) => `${r.impl} ${r.params.hidden} ${r.params.batch}`), [
-    'unfold 4 1', 'node-at-a-time 4 1', 'unfold 4 2', 'node-at-a-time 4 2', 'unfold 4 4',
+    'unfold 4 1', 'unfold-nodewise 4 1', 'unfold 4 2', 'unfold-nodewise 4 2', 'unfold 4 4',
   ]);
   for (const r of records) {
     assert.deepEqual(Object.keys(r).sort(), ['bench', 'detail', 'higherIsBetter', 'impl', 'metric', 'params', 'unit', 'value']);
     assert.equal(r.bench, 'tree');
-    assert.equal(r.metric, 'trees/s');
+    assert.equal(r.metric, 'treesPerSec');
     assert.equal(r.unit, 'trees/s');
     assert.equal(r.higherIsBetter, true);
     assert.deepEqual(r.detail, { cell: 'rnn' });
     assert.ok(r.value > 0 && Number.isFinite(r.value));
   }
-  assert.match(formatRecordJson(records[0] as BenchRecord), /^\{"bench":"tree","hidden":4,"batch":1,"impl":"unfold","metric":"trees\/s","value":[\d.e+]+,"unit":"trees\/s"\}$/);
+  assert.match(formatRecordJson(records[0] as BenchRecord), /^\{"bench":"tree","hidden":4,"batch":1,"impl":"unfold","metric":"treesPerSec","value":[\d.e+]+,"unit":"trees\/s"\}$/);
   assert.equal(notes.length, 1);
   assert.match(notes[0] ?? '', /^hidden 4: trees\/s over batch 1: batch 2 [\d.]+x, batch 4 [\d.]+x$/);
 });
