@@ -12,7 +12,10 @@ export interface LSTMCellConfig extends BaseCellConfig {
   readonly bias?: boolean;
   /**
    * Initial forget-gate bias (default 1, as Keras' unit_forget_bias and Jozefowicz et al.
-   * 2015 recommend: the cell starts by remembering). Set 0 for PyTorch's plain init.
+   * 2015 recommend: the cell starts by remembering). The forget rows (H..2H) of b_ih are
+   * set to it and those of b_hh to 0, so the gate's total bias is exactly this value; 0
+   * gives an unbiased start (PyTorch instead draws these rows at random like the others).
+   * Ignored when `bias` is false.
    */
   readonly forgetBias?: number;
   /** Peephole connections from the cell state into the gates (Gers & Schmidhuber 2000). */

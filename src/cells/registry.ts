@@ -75,7 +75,7 @@ export const CELLS: { readonly [K in CellKind]: CellSpec<K> } = {
   lstm: {
     summary: 'LSTM with input, forget, output gates (optional peepholes and projection)',
     create: (config, rng) => new LSTMCell(config, rng),
-    testConfigs: [{}, { peephole: true }, { projSize: 2 }, { bias: false, forgetBias: 0 }],
+    testConfigs: [{}, { peephole: true }, { projSize: 2 }, { peephole: true, projSize: 2 }, { bias: false, forgetBias: 0 }],
   },
   gru: {
     summary: 'GRU with reset and update gates (reset after the product, or before as in the book)',

@@ -2,7 +2,7 @@ import assert from 'node:assert/strict';
 import { test } from 'node:test';
 import { backward, gradcheck } from '../autograd/index.js';
 import { GRUCell } from '../cells/gru-cell.js';
-import { LSTMCell } from '../cells/lstm-cell.js';
+import { CELLS, STANDALONE_CELL_KINDS, createCell } from '../cells/registry.js';
 import { RNNCell } from '../cells/rnn-cell.js';
 import { detachState, stateTensors } from '../cells/state.js';
 import { concat, mean, slice, sum } from '../ops/index.js';
@@ -97,17 +97,29 @@ test('sequence-to-one pooling respects lengths and passes gradcheck', () => {
   }
 });
 
-test('streaming one step at a time equals scan over the whole sequence', () => {
-  const cell = new LSTMCell({ inputSize: 3, hiddenSize: 4 }, new Rng(11));
-  const xs = randn([2, 6, 3], new Rng(12));
-  const whole = scan(cell, xs);
-  const stream = new StreamingRunner(cell, 2);
-  for (let t = 0; t < 6; t++) {
-    const out = stream.step(new Tensor(slice(xs, [0, t, 0], [2, 1, 3]).data, [2, 3]));
-    assert.ok(maxDiff(out.data, slice(whole.outputs, [0, t, 0], [2, 1, 4]).data) < 1e-6);
-  }
-  assert.ok(maxDiff(stateTensors(stream.state)[1]!.data, whole.finalState.c.data) < 1e-6);
-});
+for (const kind of STANDALONE_CELL_KINDS) {
+  CELLS[kind].testConfigs.forEach((extra, i) => {
+    test(`streaming one step at a time equals scan over the whole sequence: ${kind}#${i} ${JSON.stringify(extra)}`, () => {
+      const cell = createCell(kind, { ...extra, inputSize: 3, hiddenSize: 4, ...f64 } as never, new Rng(11 + i));
+      const xs = randn([2, 6, 3], new Rng(12), f64);
+      // scan's default path: the fused kernel where the cell has one, which streaming never uses.
+      const whole = scan(cell, xs);
+      const stream = new StreamingRunner(cell, 2);
+      for (let t = 0; t < 6; t++) {
+        const out = stream.step(new Tensor(slice(xs, [0, t, 0], [2, 1, 3]).data, [2, 3]));
+        assert.ok(maxDiff(out.data, slice(whole.outputs, [0, t, 0], [2, 1, cell.outputSize]).data) < 1e-12, `step ${t}`);
+      }
+      const streamed = stateTensors(stream.state);
+      const scanned = stateTensors(whole.finalState);
+      assert.equal(streamed.length, scanned.length);
+      streamed.forEach((t, k) => assert.ok(maxDiff(t.data, (scanned[k] as Tensor).data) < 1e-12, `final state tensor ${k}`));
+      // reset() starts a new stream from the initial state.
+      stream.reset();
+      const first = stream.step(new Tensor(slice(xs, [0, 0, 0], [2, 1, 3]).data, [2, 3]));
+      assert.ok(maxDiff(first.data, slice(whole.outputs, [0, 0, 0], [2, 1, cell.outputSize]).data) < 1e-12);
+    });
+  });
+}
 
 test('truncated BPTT: k1 = k2 chunks carry state; k1 < k2 windows reach back k2 steps with the right gradients', () => {
   const cell = new RNNCell({ inputSize: 2, hiddenSize: 3, ...f64 }, new Rng(13));

@@ -1,6 +1,8 @@
 import { backward, noGrad } from '../autograd/index.js';
 import type { Cell, CellState } from '../cells/cell.js';
-import { reshape, slice, sum } from '../ops/index.js';
+import { mapState, stateTensors } from '../cells/state.js';
+import { gemm } from '../kernels/index.js';
+import { add, mul, reshape, slice, sum } from '../ops/index.js';
 import { ArgumentError, Tensor, allocate } from '../tensor/index.js';
 import { checkSequence } from './scan.js';
 
@@ -59,28 +61,77 @@ function sumAll(t: Tensor): Tensor {
 }
 
 /**
- * The Jacobian J = dh(t)/dh(t-1) of one step at a given state and input (batch 1), by
- * back-propagating each unit of h(t): an H x H matrix, row i = d h_i(t) / d h(t-1).
- * The state tensor differentiated is `stateKey` (default 'h').
+ * The Jacobian J = ds(t)/ds(t-1) of one step at a given state and input (batch 1): an
+ * N x N matrix, row i = d s_i(t) / d s(t-1), from one step and one backward pass over a
+ * batch of N copies of the state.
+ *
+ * s is the state tensor `stateKey` (default 'h'; the cell's other state, an LSTM's c, is
+ * then held fixed), or with `stateKey` null the WHOLE state: every tensor of it
+ * concatenated in key order (an LSTM's [h; c], a skip cell's [h; past...]), the Jacobian
+ * that carries gradients from one step to the one before.
+ *
+ * For an Elman cell h(t) = tanh(W_ih x + b_ih + W_hh h(t-1) + b_hh) it is
+ * diag(1 - h(t)^2) W_hh.
+ *
+ * @example
+ * ```ts
+ * const cell = new LSTMCell({ inputSize: 2, hiddenSize: 3 }, new Rng(0));
+ * const x = rand([1, 2], new Rng(1));
+ * const jac = stepJacobian(cell, x, cell.initialState(1), null); // 6 x 6: d[h; c](t) / d[h; c](t-1)
+ * ```
  */
-export function stepJacobian<S extends CellState>(cell: Cell<S>, x: Tensor, state: S, stateKey = 'h'): Float64Array {
-  const h0 = state[stateKey];
-  if (!(h0 instanceof Tensor) || h0.shape[0] !== 1) {
-    throw new ArgumentError('stepJacobian', `state.${stateKey} must be a tensor of batch 1`);
-  }
-  const size = h0.size;
-  const input = new Tensor(h0.data.slice(), h0.shape, true);
-  const jac = new Float64Array(size * size);
+export function stepJacobian<S extends CellState>(cell: Cell<S>, x: Tensor, state: S, stateKey: string | null = 'h'): Float64Array {
+  const checkBatch1 = (t: Tensor, what: string): void => {
+    if (t.shape[0] !== 1) throw new ArgumentError('stepJacobian', `${what} must be a tensor of batch 1, got shape [${t.shape.join(', ')}]`);
+  };
+  checkBatch1(x, 'x');
+  if (stateKey !== null && !(state[stateKey] instanceof Tensor)) throw new ArgumentError('stepJacobian', `state.${stateKey} must be a tensor of batch 1`);
+  const differentiated = stateKey === null ? stateTensors(state) : [state[stateKey] as Tensor];
+  differentiated.forEach((t) => checkBatch1(t, stateKey === null ? 'every state tensor' : `state.${stateKey}`));
+  const size = differentiated.reduce((n, t) => n + t.size, 0);
+  // One step on a batch of `size` copies of (x, state): batch row r is seeded with unit r of
+  // s(t), so ONE backward pass gives every row of J (rows of a batch never mix), where
+  // back-propagating each unit separately would cost `size` passes.
+  const repeat = (t: Tensor, requiresGrad: boolean): Tensor => {
+    const data = allocate(t.dtype, size * t.size);
+    for (let r = 0; r < size; r++) data.set(t.data, r * t.size);
+    return new Tensor(data, [size, ...t.shape.slice(1)], requiresGrad);
+  };
+  // The differentiated copies, in the order of their units (stateTensors order).
+  const leaves: Tensor[] = [];
+  const leaf = (t: Tensor): Tensor => {
+    const copy = repeat(t, true);
+    leaves.push(copy);
+    return copy;
+  };
+  const input = stateKey === null
+    ? mapState(state, leaf)
+    : ({ ...mapState(state, (t) => repeat(t, false)), [stateKey]: leaf(state[stateKey] as Tensor) } as S);
   const params = cell.parameters();
   const saved = params.map((p) => p.grad);
-  for (let i = 0; i < size; i++) {
-    input.grad = null;
-    const next = cell.step(x, { ...state, [stateKey]: input } as S).state[stateKey] as Tensor;
-    const seed = allocate(next.dtype, next.size);
-    seed[i] = 1;
-    backward(next, new Tensor(seed, next.shape));
-    const g = (input.grad as Tensor | null)?.data;
-    for (let j = 0; j < size; j++) jac[i * size + j] = g === undefined ? 0 : (g[j] as number);
+  const next = cell.step(repeat(x, false), input).state;
+  const outputs = stateKey === null ? stateTensors(next) : [next[stateKey] as Tensor];
+  const jac = new Float64Array(size * size);
+  let loss: Tensor | null = null;
+  let row = 0;
+  for (const out of outputs) {
+    const unit = out.size / size;
+    if (!Number.isInteger(unit)) throw new ArgumentError('stepJacobian', 'the step changed the batch size of the state');
+    const seed = allocate(out.dtype, out.size);
+    for (let i = 0; i < unit; i++, row++) seed[row * unit + i] = 1;
+    // A state tensor that depends on nothing differentiable (a constant) has zero rows.
+    if (!out.requiresGrad) continue;
+    const term = sum(mul(out, new Tensor(seed, out.shape)));
+    loss = loss === null ? term : add(loss, term);
+  }
+  if (row !== size) throw new ArgumentError('stepJacobian', `the step changed the state's size from ${size} to ${row} units`);
+  if (loss !== null) backward(loss);
+  let col = 0;
+  for (const copy of leaves) {
+    const g = (copy.grad as Tensor | null)?.data;
+    const n = copy.size / size;
+    if (g !== undefined) for (let r = 0; r < size; r++) for (let j = 0; j < n; j++) jac[r * size + col + j] = g[r * n + j] as number;
+    col += n;
   }
   params.forEach((p, k) => (p.grad = saved[k] ?? null));
   return jac;
@@ -90,7 +141,10 @@ export function stepJacobian<S extends CellState>(cell: Cell<S>, x: Tensor, stat
  * Spectral radius rho(J) = max |eigenvalue| of a square matrix, by Gelfand's formula
  * rho = lim ||J^k||^(1/k), evaluated with repeated squaring and renormalisation
  * (k = 2^squarings). Works for non-symmetric matrices and complex eigenvalues, where
- * plain power iteration oscillates.
+ * plain power iteration oscillates. With a real dominant eigenvalue the estimate is exact
+ * to rounding; with a complex pair of largest modulus ||J^2k|| / ||J^k|| still oscillates
+ * and the error is of order 1/k relative, times the log of the eigenvectors' condition
+ * number (1e-6 to 1e-4 at the default 12 squarings): ample for a diagnostic.
  *
  * @example
  * ```ts
@@ -144,30 +198,34 @@ function frobenius(a: Float64Array): number {
 
 function square(a: Float64Array, n: number): Float64Array {
   const out = new Float64Array(n * n);
-  for (let i = 0; i < n; i++) {
-    for (let p = 0; p < n; p++) {
-      const aip = a[i * n + p] as number;
-      if (aip === 0) continue;
-      for (let j = 0; j < n; j++) out[i * n + j] = (out[i * n + j] as number) + aip * (a[p * n + j] as number);
-    }
-  }
+  // The blocked kernel: about 3 times the naive triple loop at n = 128 (an LSTM's [h; c] at H = 64).
+  gemm(false, false, n, n, n, 1, a, 0, n, a, 0, n, 0, out, 0, n);
   return out;
 }
 
 /** What {@link jacobianSpectrum} measured along a trajectory. */
 export interface JacobianSpectrum {
-  /** Spectral radius of dh(t)/dh(t-1) at each step. */
+  /** Spectral radius of ds(t)/ds(t-1) at each step t = 0..T-1. */
   readonly spectralRadii: number[];
-  /** Largest singular value of dh(t)/dh(t-1) at each step. */
+  /** Largest singular value of ds(t)/ds(t-1) at each step. */
   readonly singularValues: number[];
 }
 
 /**
  * The recurrent Jacobian's spectral radius and largest singular value at every step of
- * one sequence xs [1, T, I]: products of Jacobians with radius below 1 shrink gradients
- * exponentially in the number of steps (vanishing), above 1 they can explode.
+ * one sequence xs [1, T, I], from the cell's initial state: entry t describes
+ * J(t) = ds(t)/ds(t-1), evaluated at s(t-1) and x(t) (see {@link stepJacobian} for s and
+ * `stateKey`). Since dL/ds(t) = dL/ds(T-1) J(T-1) ... J(t+1), Jacobians with radius below
+ * 1 shrink gradients exponentially in the number of steps (vanishing), above 1 they can
+ * explode; the singular value bounds what one step can amplify.
+ *
+ * @example
+ * ```ts
+ * const { spectralRadii } = jacobianSpectrum(cell, rand([1, 100, 2], new Rng(0)), null);
+ * Math.max(...spectralRadii); // below 1 for a tanh RNN at its default initialisation
+ * ```
  */
-export function jacobianSpectrum<S extends CellState>(cell: Cell<S>, xs: Tensor, stateKey = 'h'): JacobianSpectrum {
+export function jacobianSpectrum<S extends CellState>(cell: Cell<S>, xs: Tensor, stateKey: string | null = 'h'): JacobianSpectrum {
   const [batch, steps] = checkSequence(cell, xs);
   if (batch !== 1) throw new ArgumentError('jacobianSpectrum', `needs a single sequence (batch 1), got batch ${batch}`);
   const inputSize = xs.shape[2] as number;
@@ -176,8 +234,8 @@ export function jacobianSpectrum<S extends CellState>(cell: Cell<S>, xs: Tensor,
   const singularValues: number[] = [];
   for (let t = 0; t < steps; t++) {
     const x = reshape(slice(xs, [0, t, 0], [1, 1, inputSize]), [1, inputSize]).detach();
-    const n = (state[stateKey] as Tensor).size;
     const jac = stepJacobian(cell, x, state, stateKey);
+    const n = Math.round(Math.sqrt(jac.length));
     spectralRadii.push(spectralRadius(jac, n));
     singularValues.push(largestSingularValue(jac, n));
     state = noGrad(() => cell.step(x, state).state);
