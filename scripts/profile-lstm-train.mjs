@@ -12,14 +12,10 @@ import { Session } from 'node:inspector/promises';
 import {
   Adam, LanguageModel, Rng, Tensor, backward, crossEntropy, gemmReady, setKernelThreads,
 } from '../dist/index.js';
+import { TRAIN_SPEC, symbols } from '../dist/bench/train.js';
 
 const steps = Number(process.argv[2] ?? 20);
-const spec = { vocab: 65, embedding: 65, hidden: 256, batch: 32, steps: 64, lr: 2e-3 };
-
-function symbols(n, seed) {
-  const rng = new Rng(seed);
-  return Float32Array.from({ length: n }, () => Math.min(spec.vocab - 1, Math.floor(rng.uniform() * spec.vocab)));
-}
+const spec = TRAIN_SPEC;
 
 await gemmReady();
 setKernelThreads(1);
