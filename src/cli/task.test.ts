@@ -1,28 +1,6 @@
 import assert from 'node:assert/strict';
-import { spawnSync } from 'node:child_process';
 import { describe, test } from 'node:test';
-import { fileURLToPath } from 'node:url';
-
-const mainJs = fileURLToPath(new URL('./main.js', import.meta.url));
-
-/** Runs the compiled executable the way a user would, with no terminal attached. */
-function unfold(...argv: string[]): { status: number | null; stdout: string; stderr: string } {
-  const env: NodeJS.ProcessEnv = { ...process.env };
-  delete env['UNFOLD_DEBUG'];
-  const r = spawnSync(process.execPath, [mainJs, ...argv], { encoding: 'utf8', stdio: ['ignore', 'pipe', 'pipe'], env });
-  return { status: r.status, stdout: r.stdout, stderr: r.stderr };
-}
-
-const lines = (text: string): string[] => text.split('\n').filter((l) => l !== '');
-
-/** The last JSON line, after checking every line before it is progress. */
-function resultOf(stdout: string): Record<string, unknown> {
-  const objects = lines(stdout).map((l) => JSON.parse(l) as Record<string, unknown>);
-  assert.ok(objects.slice(0, -1).every((o) => o['type'] === 'progress'));
-  const result = objects.at(-1) as Record<string, unknown>;
-  assert.equal(result['type'], 'result');
-  return result;
-}
+import { jsonResult as resultOf, outputLines as lines, runUnfold as unfold } from '../test-support/cli.js';
 
 const isNumberArray = (v: unknown, length: number): v is number[] =>
   Array.isArray(v) && v.length === length && v.every((x) => typeof x === 'number' && Number.isFinite(x));

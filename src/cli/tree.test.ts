@@ -1,32 +1,15 @@
 import assert from 'node:assert/strict';
-import { spawnSync } from 'node:child_process';
 import { existsSync } from 'node:fs';
 import { mkdtemp, readFile, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { describe, test } from 'node:test';
 import { fileURLToPath } from 'node:url';
+import { jsonResult as resultOf, outputLines as lines, runUnfold as unfold } from '../test-support/cli.js';
 
-const mainJs = fileURLToPath(new URL('./main.js', import.meta.url));
 const sample = fileURLToPath(new URL('../../test/fixtures/trees/sst-sample.txt', import.meta.url));
 
-function unfold(...argv: string[]): { status: number | null; stdout: string; stderr: string } {
-  const env: NodeJS.ProcessEnv = { ...process.env };
-  delete env['UNFOLD_DEBUG'];
-  const r = spawnSync(process.execPath, [mainJs, ...argv], { encoding: 'utf8', stdio: ['ignore', 'pipe', 'pipe'], env });
-  return { status: r.status, stdout: r.stdout, stderr: r.stderr };
-}
-
-const lines = (text: string): string[] => text.split('\n').filter((l) => l !== '');
 const TINY = ['--hidden', '8', '--embedding', '4', '--batch', '8', '--minutes', '1'];
-
-function resultOf(stdout: string): Record<string, unknown> {
-  const objects = lines(stdout).map((l) => JSON.parse(l) as Record<string, unknown>);
-  assert.ok(objects.slice(0, -1).every((o) => o['type'] === 'progress'));
-  const result = objects[objects.length - 1] as Record<string, unknown>;
-  assert.equal(result['type'], 'result');
-  return result;
-}
 
 describe('unfold tree train / eval', async () => {
   const dir = await mkdtemp(join(tmpdir(), 'unfold-tree-'));
