@@ -4,7 +4,7 @@ import { loadModelFile, saveModelFile, writeFileAtomic } from '../../io/node.js'
 import { traceNtm } from '../../models/ntm/index.js';
 import { Rng } from '../../tensor/index.js';
 import {
-  NTMSequenceModel, NTM_TRAINING_DEFAULTS, TASK_SHAPES, algorithmicBatch, evaluateAlgorithmic, loadAlgorithmicModel, trainAlgorithmicTask,
+  NTMSequenceModel, NTM_TASK_DEFAULTS, NTM_TRAINING_DEFAULTS, TASK_SHAPES, algorithmicBatch, evaluateAlgorithmic, loadAlgorithmicModel, trainAlgorithmicTask,
   type AlgorithmicModel, type AlgorithmicTask, type NTMCurvePoint, type NTMTrainingConfig,
 } from '../../train/ntm/index.js';
 import { commandGroup } from '../command-group.js';
@@ -84,9 +84,9 @@ const trainSubcommand = defineCommand({
     curriculumStart: { type: 'integer', min: 1, default: NTM_TRAINING_DEFAULTS.curriculumStart, help: 'size the curriculum starts at' },
     curriculumThreshold: { type: 'number', min: 0, default: NTM_TRAINING_DEFAULTS.curriculumThreshold, help: 'bit error rate below which the curriculum advances' },
     curriculumExplore: { type: 'number', min: 0, max: 1, default: NTM_TRAINING_DEFAULTS.curriculumExplore, help: 'share of examples drawn from the whole range regardless' },
-    sequences: { type: 'integer', min: 1, default: NTM_TRAINING_DEFAULTS.sequences, help: 'stop after this many training sequences' },
+    sequences: { type: 'integer', min: 1, help: `stop after this many training sequences (default: ${NTM_TASK_DEFAULTS.copy.sequences}; associative recall ${NTM_TASK_DEFAULTS['associative-recall'].sequences})` },
     minutes: { type: 'number', min: 0, default: NTM_TRAINING_DEFAULTS.minutes, help: 'stop after this much training time' },
-    targetBits: { type: 'number', min: 0, default: NTM_TRAINING_DEFAULTS.targetBits, help: 'stop when validation bits per sequence fall below this (0: never)' },
+    targetBits: { type: 'number', min: 0, help: `stop when validation bits per sequence fall below this (0: never; default: ${NTM_TASK_DEFAULTS.copy.targetBits}; associative recall ${NTM_TASK_DEFAULTS['associative-recall'].targetBits})` },
     evalEvery: { type: 'integer', min: 1, default: NTM_TRAINING_DEFAULTS.evalEvery, help: 'training sequences between validations' },
     validationSize: { type: 'integer', min: 1, default: NTM_TRAINING_DEFAULTS.validationSize, help: 'validation sequences' },
     testSize: { type: 'integer', min: 1, default: 1000, help: 'fresh test sequences for the final figures' },
@@ -100,9 +100,14 @@ const trainSubcommand = defineCommand({
   ],
   async run({ flags, io }) {
     const report = createReporter(io, { json: flags.json, command: 'ntm train' });
-    const { json, testSize, out, batch, ...rest } = flags;
+    const { json, testSize, out, batch, sequences, targetBits, ...rest } = flags;
     void json;
-    const config: NTMTrainingConfig = { ...NTM_TRAINING_DEFAULTS, ...rest, batch: batch ?? (rest.model === 'lstm' ? LSTM_BASELINE_BATCH : NTM_TRAINING_DEFAULTS.batch) };
+    const byTask = NTM_TASK_DEFAULTS[rest.task];
+    const config: NTMTrainingConfig = {
+      ...NTM_TRAINING_DEFAULTS, ...rest,
+      batch: batch ?? (rest.model === 'lstm' ? LSTM_BASELINE_BATCH : NTM_TRAINING_DEFAULTS.batch),
+      sequences: sequences ?? byTask.sequences, targetBits: targetBits ?? byTask.targetBits,
+    };
     await mkdir(out, { recursive: true });
     const shape = TASK_SHAPES[config.task];
     if (!flags.json) io.err(`training ${config.model === 'ntm' ? `an NTM (${config.controller} controller, ${config.memorySlots} x ${config.memoryWidth} memory)` : `an LSTM baseline (${config.lstmLayers} x ${config.lstmHidden})`} on ${config.task}, sizes ${shape.minSize}-${shape.maxSize}; output in ${out}/`);
