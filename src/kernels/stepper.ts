@@ -1,6 +1,7 @@
 import { ArgumentError } from '../tensor/errors.js';
 import type { TypedArray } from '../tensor/index.js';
 import { carve } from './sequence-wasm.js';
+import { kernelThreads, rowsOf, runParts } from './threads.js';
 import { wasmKernels, type WasmKernels } from './wasm-module.js';
 
 // Step-level inference kernels: one recurrent step (or one affine layer) for ONE example at a
@@ -12,6 +13,12 @@ import { wasmKernels, type WasmKernels } from './wasm-module.js';
 //
 // The maths are the fused sequence kernels' at batch 1 (same SIMD passes, the products as
 // matrix-vector products), so a stepper continues a state those kernels produced.
+
+// The recurrent product W_hh h is split by rows over the kernel threads from this size on. It
+// is memory-bound (every weight read once per step): for an LSTM of 512 (1M multiply-adds,
+// 4 MiB) two cores each reading half of W_hh beat one core by more than a thread round trip
+// (16-40 us here); an LSTM of 256 (262k, 1 MiB, about 45 us) does not gain enough to pay it.
+const SPLIT_MACS = 1 << 19;
 
 /** The weights of a recurrent layer in PyTorch's layout (G gate blocks stacked along rows). */
 export interface StepperWeights {
@@ -68,6 +75,9 @@ export class RecurrentStepper {
   private current = 0;
   private disposed = false;
   private readonly block: number;
+  // The row-split product's job arguments, per part and per h slot, made once per thread count
+  // so that a step allocates nothing.
+  private split: { parts: number; jobs: [(part: number) => number[], (part: number) => number[]] } | null = null;
 
   private constructor(
     readonly kernels: WasmKernels, readonly cell: StepperCell, readonly inputSize: number, readonly hiddenSize: number, weights: StepperWeights,
@@ -161,12 +171,12 @@ export class RecurrentStepper {
     if (cell.kind === 'lstm') {
       const c = this.cSlots[cur] as number, cNext = this.cSlots[next] as number;
       e.sgemv(4 * H, I, 1, this.wih, I, x, 0, this.gates);
-      e.sgemv(4 * H, H, 1, this.whh, H, h, 1, this.gates);
+      this.recurrentProduct(4 * H, h, 1, this.gates);
       e.lstmStepForward(1, H, this.gates, this.bi, h, c, hNext, cNext, this.aux, 0, 0);
     } else if (cell.kind === 'gru') {
       e.sgemv(3 * H, I, 1, this.wih, I, x, 0, this.gates);
       if (cell.resetAfter) {
-        e.sgemv(3 * H, H, 1, this.whh, H, h, 0, this.hh);
+        this.recurrentProduct(3 * H, h, 0, this.hh);
         e.gruAfterStepForward(1, H, this.gates, this.hh, this.bi, this.bh, h, hNext, this.aux, 0, 0);
       } else {
         e.sgemv(2 * H, H, 1, this.whh, H, h, 0, this.hh);
@@ -176,7 +186,7 @@ export class RecurrentStepper {
       }
     } else {
       e.sgemv(H, I, 1, this.wih, I, x, 0, this.gates);
-      e.sgemv(H, H, 1, this.whh, H, h, 1, this.gates);
+      this.recurrentProduct(H, h, 1, this.gates);
       e.rnnStepForward(1, H, this.gates, this.bi, h, hNext, cell.relu ? 1 : 0, 0, 0);
     }
     this.current = next;
@@ -187,6 +197,26 @@ export class RecurrentStepper {
     if (this.disposed) return;
     this.disposed = true;
     this.kernels.free(this.block);
+  }
+
+  // y = W_hh h + beta y over the first `rows` rows of W_hh, on every kernel thread when the
+  // product is large: each part computes its rows exactly as one call would (same results).
+  private recurrentProduct(rows: number, h: number, beta: number, y: number): void {
+    const H = this.hiddenSize;
+    const parts = rows * H >= SPLIT_MACS ? Math.min(kernelThreads(), Math.floor(rows / 8)) : 1;
+    if (parts < 2) {
+      this.kernels.exports.sgemv(rows, H, 1, this.whh, H, h, beta, y);
+      return;
+    }
+    if (this.split?.parts !== parts) {
+      const table = this.hSlots.map((slot) => Array.from({ length: parts }, (_, p) => {
+        const [from, to] = rowsOf(rows, parts, p);
+        return [to - from, H, 1, this.whh + from * H * 4, H, slot, beta, y + from * 4];
+      }));
+      const [t0, t1] = table as [number[][], number[][]];
+      this.split = { parts, jobs: [(p) => t0[p] as number[], (p) => t1[p] as number[]] };
+    }
+    runParts('sgemv', parts, this.split.jobs[h === this.hSlots[0] ? 0 : 1]);
   }
 
   private slot(key: 'h' | 'c'): number {

@@ -5,6 +5,7 @@ import { gemm } from './gemm.js';
 import { gruSequenceBackward, gruSequenceForward, gruTape } from './gru-sequence.js';
 import { lstmSequenceBackward, lstmSequenceForward, lstmTape } from './lstm-sequence.js';
 import { rnnSequenceBackward, rnnSequenceForward, rnnTape } from './rnn-sequence.js';
+import { RecurrentStepper, type StepperCell } from './stepper.js';
 import { kernelThreads, kernelThreadsReady, partsFor, rowsOf, setKernelThreads } from './threads.js';
 
 // Worker threads must not change a single bit: a recurrence is split by batch rows (rows never
@@ -126,4 +127,33 @@ test('setKernelThreads(1) keeps everything on this thread; bad settings throw', 
   }
   assert.throws(() => setKernelThreads(0), RangeError);
   assert.throws(() => setKernelThreads(1.5), RangeError);
+});
+
+test('a step kernel splits a large recurrent product by rows over two threads with the same bits', async () => {
+  // H = 384: W_hh of an LSTM is 1536 x 384 (590k multiply-adds), above the split threshold;
+  // a GRU (1152 x 384) and an RNN of 768 (590k) too.
+  const cases: { cell: StepperCell; gates: number; H: number }[] = [
+    { cell: { kind: 'lstm' }, gates: 4, H: 384 }, { cell: { kind: 'gru', resetAfter: true }, gates: 3, H: 432 }, { cell: { kind: 'rnn', relu: false }, gates: 1, H: 768 },
+  ];
+  for (const { cell, gates, H } of cases) {
+    const rng = new Rng(H);
+    const I = 5, G = gates * H;
+    const weights = { inputSize: I, hiddenSize: H, weightIh: random(rng, G * I, 0.2), weightHh: random(rng, G * H, 0.05), biasIh: random(rng, G, 0.1), biasHh: random(rng, G, 0.1) };
+    const xs = Array.from({ length: 4 }, () => random(rng, I));
+    const run = (): Float32Array => {
+      const s = RecurrentStepper.create(cell, weights) as RecurrentStepper;
+      try {
+        for (const x of xs) {
+          s.kernels.f32.set(x, s.input >> 2);
+          s.step();
+        }
+        return s.getState('h');
+      } finally {
+        s.dispose();
+      }
+    };
+    const one = await withThreads(1, run);
+    const two = await withThreads(2, run);
+    assertBitwiseEqual(`${cell.kind} H=${H}`, { h: one }, { h: two });
+  }
 });
