@@ -34,6 +34,8 @@ import zlib
 import numpy as np
 import torch
 
+from fixture_json import exact_json, result, result_json, rounded
+
 np.set_printoptions(precision=17)
 
 
@@ -154,28 +156,10 @@ FB, FT, FI, FH, FP = 3, 4, 3, 4, 2  # batch, steps, inputs, hidden units, projec
 FIXTURES = pathlib.Path(__file__).resolve().parent.parent / "test" / "fixtures" / "cells"
 
 
-def rounded(t):
-    """The same tensor with values rounded to 6 decimals (exact in the JSON)."""
-    return torch.round(t * 1e6) / 1e6
-
-
 def uniform(*shape, bound=1.0):
     # U(-1, 1), larger than PyTorch's 1/sqrt(H) init, drives the gates into their
     # nonlinear range so a wrong formula shows.
     return rounded((torch.rand(*shape, dtype=torch.float64) * 2 - 1) * bound)
-
-
-def result(x):
-    """A result value with 14 significant digits (the tests compare to 1e-10)."""
-    return float(f"{x:.14g}")
-
-
-def exact_json(t):
-    return {"shape": list(t.shape), "data": t.detach().flatten().tolist()}
-
-
-def result_json(t):
-    return {"shape": list(t.shape), "data": [result(v) for v in t.detach().flatten().tolist()]}
 
 
 def gru_step(x, h, P, reset_after):

@@ -31,6 +31,8 @@ import pathlib
 import zlib
 
 import torch
+
+from fixture_json import exact_json, result, result_json, rounded
 from torch import nn
 from torch.nn.utils.rnn import pack_padded_sequence, pad_packed_sequence
 
@@ -42,30 +44,12 @@ LENGTHS = [5, 2, 4]
 OUT = pathlib.Path(__file__).resolve().parent.parent / "test" / "fixtures" / "torch"
 
 
-def rounded(t):
-    """The same tensor with values rounded to 6 decimals (exact in the JSON)."""
-    return torch.round(t * 1e6) / 1e6
-
-
 def randn(*shape, scale=1.0):
     return rounded(torch.randn(*shape) * scale)
 
 
 def uniform(*shape, bound=1.0):
     return rounded((torch.rand(*shape) * 2 - 1) * bound)
-
-
-def result(x):
-    """A result value with 14 significant digits."""
-    return float(f"{x:.14g}")
-
-
-def exact_json(t):
-    return {"shape": list(t.shape), "data": t.detach().flatten().tolist()}
-
-
-def result_json(t):
-    return {"shape": list(t.shape), "data": [result(v) for v in t.detach().flatten().tolist()]}
 
 
 def randomise(module):

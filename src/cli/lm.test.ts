@@ -1,24 +1,15 @@
 import assert from 'node:assert/strict';
-import { spawn, spawnSync } from 'node:child_process';
+import { spawn } from 'node:child_process';
 import { existsSync } from 'node:fs';
 import { mkdtemp, readFile, writeFile, mkdir } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { describe, test } from 'node:test';
-import { fileURLToPath } from 'node:url';
 import { STANDALONE_CELL_KINDS } from '../cells/registry.js';
 import { decodeModelFile, encodeModelFile } from '../io/index.js';
 import type { CliIO } from './command.js';
+import { mainJs, outputLines as lines, runUnfold as unfold } from '../test-support/cli.js';
 import { runCli } from './run.js';
-
-const mainJs = fileURLToPath(new URL('./main.js', import.meta.url));
-
-function unfold(...argv: string[]): { status: number | null; stdout: string; stderr: string } {
-  const env: NodeJS.ProcessEnv = { ...process.env };
-  delete env['UNFOLD_DEBUG'];
-  const r = spawnSync(process.execPath, [mainJs, ...argv], { encoding: 'utf8', stdio: ['ignore', 'pipe', 'pipe'], env });
-  return { status: r.status, stdout: r.stdout, stderr: r.stderr };
-}
 
 /** Runs `unfold <argv>` in this process; `statuses` records the bar when `terminal` is set. */
 async function unfoldHere(argv: string[], terminal = false): Promise<{ status: number; stdout: string; stderr: string; statuses: string[] }> {
@@ -37,7 +28,6 @@ async function modelConfig(path: string): Promise<Record<string, unknown>> {
   return JSON.parse(decodeModelFile(new Uint8Array(await readFile(path))).metadata['config'] ?? '') as Record<string, unknown>;
 }
 
-const lines = (text: string): string[] => text.split('\n').filter((l) => l !== '');
 const SMALL = ['--hidden', '16', '--embedding', '8', '--seq', '16', '--batch', '4', '--eval-every', '10'];
 const TEXT = 'Ça va? 한국어 — naïve 🙂. The whale, the whale! '.repeat(30);
 
@@ -168,17 +158,22 @@ describe('unfold train / sample / eval', async () => {
     }
   });
 
-  test('Ctrl-C saves a checkpoint; --resume continues from it', async () => {
-    const run = join(dir, 'interrupted');
+  /** Starts a 5-minute training run into `run` and resolves once it has printed its first output. */
+  async function startTraining(run: string) {
     const child = spawn(process.execPath, [mainJs, 'train', '--data', data, '--minutes', '5', '--out', run, '--json', ...SMALL], { stdio: ['ignore', 'pipe', 'pipe'] });
     let stdout = '';
     child.stdout.on('data', (d: Buffer) => (stdout += d.toString()));
-    // Wait for the first evaluation, then interrupt.
-    await new Promise<void>((resolve) => child.stdout.on('data', () => resolve()));
+    await new Promise<void>((resolve) => child.stdout.once('data', () => resolve()));
+    return { child, stdout: () => stdout };
+  }
+
+  test('Ctrl-C saves a checkpoint; --resume continues from it', async () => {
+    const run = join(dir, 'interrupted');
+    const { child, stdout } = await startTraining(run);
     child.kill('SIGINT');
     const code = await new Promise<number | null>((resolve) => child.once('exit', resolve));
     assert.equal(code, 0);
-    const result = JSON.parse(lines(stdout).pop()!) as { steps: number };
+    const result = JSON.parse(lines(stdout()).pop()!) as { steps: number };
     assert.ok(existsSync(join(run, 'checkpoint.safetensors')));
     const r = unfold('train', '--data', data, '--out', run, '--resume', '--steps', String(result.steps + 10), '--json', ...SMALL);
     assert.equal(r.status, 0, r.stderr);
@@ -187,10 +182,7 @@ describe('unfold train / sample / eval', async () => {
 
   test('a second Ctrl-C while the checkpoint is being saved is ignored', async () => {
     const run = join(dir, 'interrupted-twice');
-    const child = spawn(process.execPath, [mainJs, 'train', '--data', data, '--minutes', '5', '--out', run, '--json', ...SMALL], { stdio: ['ignore', 'pipe', 'pipe'] });
-    let stdout = '';
-    child.stdout.on('data', (d: Buffer) => (stdout += d.toString()));
-    await new Promise<void>((resolve) => child.stdout.once('data', () => resolve()));
+    const { child, stdout } = await startTraining(run);
     // The note comes from the first signal's handler; the save follows it.
     const noted = new Promise<void>((resolve) => child.stderr.on('data', (d: Buffer) => {
       if (/interrupted: saving a checkpoint/.test(d.toString())) resolve();
@@ -200,7 +192,7 @@ describe('unfold train / sample / eval', async () => {
     child.kill('SIGINT');
     const [code, signal] = await new Promise<[number | null, string | null]>((resolve) => child.once('exit', (c, s) => resolve([c, s])));
     assert.deepEqual([code, signal], [0, null]);
-    const result = JSON.parse(lines(stdout).pop()!) as { type: string; steps: number };
+    const result = JSON.parse(lines(stdout()).pop()!) as { type: string; steps: number };
     assert.equal(result.type, 'result');
     const saved = JSON.parse(decodeModelFile(new Uint8Array(await readFile(join(run, 'checkpoint.safetensors')))).metadata['trainer'] ?? '') as { steps: number };
     assert.equal(saved.steps, result.steps);

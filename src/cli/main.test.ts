@@ -1,27 +1,13 @@
 import assert from 'node:assert/strict';
-import { spawnSync } from 'node:child_process';
 import { createRequire } from 'node:module';
 import { describe, test } from 'node:test';
-import { fileURLToPath } from 'node:url';
 import { ArgumentError } from '../tensor/errors.js';
 import { defineCommand, type CliIO, type Command } from './command.js';
 import { jsonFlag } from './output.js';
+import { outputLines as lines, runUnfold as unfold } from '../test-support/cli.js';
 import { runCli } from './run.js';
 
-const mainJs = fileURLToPath(new URL('./main.js', import.meta.url));
 const { version } = createRequire(import.meta.url)('../../package.json') as { version: string };
-
-/** Runs the compiled executable the way a user would, with no terminal attached. */
-function unfold(...argv: string[]): { status: number | null; stdout: string; stderr: string } {
-  const env: NodeJS.ProcessEnv = { ...process.env };
-  delete env['UNFOLD_DEBUG'];
-  const r = spawnSync(process.execPath, [mainJs, ...argv], { encoding: 'utf8', stdio: ['ignore', 'pipe', 'pipe'], env });
-  return { status: r.status, stdout: r.stdout, stderr: r.stderr };
-}
-
-function lines(text: string): string[] {
-  return text.split('\n').filter((l) => l !== '');
-}
 
 describe('unfold executable', () => {
   test('--help lists the commands on stdout and exits 0', () => {

@@ -17,7 +17,8 @@ import { wasmKernels, type WasmKernels } from './wasm-module.js';
 // The recurrent product W_hh h is split by rows over the kernel threads from this size on. It
 // is memory-bound (every weight read once per step): for an LSTM of 512 (1M multiply-adds,
 // 4 MiB) two cores each reading half of W_hh beat one core by more than a thread round trip
-// (16-40 us here); an LSTM of 256 (262k, 1 MiB, about 45 us) does not gain enough to pay it.
+// (16-40 us here; measured: lstm-generate 160-215 -> 131-177 us a step). Smaller products
+// stay on one thread, where the round trip would be a larger share (not measured).
 const SPLIT_MACS = 1 << 19;
 
 /** The weights of a recurrent layer in PyTorch's layout (G gate blocks stacked along rows). */

@@ -15,11 +15,11 @@ import type { Module } from '../nn/index.js';
 import { add, mul, sum } from '../ops/index.js';
 import { ArgumentError, Rng, ShapeError, Tensor, allocate, type DType } from '../tensor/index.js';
 import { Recurrent, type AnyRecurrentConfig, type RecurrentConfig } from './recurrent.js';
-import { scan } from './scan.js';
 import {
   loadTorchCellWeights, loadTorchStateDict, toTorchCellWeights, toTorchStateDict, torchCellNamedParameters, torchNamedParameters,
   type TorchTensorData,
 } from './torch-weights.js';
+import { FIXTURE_TOLERANCE, leaf, lossDiff, maxDiff, replayScan } from '../test-support/cell-fixtures.js';
 
 interface Fixture {
   readonly torch: string;
@@ -64,14 +64,7 @@ const fixtures: Fixture[] = readdirSync(fixtureDir)
 
 // The issue asks for 1e-5; float64 shows the maths is the same, not merely close. Fixture
 // results are stored with 14 significant digits, which 1e-10 leaves room for.
-const TOLERANCE: Record<DType, number> = { float64: 1e-10, float32: 1e-5 };
-
-/** A leaf tensor of `dtype` from plain data (cast to float32 when asked). */
-function leaf(t: TorchTensorData, dtype: DType, requiresGrad = false): Tensor {
-  const data = allocate(dtype, t.data.length);
-  data.set(t.data);
-  return new Tensor(data, t.shape, requiresGrad);
-}
+const TOLERANCE = FIXTURE_TOLERANCE;
 
 /** Entry k of the leading axis of PyTorch's [layers * dirs, B, H] as a [B, H] tensor. */
 function slab(t: TorchTensorData, k: number, dtype: DType, requiresGrad = false): Tensor {
@@ -85,28 +78,6 @@ function slab(t: TorchTensorData, k: number, dtype: DType, requiresGrad = false)
 function slabData(t: TorchTensorData, k: number): TorchTensorData {
   const [, b, h] = t.shape as [number, number, number];
   return { shape: [b, h], data: Array.from(t.data).slice(k * b * h, (k + 1) * b * h) };
-}
-
-/** Max |a - b| after checking the shapes agree; names the quantity on failure. */
-function maxDiff(what: string, actual: Tensor | null, expected: TorchTensorData): number {
-  assert.ok(actual !== null, `${what}: no value (a gradient that never arrived?)`);
-  assert.deepEqual([...actual.shape], [...expected.shape], `${what}: shape`);
-  let m = 0;
-  for (let i = 0; i < actual.size; i++) {
-    const d = Math.abs((actual.data[i] as number) - (expected.data[i] as number));
-    // NaN must fail, and Math.max would swallow it.
-    m = Number.isNaN(d) ? Infinity : Math.max(m, d);
-  }
-  return m;
-}
-
-/**
- * The loss sums about a hundred products, so its float32 rounding grows with its size:
- * it is compared relative to max(1, |loss|); everything else absolutely.
- */
-function lossDiff(actual: number, expected: number): number {
-  const d = Math.abs(actual - expected) / Math.max(1, Math.abs(expected));
-  return Number.isNaN(d) ? Infinity : d;
 }
 
 // Each config is built under its own kind's type, so its cellOptions are checked against that kind.
@@ -197,30 +168,12 @@ function runLayers(fx: Fixture, dtype: DType): Run {
 
 /** nn.RNNCell / LSTMCell / GRUCell unrolled by hand in Python; here `scan` over the cell. */
 function runCell(fx: Fixture, dtype: DType): Run {
-  const diffs = new Map<string, number>();
   const c = fx.config;
   const config = { inputSize: c.inputSize, hiddenSize: c.hiddenSize, dtype, bias: c.bias, ...(c.nonlinearity === null ? {} : { nonlinearity: c.nonlinearity }) };
   const cell = createCell(c.cell, config, new Rng(0)) as Cell & Module;
   loadTorchCellWeights(cell, fx.stateDict);
-  const xs = leaf(fx.input, dtype, true);
-  const h0 = leaf(fx.h0 as TorchTensorData, dtype, true);
-  const c0 = fx.c0 === null ? null : leaf(fx.c0, dtype, true);
-  const initialState: CellState = c0 === null ? { h: h0 } : { h: h0, c: c0 };
-  const { outputs, finalState } = scan(cell, xs, { initialState });
-  diffs.set('output', maxDiff('output', outputs, fx.output));
-  const h = finalState['h'] as Tensor;
-  diffs.set('h_n', maxDiff('h_n', h, fx.hN));
-  let loss = add(sum(mul(outputs, leaf(fx.lossWeights.output, dtype))), sum(mul(h, leaf(fx.lossWeights.hN, dtype))));
-  if (fx.cN !== null && fx.lossWeights.cN !== undefined) {
-    const cs = finalState['c'] as Tensor;
-    diffs.set('c_n', maxDiff('c_n', cs, fx.cN));
-    loss = add(loss, sum(mul(cs, leaf(fx.lossWeights.cN, dtype))));
-  }
-  diffs.set('loss', lossDiff(loss.item(), fx.loss));
-  backward(loss);
-  diffs.set('d input', maxDiff('d input', xs.grad, fx.grad.input));
-  diffs.set('d h0', maxDiff('d h0', h0.grad, fx.grad.h0 as TorchTensorData));
-  if (c0 !== null) diffs.set('d c0', maxDiff('d c0', c0.grad, fx.grad.c0 as TorchTensorData));
+  // A single cell always has its initial states (only whole layers may start from zero).
+  const diffs = replayScan(cell, { ...fx, h0: fx.h0 as TorchTensorData, grad: { ...fx.grad, h0: fx.grad.h0 as TorchTensorData } }, dtype);
   const params = torchCellNamedParameters(cell);
   assert.deepEqual([...params.keys()], Object.keys(fx.grad.stateDict), 'parameter names and order');
   for (const [name, p] of params) diffs.set(`d ${name}`, maxDiff(`d ${name}`, p.grad, fx.grad.stateDict[name] as TorchTensorData));

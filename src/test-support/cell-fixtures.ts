@@ -2,7 +2,8 @@
 // scripts/golden_cells.py (run with /usr/bin/python3, which has python3-torch): the gated
 // cell forms torch.nn has no module for, computed from written-out equations with torch
 // in float64, gradients by torch.autograd. Shared by src/cells/gru-cell.test.ts and
-// src/cells/lstm-cell.test.ts.
+// src/cells/lstm-cell.test.ts; the scan replay, leaf and difference helpers are also what
+// src/sequence/torch-golden.test.ts uses for PyTorch's own cells.
 import assert from 'node:assert/strict';
 import { readFileSync } from 'node:fs';
 import { backward } from '../autograd/index.js';
@@ -14,8 +15,21 @@ import { Tensor, allocate, type DType } from '../tensor/index.js';
 
 /** A tensor as the fixtures store it: shape and row-major values. */
 export interface FixtureTensor {
-  readonly shape: number[];
-  readonly data: number[];
+  readonly shape: readonly number[];
+  readonly data: readonly number[] | Float32Array | Float64Array;
+}
+
+/** What a replay of `scan` over one cell compares: the part every cell fixture shares. */
+export interface ScanFixture {
+  readonly input: FixtureTensor;
+  readonly h0: FixtureTensor;
+  readonly c0: FixtureTensor | null;
+  readonly output: FixtureTensor;
+  readonly hN: FixtureTensor;
+  readonly cN: FixtureTensor | null;
+  readonly lossWeights: { readonly output: FixtureTensor; readonly hN: FixtureTensor; readonly cN?: FixtureTensor };
+  readonly loss: number;
+  readonly grad: { readonly input: FixtureTensor; readonly h0: FixtureTensor; readonly c0: FixtureTensor | null };
 }
 
 /** One fixture of scripts/golden_cells.py (gated_fixtures). */
@@ -57,15 +71,17 @@ export function loadCellFixture(name: string): CellFixture {
   return JSON.parse(readFileSync(new URL(`${name}.json`, dir), 'utf8')) as CellFixture;
 }
 
-function leaf(t: FixtureTensor, dtype: DType, requiresGrad = false): Tensor {
+/** A leaf tensor of `dtype` from fixture data (cast to float32 when asked). */
+export function leaf(t: FixtureTensor, dtype: DType, requiresGrad = false): Tensor {
   const data = allocate(dtype, t.data.length);
   data.set(t.data);
   return new Tensor(data, t.shape, requiresGrad);
 }
 
-function maxDiff(what: string, actual: Tensor | null, expected: FixtureTensor): number {
+/** Max |a - b| after checking the shapes agree; names the quantity on failure. */
+export function maxDiff(what: string, actual: Tensor | null, expected: FixtureTensor): number {
   assert.ok(actual !== null, `${what}: no value (a gradient that never arrived?)`);
-  assert.deepEqual([...actual.shape], expected.shape, `${what}: shape`);
+  assert.deepEqual([...actual.shape], [...expected.shape], `${what}: shape`);
   let m = 0;
   for (let i = 0; i < actual.size; i++) {
     const d = Math.abs((actual.data[i] as number) - (expected.data[i] as number));
@@ -76,26 +92,28 @@ function maxDiff(what: string, actual: Tensor | null, expected: FixtureTensor): 
 }
 
 /**
- * Copies the fixture's weights into `cell` by name, runs `scan` from the fixture's initial
- * states, back-propagates the fixture's loss and returns the max abs difference of every
- * compared quantity (the loss relative to max(1, |loss|), as its float32 rounding grows
- * with its size). `fused` is passed to scan.
+ * The loss sums about a hundred products, so its float32 rounding grows with its size: it is
+ * compared relative to max(1, |loss|); everything else absolutely.
  */
-export function replayCellFixture(cell: Cell & Module, fx: CellFixture, dtype: DType, fused = true): Map<string, number> {
-  const params = new Map(cell.namedParameters());
-  assert.deepEqual([...params.keys()].sort(), Object.keys(fx.params).sort(), 'parameter names');
-  for (const [name, p] of params) {
-    const t = fx.params[name] as FixtureTensor;
-    assert.deepEqual([...p.shape], t.shape, `${name}: shape`);
-    p.data.set(t.data);
-    p.grad = null;
-  }
+export function lossDiff(actual: number, expected: number): number {
+  const d = Math.abs(actual - expected) / Math.max(1, Math.abs(expected));
+  return Number.isNaN(d) ? Infinity : d;
+}
+
+/**
+ * Runs `scan` over `cell` (weights already loaded) from the fixture's input and initial
+ * states, back-propagates the fixture's loss (output, h_n and c_n weighted and summed) and
+ * returns the difference of every compared quantity but the parameter gradients, which the
+ * caller reads from its cell under its fixture's parameter names. `fused`, when given, is
+ * passed to scan (else scan chooses).
+ */
+export function replayScan(cell: Cell, fx: ScanFixture, dtype: DType, fused?: boolean): Map<string, number> {
   const diffs = new Map<string, number>();
   const xs = leaf(fx.input, dtype, true);
   const h0 = leaf(fx.h0, dtype, true);
   const c0 = fx.c0 === null ? null : leaf(fx.c0, dtype, true);
   const initialState: CellState = c0 === null ? { h: h0 } : { h: h0, c: c0 };
-  const { outputs, finalState } = scan(cell, xs, { initialState, fused });
+  const { outputs, finalState } = scan(cell, xs, fused === undefined ? { initialState } : { initialState, fused });
   diffs.set('output', maxDiff('output', outputs, fx.output));
   const h = finalState['h'] as Tensor;
   diffs.set('h_n', maxDiff('h_n', h, fx.hN));
@@ -105,12 +123,28 @@ export function replayCellFixture(cell: Cell & Module, fx: CellFixture, dtype: D
     diffs.set('c_n', maxDiff('c_n', c, fx.cN));
     loss = add(loss, sum(mul(c, leaf(fx.lossWeights.cN, dtype))));
   }
-  const lossDiff = Math.abs(loss.item() - fx.loss) / Math.max(1, Math.abs(fx.loss));
-  diffs.set('loss', Number.isNaN(lossDiff) ? Infinity : lossDiff);
+  diffs.set('loss', lossDiff(loss.item(), fx.loss));
   backward(loss);
   diffs.set('d input', maxDiff('d input', xs.grad, fx.grad.input));
   diffs.set('d h0', maxDiff('d h0', h0.grad, fx.grad.h0));
   if (c0 !== null && fx.grad.c0 !== null) diffs.set('d c0', maxDiff('d c0', c0.grad, fx.grad.c0));
+  return diffs;
+}
+
+/**
+ * Copies the fixture's weights into `cell` by name, replays it ({@link replayScan}) and adds
+ * the difference of every parameter gradient.
+ */
+export function replayCellFixture(cell: Cell & Module, fx: CellFixture, dtype: DType, fused = true): Map<string, number> {
+  const params = new Map(cell.namedParameters());
+  assert.deepEqual([...params.keys()].sort(), Object.keys(fx.params).sort(), 'parameter names');
+  for (const [name, p] of params) {
+    const t = fx.params[name] as FixtureTensor;
+    assert.deepEqual([...p.shape], [...t.shape], `${name}: shape`);
+    p.data.set(t.data);
+    p.grad = null;
+  }
+  const diffs = replayScan(cell, fx, dtype, fused);
   for (const [name, p] of params) diffs.set(`d ${name}`, maxDiff(`d ${name}`, p.grad, fx.grad.params[name] as FixtureTensor));
   return diffs;
 }

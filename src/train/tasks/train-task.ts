@@ -33,9 +33,10 @@ export interface DependencyTaskConfig {
 /**
  * Defaults of {@link DependencyTaskConfig}, in one place. 64 hidden units, not more: on the
  * adding problem at T = 100 an LSTM sits on the 0.167 plateau for about 2,000 steps whatever
- * its width, and 64 units run those steps three times as fast as 128 (measured here: 64 units
- * left the plateau after 2,200 steps, 2 minutes, and were at MSE 0.003 at 3 minutes, while
- * 128 units were still on it after 10 minutes under the same load).
+ * its width, and 64 units run those steps about three times as fast as 128 (measured here,
+ * two runs sharing the machine: 64 units at 20 steps/s, 128 units with lr 5e-3 at 7; 64 units
+ * left the plateau after 2,200 steps, 2 minutes, at training loss 0.003 at 3 minutes; a
+ * 128-unit run under heavier load was still on it after 10 minutes).
  */
 export const TASK_DEFAULTS = {
   cell: 'lstm', length: 100, hidden: 64, batch: 50, lr: 2e-3, clipNorm: 1, minutes: 10, steps: 1_000_000, testSize: 1000, seed: 1,
