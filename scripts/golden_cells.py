@@ -34,7 +34,7 @@ import zlib
 import numpy as np
 import torch
 
-from fixture_json import exact_json, result, result_json, rounded
+from fixture_json import exact_json, replay_json, rounded
 
 np.set_printoptions(precision=17)
 
@@ -267,20 +267,7 @@ def cell_fixture(name, cell, options, shapes, step):
         "inputSize": FI,
         "hiddenSize": FH,
         "params": {k: exact_json(v) for k, v in P.items()},
-        "input": exact_json(x),
-        "h0": exact_json(h0),
-        "c0": exact_json(c0) if c0 is not None else None,
-        "output": result_json(out),
-        "hN": result_json(h_n),
-        "cN": result_json(c_n) if c_n is not None else None,
-        "lossWeights": {k: exact_json(v) for k, v in weights.items()},
-        "loss": result(loss.item()),
-        "grad": {
-            "input": result_json(x.grad),
-            "h0": result_json(h0.grad),
-            "c0": result_json(c0.grad) if c0 is not None else None,
-            "params": {k: result_json(v.grad) for k, v in P.items()},
-        },
+        **replay_json(x, h0, c0, out, h_n, c_n, weights, loss, "params", ((k, v.grad) for k, v in P.items())),
     }
 
 

@@ -32,7 +32,7 @@ import zlib
 
 import torch
 
-from fixture_json import exact_json, result, result_json, rounded
+from fixture_json import exact_json, replay_json, rounded
 from torch import nn
 from torch.nn.utils.rnn import pack_padded_sequence, pad_packed_sequence
 
@@ -128,20 +128,7 @@ def layer_case(name, mode, layers, bidirectional, lengths=LENGTHS, packed=True, 
         "packed": packed,
         "lengths": lengths if packed else None,
         "stateDict": {k: exact_json(v) for k, v in module.state_dict().items()},
-        "input": exact_json(x),
-        "h0": exact_json(h0) if h0 is not None else None,
-        "c0": exact_json(c0) if c0 is not None else None,
-        "output": result_json(out),
-        "hN": result_json(h_n),
-        "cN": result_json(c_n) if c_n is not None else None,
-        "lossWeights": {k: exact_json(v) for k, v in weights.items()},
-        "loss": result(loss.item()),
-        "grad": {
-            "input": result_json(x.grad),
-            "h0": result_json(h0.grad) if h0 is not None else None,
-            "c0": result_json(c0.grad) if c0 is not None else None,
-            "stateDict": {k: result_json(p.grad) for k, p in module.named_parameters()},
-        },
+        **replay_json(x, h0, c0, out, h_n, c_n, weights, loss, "stateDict", ((k, p.grad) for k, p in module.named_parameters())),
     }
 
 
@@ -176,20 +163,7 @@ def cell_case(name, mode):
         "packed": False,
         "lengths": None,
         "stateDict": {k: exact_json(v) for k, v in module.state_dict().items()},
-        "input": exact_json(x),
-        "h0": exact_json(h0),
-        "c0": exact_json(c0) if c0 is not None else None,
-        "output": result_json(out),
-        "hN": result_json(h),
-        "cN": result_json(c) if c is not None else None,
-        "lossWeights": {k: exact_json(v) for k, v in weights.items()},
-        "loss": result(loss.item()),
-        "grad": {
-            "input": result_json(x.grad),
-            "h0": result_json(h0.grad),
-            "c0": result_json(c0.grad) if c0 is not None else None,
-            "stateDict": {k: result_json(p.grad) for k, p in module.named_parameters()},
-        },
+        **replay_json(x, h0, c0, out, h, c, weights, loss, "stateDict", ((k, p.grad) for k, p in module.named_parameters())),
     }
 
 

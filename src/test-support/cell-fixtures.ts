@@ -33,7 +33,7 @@ export interface ScanFixture {
 }
 
 /** One fixture of scripts/golden_cells.py (gated_fixtures). */
-export interface CellFixture {
+export interface CellFixture extends ScanFixture {
   readonly torch: string;
   readonly generator: string;
   readonly name: string;
@@ -44,20 +44,7 @@ export interface CellFixture {
   readonly hiddenSize: number;
   /** Under unfold's parameter names (cell.namedParameters()). */
   readonly params: Readonly<Record<string, FixtureTensor>>;
-  readonly input: FixtureTensor;
-  readonly h0: FixtureTensor;
-  readonly c0: FixtureTensor | null;
-  readonly output: FixtureTensor;
-  readonly hN: FixtureTensor;
-  readonly cN: FixtureTensor | null;
-  readonly lossWeights: { readonly output: FixtureTensor; readonly hN: FixtureTensor; readonly cN?: FixtureTensor };
-  readonly loss: number;
-  readonly grad: {
-    readonly input: FixtureTensor;
-    readonly h0: FixtureTensor;
-    readonly c0: FixtureTensor | null;
-    readonly params: Readonly<Record<string, FixtureTensor>>;
-  };
+  readonly grad: ScanFixture['grad'] & { readonly params: Readonly<Record<string, FixtureTensor>> };
 }
 
 // float64 shows the maths is the same, not merely close (results are stored with 14
