@@ -10,6 +10,9 @@ import type { Tree } from '../tree/tree.js';
 import { defaultTiming, timeInterleaved, type TimingOptions, type TimingSubject } from './timing.js';
 import type { Workload } from './workload.js';
 
+/** Trees folded per timed call (at least): the same trees for every batch size. */
+const POOL = 64;
+
 /** The two ways of folding a batch that the tree benchmark compares. */
 export type TreeImpl = 'unfold' | 'unfold-nodewise';
 
@@ -40,8 +43,10 @@ interface Subject extends TimingSubject {
  * `unfold` is foldTree, level-batched: every level of the whole batch in one compose call
  * (one gemm per product). `unfold-nodewise` is foldTreeNodewise, the reference loop that
  * composes one node at a time (as Stanford's Tree-LSTM code does), with the same model.
- * Each batch of trees is drawn once with a fixed seed; figures are the best of interleaved
- * runs. The notes give each batch's trees/s over batch 1's: the gain of level batching.
+ * Every batch size folds the same trees (drawn once with a fixed seed: 64 of them, or
+ * `batch` when larger), one timed call being one pass over all of them in batches of
+ * `batch`; figures are the best of interleaved runs. The notes give each batch's trees/s
+ * over batch 1's: the gain of level batching.
  *
  * @example
  * ```ts
@@ -65,15 +70,19 @@ export function treeWorkload(options: TreeBenchOptions = {}): Workload {
         const model = new TreeClassifier({ cell, vocabulary: spec.vocabulary, classes: spec.classes, embeddingSize: 32, hiddenSize: hidden }, new Rng(1));
         const perTree = new Map<number, number>();
         for (const batch of batches) {
-          const trees = sampleTrees(spec, new Rng(100 + batch), batch, 1, 6);
+          // Every batch size folds the same trees: a pool of max(batch, 64), one call being one
+          // pass over the whole pool in batches of `batch` (so batch 1 is not one lucky tree).
+          const pool = sampleTrees(spec, new Rng(100), Math.max(batch, POOL), 1, 6);
+          const chunks: Tree<NodeLabel>[][] = [];
+          for (let i = 0; i < pool.length; i += batch) chunks.push(pool.slice(i, i + batch));
           const subjects: Subject[] = impls
             .filter((impl) => impl === 'unfold' || batch <= nodewiseMax)
-            .map((impl) => ({ impl, call: () => trainingPass(model, trees, impl) }));
+            .map((impl) => ({ impl, call: () => { for (const trees of chunks) trainingPass(model, trees, impl); } }));
           const timings = await timeInterleaved(subjects, timing);
           for (const [i, s] of subjects.entries()) {
             const t = timings[i];
             if (t === undefined) continue;
-            const treesPerSecond = batch / (t.msPerCall / 1000);
+            const treesPerSecond = pool.length / (t.msPerCall / 1000);
             if (s.impl === 'unfold') perTree.set(batch, treesPerSecond);
             report.record({
               bench: 'tree', params: { hidden, batch }, impl: s.impl, metric: 'treesPerSec', value: treesPerSecond, unit: 'trees/s', higherIsBetter: true,

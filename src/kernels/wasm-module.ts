@@ -68,6 +68,10 @@ export interface KernelExports {
     gates: number, hs: number, aux: number, dys: number, dh: number, drh: number, dGx: number, dGh: number,
     packed: number, packedRz: number, packedN: number, lengths: number, packA: number, tile: number,
   ): void;
+  treeLstmForward(n: number, H: number, N: number, z: number, childC: number, kids: number, tanhC: number, out: number): void;
+  treeLstmBackward(
+    n: number, H: number, N: number, z: number, childC: number, kids: number, tanhC: number, dy: number, dz: number, da: number, dChildC: number,
+  ): void;
 }
 
 // The globals this file needs, typed locally: the project compiles against ES2022 + Node

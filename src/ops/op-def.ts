@@ -48,6 +48,7 @@ export interface OpSignatures {
   ntmAddressing: { inputs: [Tensor, Tensor, Tensor, Tensor, Tensor, Tensor, Tensor]; attrs: NoAttrs };
   ntmWrite: { inputs: [Tensor, Tensor, Tensor, Tensor]; attrs: NoAttrs };
   ntmSequence: { inputs: NtmSequenceOpInputs; attrs: NtmSequenceAttrs };
+  naryTreeLstm: { inputs: NaryTreeLstmOpInputs; attrs: NaryTreeLstmAttrs };
 }
 
 /**
@@ -89,6 +90,22 @@ export interface NtmSequenceAttrs {
   readonly writeHeads: number;
   readonly shiftRange: number;
   readonly clip: number;
+}
+
+/** The fused tree ops, whose definitions live in ops/tree-ops.ts. */
+export type TreeOpName = 'naryTreeLstm';
+
+/**
+ * Inputs of naryTreeLstm: [x, weightIh, weightHh], then [biasIh, biasHh] when attrs.bias, then
+ * [childH, childC] when attrs.children.
+ */
+export type NaryTreeLstmOpInputs = [Tensor, Tensor, Tensor, ...Tensor[]];
+
+/** Attributes of naryTreeLstm: child slots N, whether the biases and the children's states are given. */
+export interface NaryTreeLstmAttrs {
+  readonly arity: number;
+  readonly bias: boolean;
+  readonly children: boolean;
 }
 
 /** The name of a primitive op. */

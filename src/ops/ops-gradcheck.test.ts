@@ -2,7 +2,7 @@ import assert from 'node:assert/strict';
 import { test } from 'node:test';
 import { gradcheck } from '../autograd/index.js';
 import { Rng, Tensor, randn, tensor } from '../tensor/index.js';
-import type { LstmSequenceOpInputs, NtmSequenceOpInputs, OpName, SequenceOpInputs } from './op-def.js';
+import type { LstmSequenceOpInputs, NaryTreeLstmOpInputs, NtmSequenceOpInputs, OpName, SequenceOpInputs } from './op-def.js';
 import {
   apply, abs, add, binaryCrossEntropy, binaryCrossEntropyWithLogits, broadcastTo, circularConvolution, clamp, concat, cosineSimilarity,
   crossEntropy, div, exp, gather, log, logSoftmax, logSumExp, matmul, max, mean, mse, mul, neg, outer, pow, relu, reshape,
@@ -76,6 +76,24 @@ const ntmInputs = (lstm: boolean, R: number, W: number): Tensor[] => {
   ];
 };
 const ntmOp = (xs: Tensor[]): NtmSequenceOpInputs => xs as NtmSequenceOpInputs;
+
+/**
+ * Inputs of naryTreeLstm for n = 3 nodes, I = 2, H = 3 and `arity` child slots: x, weightIh,
+ * weightHh, then both biases (with `bias`) and the children's h and c (with `children`).
+ */
+const treeLstmInputs = (arity: number, bias: boolean, children: boolean): Tensor[] => {
+  const [n, I, H] = [3, 2, 3];
+  const w = (shape: number[]): Tensor => {
+    const t = r(shape);
+    for (let i = 0; i < t.size; i++) t.data[i] = (t.data[i] as number) * 0.5;
+    return t;
+  };
+  return [
+    r([n, I]), w([4 * H, I]), w([(arity + 3) * H, arity * H]), ...(bias ? [w([4 * H]), w([(arity + 3) * H])] : []),
+    ...(children ? [r([n, arity, H]), r([n, arity, H])] : []),
+  ];
+};
+const treeOp = (xs: Tensor[]): NaryTreeLstmOpInputs => xs as NaryTreeLstmOpInputs;
 const lstmOp = (xs: Tensor[]): LstmSequenceOpInputs => xs as LstmSequenceOpInputs;
 
 /**
@@ -210,6 +228,12 @@ const PRIMITIVE_CASES: { [K in OpName]: Case[] } = {
   ntmSequence: [
     { label: 'LSTM controller, clipped', inputs: ntmInputs(true, 1, 1), fn: (...xs) => apply('ntmSequence', ntmOp(xs), { readHeads: 1, writeHeads: 1, shiftRange: 1, clip: 0.6 }) },
     { label: 'feed-forward, two read and two write heads', inputs: ntmInputs(false, 2, 2), fn: (...xs) => apply('ntmSequence', ntmOp(xs), { readHeads: 2, writeHeads: 2, shiftRange: 1, clip: 0 }) },
+  ],
+  // One level of an N-ary Tree-LSTM; the packed output [2, n, H] (h, then c) is checked whole.
+  naryTreeLstm: [
+    { label: 'binary, children', inputs: treeLstmInputs(2, true, true), fn: (...xs) => apply('naryTreeLstm', treeOp(xs), { arity: 2, bias: true, children: true }) },
+    { label: 'ternary, no bias', inputs: treeLstmInputs(3, false, true), fn: (...xs) => apply('naryTreeLstm', treeOp(xs), { arity: 3, bias: false, children: true }) },
+    { label: 'leaves (no children)', inputs: treeLstmInputs(2, true, false), fn: (...xs) => apply('naryTreeLstm', treeOp(xs), { arity: 2, bias: true, children: false }) },
   ],
 };
 

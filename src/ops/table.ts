@@ -2,6 +2,7 @@ import { ArgumentError, ShapeError, Tensor, allocate, broadcastShapes, sameShape
 import { FUSED_OPS } from './fused.js';
 import { HEAD_OPS } from './fused-head.js';
 import { MEMORY_OPS } from './memory-ops.js';
+import { TREE_OPS } from './tree-ops.js';
 import type { OpTable } from './op-def.js';
 import { checkSameDType } from './raw/checks.js';
 import { binary, map, sigmoidScalar, softplusScalar, zip, zip3 } from './raw/elementwise.js';
@@ -195,4 +196,5 @@ export const OPS: OpTable = {
   ...HEAD_OPS,
   // The neural Turing machine's addressing and erase/add write, promoted for speed.
   ...MEMORY_OPS,
+  ...TREE_OPS,
 };

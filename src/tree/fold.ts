@@ -8,16 +8,23 @@ export interface FoldLevel {
   /** Plan row of the level's first node; its nodes are rows start .. start + count - 1. */
   readonly start: number;
   readonly count: number;
+  /**
+   * Nodes with at least one child: rows 0 .. internal - 1 of the level; the leaves follow
+   * (rows internal .. count - 1), so the level's children term is a product over its first
+   * `internal` rows only.
+   */
+  readonly internal: number;
   /** Child slots K per node at this level (the cell's arity, or the most children here, at least 1). */
   readonly slots: number;
   /**
    * [count * slots] gather indices: for node r and slot k, the child's row within the level
    * below, or that level's count (one past its end: the appended zero row) for no child.
+   * Leaves' entries are all the zero row; foldTree reads only the first `internal * slots`.
    */
   readonly children: Float64Array;
   /** True when no node of the level has a child (always and only level 0). */
   readonly leavesOnly: boolean;
-  /** True when some slot has no child, so the zero row is needed. */
+  /** True when some slot of an internal node has no child, so the zero row is needed. */
   readonly padded: boolean;
 }
 
@@ -37,7 +44,10 @@ export interface FoldPlan<T> {
   readonly trees: readonly Tree<T>[];
   /** Child slots the plan was built for: the cell's arity (null: any number). */
   readonly arity: number | null;
-  /** Every node, in plan order (level 0 first; within a level by tree, then pre-order). */
+  /**
+   * Every node, in plan order: level 0 first; within a level the internal nodes, then the
+   * leaves, each by tree and then in pre-order.
+   */
   readonly nodes: readonly Tree<T>[];
   readonly levels: readonly FoldLevel[];
   /** Plan row of each tree's root, as gather indices [B]. */
@@ -107,25 +117,35 @@ export function planFold<T>(trees: readonly Tree<T>[], arity: number | null): Fo
     for (let g = treeOffsets[b] as number; g < (treeOffsets[b + 1] as number); g++) level[g] = h - (depth[g] as number);
   }
   const counts = new Int32Array(levelCount);
+  const internal = new Int32Array(levelCount);
   const maxKids = new Int32Array(levelCount);
   for (let g = 0; g < total; g++) {
     const l = level[g] as number;
     counts[l] = (counts[l] as number) + 1;
     const k = (order[g] as Tree<T>).children.length;
+    if (k > 0) internal[l] = (internal[l] as number) + 1;
     if (k > (maxKids[l] as number)) maxKids[l] = k;
   }
   const starts = new Int32Array(levelCount);
   for (let l = 1; l < levelCount; l++) starts[l] = (starts[l - 1] as number) + (counts[l - 1] as number);
 
-  // Rows: within a level, by tree and then in pre-order.
+  // Rows: within a level, the internal nodes first, then the leaves; each part by tree and
+  // then in pre-order.
   const rowInLevel = new Int32Array(total);
-  const fill = new Int32Array(levelCount);
+  const fillInternal = new Int32Array(levelCount);
+  const fillLeaves = new Int32Array(levelCount);
   const nodes = new Array<Tree<T>>(total);
   const planRow = new Int32Array(total);
   for (let g = 0; g < total; g++) {
     const l = level[g] as number;
-    const r = fill[l] as number;
-    fill[l] = r + 1;
+    let r: number;
+    if ((order[g] as Tree<T>).children.length > 0) {
+      r = fillInternal[l] as number;
+      fillInternal[l] = r + 1;
+    } else {
+      r = (internal[l] as number) + (fillLeaves[l] as number);
+      fillLeaves[l] = (fillLeaves[l] as number) + 1;
+    }
     rowInLevel[g] = r;
     planRow[g] = (starts[l] as number) + r;
     nodes[planRow[g] as number] = order[g] as Tree<T>;
@@ -137,7 +157,8 @@ export function planFold<T>(trees: readonly Tree<T>[], arity: number | null): Fo
     const count = counts[l] as number;
     // Absent children point at the zero row appended after the level below.
     const children = new Float64Array(count * slots).fill(l === 0 ? 0 : (counts[l - 1] as number));
-    levels.push({ start: starts[l] as number, count, slots, children, leavesOnly: (maxKids[l] as number) === 0, padded: false });
+    const inner = internal[l] as number;
+    levels.push({ start: starts[l] as number, count, internal: inner, slots, children, leavesOnly: inner === 0, padded: false });
   }
   const filled = new Int32Array(levelCount);
   for (let g = 0; g < total; g++) {
@@ -148,7 +169,7 @@ export function planFold<T>(trees: readonly Tree<T>[], arity: number | null): Fo
     lv.children[(rowInLevel[p] as number) * lv.slots + (slot[g] as number)] = rowInLevel[g] as number;
     filled[l] = (filled[l] as number) + 1;
   }
-  for (const [l, lv] of levels.entries()) levels[l] = { ...lv, padded: (filled[l] as number) < lv.count * lv.slots };
+  for (const [l, lv] of levels.entries()) levels[l] = { ...lv, padded: (filled[l] as number) < lv.internal * lv.slots };
 
   const rootRows = new Float64Array(trees.length);
   for (let b = 0; b < trees.length; b++) rootRows[b] = planRow[treeOffsets[b] as number] as number;
@@ -157,8 +178,9 @@ export function planFold<T>(trees: readonly Tree<T>[], arity: number | null): Fo
 }
 
 /**
- * Gives each node of one level its input x: called with the values of the level's nodes
- * (in plan order) and the level index; returns [values.length, cell.inputSize].
+ * Gives nodes of one level their input x: called with the values of some of the level's
+ * nodes (in plan order: foldTree calls it for the level's internal nodes, then for its
+ * leaves) and the level index; returns [values.length, cell.inputSize].
  */
 export type FoldInputs<T> = (values: readonly T[], level: number) => Tensor;
 
@@ -176,15 +198,21 @@ export interface FoldResult<T> {
  *
  *     s(node) = cell.compose(x(node), [s(child_1), ..., s(child_K)])
  *
- * batched by level: all the nodes of one level, across the whole batch, go through ONE
- * `compose` call, so the cell's products are one gemm per level whatever the batch size
- * (the work per tree shrinks as the batch grows, instead of staying one node at a time).
- * Per level l (see {@link FoldPlan} for the schedule):
+ batched by level: all the internal nodes of one level, across the whole batch, go through
+ * ONE `compose` call, and all its leaves through one more, so the cell's products are one
+ * gemm per level whatever the batch size (the work per tree shrinks as the batch grows,
+ * instead of staying one node at a time). Per level l (see {@link FoldPlan} for the schedule;
+ * m = plan.levels[l].internal):
  *
  *     table_l    = [states of level l-1; zero row]          one concat per state field
- *     children_l = gather(table_l, plan.levels[l].children) [count, K, H]
- *     states_l   = cell.compose(inputs(values_l), children_l)   (children null at level 0)
+ *     children_l = gather(table_l, children of rows 0..m-1)  [m, K, H]
+ *     internal_l = cell.compose(inputs(values of rows 0..m-1), children_l)
+ *     leaves_l   = cell.compose(inputs(values of rows m..), null)    the step with no children
+ *     states_l   = [internal_l; leaves_l]
  *
+ * Leaves take the step with no children (bit for bit the step with zero children, see
+ * TreeCell.compose), so no level multiplies zero states by the children's weights: for
+ * full binary trees, where half the nodes are leaves, that halves the children's gemm.
  * Every child sits in the level just below its parent, so each level reads one small table
  * and the backward pass of the gathers costs O(nodes) in all, even for a 100,000-deep chain.
  * Node outputs are one concat of the levels' h at the end.
@@ -214,10 +242,9 @@ export function foldTree<T, S extends TreeState>(
   const outs: Tensor[] = [];
   let previous: S | null = null;
   for (const [l, lv] of plan.levels.entries()) {
-    const x = levelInputs(cell, plan, lv, l, inputs);
-    let children: S | null = null;
-    if (!lv.leavesOnly) {
-      const index = new Tensor(lv.children, [lv.count, lv.slots]);
+    const parts: S[] = [];
+    if (lv.internal > 0) {
+      const index = new Tensor(lv.children.subarray(0, lv.internal * lv.slots), [lv.internal, lv.slots]);
       const gathered: Record<string, Tensor> = {};
       for (const [name, z] of Object.entries(zero)) {
         const below = previous === null ? null : (previous[name] as Tensor | undefined);
@@ -225,11 +252,12 @@ export function foldTree<T, S extends TreeState>(
         const table = below === null || below === undefined ? z : lv.padded ? concat([below, z], 0) : below;
         gathered[name] = gather(table, index);
       }
-      children = gathered as S;
+      parts.push(cell.compose(levelInputs(cell, plan, lv, 0, lv.internal, l, inputs), gathered as S));
     }
-    const state = cell.compose(x, children);
-    outs.push(cell.output(state));
-    previous = state;
+    // The level's leaves: the step with no children, for all of them at once.
+    if (lv.internal < lv.count) parts.push(cell.compose(levelInputs(cell, plan, lv, lv.internal, lv.count, l, inputs), null));
+    for (const part of parts) outs.push(cell.output(part));
+    previous = parts.length === 1 ? (parts[0] as S) : joinStates(parts[0] as S, parts[1] as S);
   }
   const outputs = outs.length === 1 ? (outs[0] as Tensor) : concat(outs, 0);
   const roots = gather(outputs, new Tensor(plan.rootRows, [plan.trees.length]));
@@ -296,12 +324,19 @@ export function foldTreeNodewise<T, S extends TreeState>(
   return { plan, outputs, roots };
 }
 
-function levelInputs<T>(cell: TreeCell, plan: FoldPlan<T>, lv: FoldLevel, l: number, inputs: FoldInputs<T>): Tensor {
-  const values: T[] = new Array<T>(lv.count);
-  for (let r = 0; r < lv.count; r++) values[r] = (plan.nodes[lv.start + r] as Tree<T>).value;
+function levelInputs<T>(cell: TreeCell, plan: FoldPlan<T>, lv: FoldLevel, from: number, to: number, l: number, inputs: FoldInputs<T>): Tensor {
+  const values: T[] = new Array<T>(to - from);
+  for (let r = from; r < to; r++) values[r - from] = (plan.nodes[lv.start + r] as Tree<T>).value;
   const x = inputs(values, l);
-  checkInputs(cell, x, lv.count);
+  checkInputs(cell, x, to - from);
   return x;
+}
+
+/** The states of a level's internal nodes and of its leaves as one state, rows in plan order. */
+function joinStates<S extends TreeState>(internal: S, leaves: S): S {
+  const joined: Record<string, Tensor> = {};
+  for (const name of Object.keys(internal)) joined[name] = concat([internal[name] as Tensor, leaves[name] as Tensor], 0);
+  return joined as S;
 }
 
 function checkInputs(cell: TreeCell, x: Tensor, n: number): void {

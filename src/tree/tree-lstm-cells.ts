@@ -1,6 +1,6 @@
 import { uniformParameter } from '../cells/params.js';
 import { Module } from '../nn/index.js';
-import { add, gather, matmul, mul, reshape, sigmoid, slice, sum, tanh } from '../ops/index.js';
+import { add, gather, matmul, mul, naryTreeLstm, reshape, sigmoid, slice, sum, tanh } from '../ops/index.js';
 import { Rng, Tensor, zeros, type DType } from '../tensor/index.js';
 import { affine, checkArity, checkComposeInput, checkTreeCellConfig, repeatRows, type BaseTreeCellConfig, type TreeCell } from './tree-cell.js';
 
@@ -142,9 +142,9 @@ export class ChildSumTreeLSTMCell extends Module implements TreeCell<TreeLSTMSta
  * weightIh [4H, I] holds W_i, W_f, W_g, W_o (one W_f shared by the N forget gates, as in the
  * paper); weightHh [(N+3)H, N*H] stacks the row blocks i, f_1..f_N, g, o over the columns
  * [h_1; ...; h_N]; biasIh [4H] and biasHh [(N+3)H]. Absent children (leaves, unary nodes)
- * are zero states. Per call, two gemms: [x, 1] against W_ih's rows repeated into weightHh's
- * block order with b beside them ([n, I+1] x [I+1, (N+3)H]), and the children
- * ([n, N*H] x [N*H, (N+3)H]).
+ * are zero states. `compose` is one fused op per call ({@link naryTreeLstm}: two gemms,
+ * x W_ih^T [n, 4H] and the children's [n, N*H] x [N*H, (N+3)H], and one element-wise pass);
+ * `composeUnfused` is the same step from primitive ops.
  *
  * @example
  * ```ts
@@ -197,7 +197,22 @@ export class NaryTreeLSTMCell extends Module implements TreeCell<TreeLSTMState> 
     return { h: zeros(shape, { dtype: this.dtype }), c: zeros(shape, { dtype: this.dtype }) };
   }
 
+  /** One level in one fused op ({@link naryTreeLstm}); same values as {@link composeUnfused}. */
   compose(x: Tensor, children: TreeLSTMState | null): TreeLSTMState {
+    checkComposeInput(this, x, children);
+    return naryTreeLstm(x, this, children);
+  }
+
+  /**
+   * The same step composed from primitive ops (the twin the fused op is tested against,
+   * and the maths above written out op by op).
+   *
+   * @example
+   * ```ts
+   * const composed = cell.composeUnfused(x, kids); // equals cell.compose(x, kids) to rounding
+   * ```
+   */
+  composeUnfused(x: Tensor, children: TreeLSTMState | null): TreeLSTMState {
     checkComposeInput(this, x, children);
     const n = x.shape[0] as number;
     const h = this.hiddenSize;

@@ -52,10 +52,12 @@ test('planFold: roots at their own height, every child one level below its paren
   const trees = [t('a'), t('+', t('1'), t('*', t('2'), t('3'))), t('-', t('4'))];
   const plan = planFold(trees, 2);
   assert.deepEqual(plan.levels.map((l) => l.count), [4, 3, 1]);
-  // Level = height(root) - depth; within a level by tree, then pre-order. The leaf '1' waits
-  // on level 1, beside the '*' it is combined with.
-  assert.deepEqual(plan.nodes.map((n) => n.value), ['a', '2', '3', '4', '1', '*', '-', '+']);
-  assert.deepEqual(plan.levels.map((l) => [l.leavesOnly, l.padded]), [[true, true], [false, true], [false, false]]);
+  // Level = height(root) - depth; within a level internal nodes first, then leaves, each by
+  // tree, then pre-order. The leaf '1' waits on level 1, beside the '*' it is combined with.
+  assert.deepEqual(plan.nodes.map((n) => n.value), ['a', '2', '3', '4', '*', '-', '1', '+']);
+  assert.deepEqual(plan.levels.map((l) => l.internal), [0, 2, 1]);
+  // Only '-' (one child of two slots) needs the zero row.
+  assert.deepEqual(plan.levels.map((l) => [l.leavesOnly, l.padded]), [[true, false], [false, true], [false, false]]);
   for (const [l, lv] of plan.levels.entries()) {
     for (let r = 0; r < lv.count; r++) {
       const node = plan.nodes[lv.start + r]!;

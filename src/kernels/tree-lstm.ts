@@ -1,0 +1,302 @@
+import type { TypedArray } from '../tensor/index.js';
+import { gemm } from './gemm.js';
+import { Workspace, allocateLike, checkLength, columnSums, fastSigmoid, tanhOf } from './rnn-sequence-common.js';
+import { useWasmSequence } from './sequence-wasm.js';
+import { wasmKernels, type WasmKernels } from './wasm-module.js';
+
+// One level of an N-ary Tree-LSTM (Tai, Socher & Manning 2015, section 3.2) as one kernel,
+// forward and backward, over raw arrays. Composed from primitives (tree/tree-lstm-cells.ts
+// keeps that version as the twin the op is tested against) a level is about 20 graph nodes,
+// a dozen of them element-wise passes over [n, (N+3)H]; here it is two gemms and one pass
+// forward, one pass and five gemms backward. The element-wise pass runs on WebAssembly SIMD
+// for float32 when the kernels are loaded (assembly/tree.ts), else in JavaScript.
+
+/**
+ * One call: n nodes with inputs x [n, I] and (optionally) their N child slots' states
+ * childH, childC [n, N, H] (absent children are zero rows). Weights in NaryTreeLSTMCell's
+ * layout: weightIh [4H, I] with gates i, f, g, o; weightHh [(N+3)H, N*H] with row blocks
+ * i, f_1..f_N, g, o; biasIh [4H] and biasHh [(N+3)H], both or neither.
+ */
+export interface NaryTreeLstmArgs {
+  readonly nodes: number;
+  readonly inputSize: number;
+  readonly hiddenSize: number;
+  readonly arity: number;
+  readonly x: TypedArray;
+  readonly weightIh: TypedArray;
+  readonly weightHh: TypedArray;
+  readonly biasIh: TypedArray | null;
+  readonly biasHh: TypedArray | null;
+  /** null: the step with no children (leaves), bit for bit the step with zero children. */
+  readonly childH: TypedArray | null;
+  readonly childC: TypedArray | null;
+}
+
+/** What the forward pass keeps for the backward pass. */
+export interface NaryTreeLstmTape {
+  /** The activated gates [n, (N+3)H]: sigma of the i, f_k, o blocks, tanh of the g block (the f_k blocks only with children: a leaf has none). */
+  readonly gates: TypedArray;
+  /** tanh(c) [n, H]. */
+  readonly tanhC: TypedArray;
+}
+
+/** Gradients of one call's inputs; null where no gradient was asked for. */
+export interface NaryTreeLstmGrads {
+  readonly x: TypedArray | null;
+  readonly weightIh: TypedArray | null;
+  readonly weightHh: TypedArray | null;
+  readonly biasIh: TypedArray | null;
+  readonly biasHh: TypedArray | null;
+  readonly childH: TypedArray | null;
+  readonly childC: TypedArray | null;
+}
+
+/** Which gradients {@link naryTreeLstmBackward} computes. */
+export interface NaryTreeLstmWanted {
+  readonly x: boolean;
+  readonly weights: boolean;
+  readonly children: boolean;
+}
+
+const ws = new Workspace();
+
+/** The gate of row block b of weightHh: 0 for i, 1 for every f_k, 2 for g, 3 for o. */
+function gateOfBlock(block: number, arity: number): number {
+  return block === 0 ? 0 : block <= arity ? 1 : block - arity + 1;
+}
+
+/**
+ * Checks the array lengths of a call against its sizes.
+ *
+ * @example
+ * ```ts
+ * checkNaryTreeLstmArgs('naryTreeLstm', args); // throws ArgumentError naming the bad array
+ * ```
+ */
+export function checkNaryTreeLstmArgs(kernel: string, a: NaryTreeLstmArgs): void {
+  const { nodes: n, inputSize: I, hiddenSize: H, arity: N } = a;
+  const G = (N + 3) * H;
+  checkLength(kernel, 'x', a.x, n * I);
+  checkLength(kernel, 'weightIh', a.weightIh, 4 * H * I);
+  checkLength(kernel, 'weightHh', a.weightHh, G * N * H);
+  if (a.biasIh !== null) checkLength(kernel, 'biasIh', a.biasIh, 4 * H);
+  if (a.biasHh !== null) checkLength(kernel, 'biasHh', a.biasHh, G);
+  if (a.childH !== null) checkLength(kernel, 'childH', a.childH, n * N * H);
+  if (a.childC !== null) checkLength(kernel, 'childC', a.childC, n * N * H);
+}
+
+/**
+ * Forward pass of one level, writing h into out[0 .. nH) and c into out[nH .. 2nH):
+ *
+ *     z_b = b_ih,gate(b) + b_hh,b + x W_ih,gate(b)^T   (+ [h_1..h_N] W_hh^T, with children)
+ *     i = sigma(z_i), f_k = sigma(z_f_k), g = tanh(z_g), o = sigma(z_o)
+ *     c = i g + sum_k f_k c_k,   h = o tanh(c)
+ *
+ * for every block b of (i, f_1..f_N, g, o): the one W_f and b_ih,f serve all N forget gates.
+ * Float32 uses the fast exponential (as the sequence kernels do), float64 Math.exp and
+ * Math.tanh. Each node's row is computed alone, in the same order whatever else shares the
+ * call.
+ *
+ * @example
+ * ```ts
+ * const tape = naryTreeLstmTape(args.x, args.nodes, args.hiddenSize, args.arity);
+ * naryTreeLstmForward(args, tape, out); // out [2, n, H]: h, then c
+ * ```
+ */
+export function naryTreeLstmForward(a: NaryTreeLstmArgs, tape: NaryTreeLstmTape, out: TypedArray): void {
+  const { nodes: n, inputSize: I, hiddenSize: H, arity: N, x } = a;
+  const G = (N + 3) * H;
+  const fast = !(x instanceof Float64Array);
+  const z = tape.gates;
+  // W_ih's rows in weightHh's block order (W_f once per child slot) and the summed biases, so
+  // the input's product lands in z block for block: z = bias, then z += x W^T (one gemm).
+  const wx = ws.get('wx', x, G * I);
+  const bias = ws.get('bias', x, G);
+  for (let b = 0; b < N + 3; b++) {
+    const from = gateOfBlock(b, N) * H;
+    wx.set(a.weightIh.subarray(from * I, (from + H) * I), b * H * I);
+    for (let j = 0; j < H; j++) bias[b * H + j] = a.biasIh === null || a.biasHh === null ? 0 : (a.biasIh[from + j] as number) + (a.biasHh[b * H + j] as number);
+  }
+  for (let r = 0; r < n; r++) z.set(bias, r * G);
+  gemm(false, true, n, G, I, 1, x, 0, I, wx, 0, I, 1, z, 0, G);
+  const kids = a.childH !== null && a.childC !== null;
+  if (kids) gemm(false, true, n, G, N * H, 1, a.childH as TypedArray, 0, N * H, a.weightHh, 0, N * H, 1, z, 0, G, true);
+  const w = useWasmSequence(x) ? wasmKernels() : undefined;
+  if (w !== undefined) gatesForwardWasm(w, a, kids, tape, out);
+  else gatesForward(a, kids, fast, tape, out);
+}
+
+/** The element-wise part of the forward pass in JavaScript (float64, or float32 without wasm). */
+function gatesForward(a: NaryTreeLstmArgs, kids: boolean, fast: boolean, tape: NaryTreeLstmTape, out: TypedArray): void {
+  const { nodes: n, hiddenSize: H, arity: N } = a;
+  const G = (N + 3) * H;
+  const z = tape.gates;
+  const cc = a.childC;
+  const tc = tape.tanhC;
+  const hOut = 0, cOut = n * H;
+  for (let r = 0; r < n; r++) {
+    const zr = r * G;
+    // sigma over i and (with children) the f blocks, tanh over g, sigma over o.
+    for (let k = zr; k < zr + H; k++) z[k] = sig(z[k] as number, fast);
+    if (kids) for (let k = zr + H; k < zr + (N + 1) * H; k++) z[k] = sig(z[k] as number, fast);
+    for (let k = zr + (N + 1) * H; k < zr + (N + 2) * H; k++) z[k] = tanhOf(z[k] as number, fast);
+    for (let k = zr + (N + 2) * H; k < zr + G; k++) z[k] = sig(z[k] as number, fast);
+    const ci = zr, cg = zr + (N + 1) * H, co = zr + (N + 2) * H;
+    for (let j = 0; j < H; j++) {
+      let c = (z[ci + j] as number) * (z[cg + j] as number);
+      if (kids) for (let k = 0; k < N; k++) c += (z[zr + (1 + k) * H + j] as number) * ((cc as TypedArray)[(r * N + k) * H + j] as number);
+      const t = tanhOf(c, fast);
+      tc[r * H + j] = t;
+      out[cOut + r * H + j] = c;
+      out[hOut + r * H + j] = (z[co + j] as number) * t;
+    }
+  }
+}
+
+/** The element-wise part of the forward pass on WebAssembly SIMD (float32): copy in, one pass, copy out. */
+function gatesForwardWasm(w: WasmKernels, a: NaryTreeLstmArgs, kids: boolean, tape: NaryTreeLstmTape, out: TypedArray): void {
+  const { nodes: n, hiddenSize: H, arity: N } = a;
+  const nG = n * (N + 3) * H, nNH = n * N * H, nH = n * H;
+  const base = w.scratch('treeLstm', 4 * (nG + nNH + nH + 2 * nH));
+  const zAt = base, ccAt = zAt + 4 * nG, tcAt = ccAt + 4 * nNH, outAt = tcAt + 4 * nH;
+  w.write(zAt, tape.gates);
+  if (kids) w.write(ccAt, a.childC as TypedArray);
+  w.exports.treeLstmForward(n, H, N, zAt, ccAt, kids ? 1 : 0, tcAt, outAt);
+  w.read(zAt, nG, tape.gates as Float32Array);
+  w.read(tcAt, nH, tape.tanhC as Float32Array);
+  w.read(outAt, 2 * nH, out as Float32Array);
+}
+
+function sig(v: number, fast: boolean): number {
+  return fast ? fastSigmoid(v) : 1 / (1 + Math.exp(-v));
+}
+
+/**
+ * A tape for n nodes, in the dtype of `like`.
+ *
+ * @example
+ * ```ts
+ * const tape = naryTreeLstmTape(x, 64, 128, 2); // gates [64, 5*128], tanhC [64, 128]
+ * ```
+ */
+export function naryTreeLstmTape(like: TypedArray, nodes: number, hiddenSize: number, arity: number): NaryTreeLstmTape {
+  return { gates: allocateLike(like, nodes * (arity + 3) * hiddenSize), tanhC: allocateLike(like, nodes * hiddenSize) };
+}
+
+/**
+ * Backward pass of one level from dy [2, n, H] (dL/dh, then dL/dc):
+ *
+ *     do  = dh tanh(c),   dc~ = dc + dh o (1 - tanh(c)^2)
+ *     dz_i = dc~ g i (1 - i),   dz_g = dc~ i (1 - g^2),   dz_o = do o (1 - o)
+ *     dz_f_k = dc~ c_k f_k (1 - f_k),   dc_k = dc~ f_k
+ *     da = dz with the N forget blocks summed into one        [n, 4H]
+ *     dx = da W_ih,  dW_ih = da^T x,  db_ih = sum_rows da,  db_hh = sum_rows dz
+ *     dW_hh = dz^T [h_1..h_N],  d[h_1..h_N] = dz W_hh          (with children)
+ *
+ * Only the asked-for gradients are computed; the weight gradients are new arrays.
+ *
+ * @example
+ * ```ts
+ * const g = naryTreeLstmBackward(args, tape, dy, { x: true, weights: true, children: true });
+ * ```
+ */
+export function naryTreeLstmBackward(a: NaryTreeLstmArgs, tape: NaryTreeLstmTape, dy: TypedArray, want: NaryTreeLstmWanted): NaryTreeLstmGrads {
+  const { nodes: n, inputSize: I, hiddenSize: H, arity: N, x } = a;
+  const G = (N + 3) * H;
+  const kids = a.childH !== null && a.childC !== null;
+  const dz = ws.get('dz', x, n * G);
+  const da = ws.get('da', x, n * 4 * H);
+  const dChildC = kids && want.children ? allocateLike(x, n * N * H) : null;
+  const w = useWasmSequence(x) ? wasmKernels() : undefined;
+  if (w !== undefined) gatesBackwardWasm(w, a, kids, tape, dy, dz, da, dChildC);
+  else gatesBackward(a, kids, tape, dy, dz, da, dChildC);
+  let dx: TypedArray | null = null;
+  if (want.x) {
+    dx = allocateLike(x, n * I);
+    gemm(false, false, n, I, 4 * H, 1, da, 0, 4 * H, a.weightIh, 0, I, 0, dx, 0, I);
+  }
+  let dWih: TypedArray | null = null, dWhh: TypedArray | null = null, dbIh: TypedArray | null = null, dbHh: TypedArray | null = null;
+  if (want.weights) {
+    dWih = allocateLike(x, 4 * H * I);
+    gemm(true, false, 4 * H, I, n, 1, da, 0, 4 * H, x, 0, I, 0, dWih, 0, I);
+    if (kids) {
+      dWhh = allocateLike(x, G * N * H);
+      gemm(true, false, G, N * H, n, 1, dz, 0, G, a.childH as TypedArray, 0, N * H, 0, dWhh, 0, N * H);
+    }
+    if (a.biasIh !== null && a.biasHh !== null) {
+      dbIh = allocateLike(x, 4 * H);
+      columnSums(da, 0, 4 * H, n, 4 * H, dbIh);
+      dbHh = allocateLike(x, G);
+      columnSums(dz, 0, G, n, G, dbHh);
+    }
+  }
+  let dChildH: TypedArray | null = null;
+  if (kids && want.children) {
+    dChildH = allocateLike(x, n * N * H);
+    gemm(false, false, n, N * H, G, 1, dz, 0, G, a.weightHh, 0, N * H, 0, dChildH, 0, N * H);
+  }
+  return { x: dx, weightIh: dWih, weightHh: dWhh, biasIh: dbIh, biasHh: dbHh, childH: dChildH, childC: dChildC };
+}
+
+/** The element-wise part of the backward pass in JavaScript: dz, da and dChildC from dy. */
+function gatesBackward(
+  a: NaryTreeLstmArgs, kids: boolean, tape: NaryTreeLstmTape, dy: TypedArray, dz: TypedArray, da: TypedArray, dChildC: TypedArray | null,
+): void {
+  const { nodes: n, hiddenSize: H, arity: N } = a;
+  const G = (N + 3) * H;
+  const z = tape.gates, tc = tape.tanhC, cc = a.childC;
+  const cOff = n * H;
+  for (let r = 0; r < n; r++) {
+    const zr = r * G, ar = r * 4 * H;
+    const ci = zr, cg = zr + (N + 1) * H, co = zr + (N + 2) * H;
+    for (let j = 0; j < H; j++) {
+      const dh = dy[r * H + j] as number;
+      const t = tc[r * H + j] as number;
+      const o = z[co + j] as number, i = z[ci + j] as number, g = z[cg + j] as number;
+      const dc = (dy[cOff + r * H + j] as number) + dh * o * (1 - t * t);
+      const dzi = dc * g * i * (1 - i);
+      const dzg = dc * i * (1 - g * g);
+      const dzo = dh * t * o * (1 - o);
+      dz[ci + j] = dzi;
+      dz[cg + j] = dzg;
+      dz[co + j] = dzo;
+      da[ar + j] = dzi;
+      da[ar + 2 * H + j] = dzg;
+      da[ar + 3 * H + j] = dzo;
+      let dzf = 0;
+      for (let k = 0; k < N; k++) {
+        const fk = zr + (1 + k) * H + j;
+        if (!kids) {
+          // No children: c_k = 0, so no gradient reaches f_k.
+          dz[fk] = 0;
+          continue;
+        }
+        const f = z[fk] as number;
+        const childIndex = (r * N + k) * H + j;
+        const d = dc * ((cc as TypedArray)[childIndex] as number) * f * (1 - f);
+        dz[fk] = d;
+        dzf += d;
+        if (dChildC !== null) dChildC[childIndex] = dc * f;
+      }
+      da[ar + H + j] = dzf;
+    }
+  }
+}
+
+/** The element-wise part of the backward pass on WebAssembly SIMD (float32). */
+function gatesBackwardWasm(
+  w: WasmKernels, a: NaryTreeLstmArgs, kids: boolean, tape: NaryTreeLstmTape, dy: TypedArray, dz: TypedArray, da: TypedArray, dChildC: TypedArray | null,
+): void {
+  const { nodes: n, hiddenSize: H, arity: N } = a;
+  const nG = n * (N + 3) * H, nNH = n * N * H, nH = n * H;
+  const base = w.scratch('treeLstm', 4 * (2 * nG + 2 * nNH + nH + 2 * nH + 4 * nH));
+  const zAt = base, ccAt = zAt + 4 * nG, tcAt = ccAt + 4 * nNH, dyAt = tcAt + 4 * nH, dzAt = dyAt + 8 * nH, daAt = dzAt + 4 * nG, dccAt = daAt + 16 * nH;
+  w.write(zAt, tape.gates);
+  if (kids) w.write(ccAt, a.childC as TypedArray);
+  w.write(tcAt, tape.tanhC);
+  w.write(dyAt, dy);
+  w.exports.treeLstmBackward(n, H, N, zAt, ccAt, kids ? 1 : 0, tcAt, dyAt, dzAt, daAt, dChildC === null ? 0 : dccAt);
+  w.read(dzAt, nG, dz as Float32Array);
+  w.read(daAt, 4 * nH, da as Float32Array);
+  if (dChildC !== null) w.read(dccAt, nNH, dChildC as Float32Array);
+}

@@ -1,0 +1,51 @@
+import type { Tensor } from '../tensor/index.js';
+import { apply } from './apply.js';
+import { reshape, slice } from './functional.js';
+import { releaseTreeLstmTape } from './tree-ops.js';
+
+/**
+ * The weights of an N-ary Tree-LSTM in NaryTreeLSTMCell's layout (the cell can be passed as
+ * is): weightIh [4H, I] with gates i, f, g, o; weightHh [(N+3)H, N*H] with row blocks i,
+ * f_1..f_N, g, o; biasIh [4H] and biasHh [(N+3)H], both or neither.
+ *
+ * @example
+ * ```ts
+ * const params: NaryTreeLstmParams = { arity: 2, weightIh, weightHh, biasIh: null, biasHh: null };
+ * ```
+ */
+export interface NaryTreeLstmParams {
+  readonly arity: number;
+  readonly weightIh: Tensor;
+  readonly weightHh: Tensor;
+  readonly biasIh: Tensor | null;
+  readonly biasHh: Tensor | null;
+}
+
+/**
+ * One level of an N-ary Tree-LSTM (Tai, Socher & Manning 2015) as one differentiable op, the
+ * fused twin of NaryTreeLSTMCell's composed step:
+ *
+ *     i = sigma(W_i x + b_i + sum_l U_i^l h_l),   f_k = sigma(W_f x + b_f + sum_l U_f^{kl} h_l)
+ *     g = tanh(W_g x + b_g + sum_l U_g^l h_l),    o = sigma(W_o x + b_o + sum_l U_o^l h_l)
+ *     c = i g + sum_k f_k c_k,                    h = o tanh(c)
+ *
+ * x [n, I]; children h, c [n, N, H] (absent children as zero rows), or null for the step with
+ * no children (leaves), which gives the same bits as zero children. Returns h and c [n, H].
+ *
+ * @example
+ * ```ts
+ * const cell = new NaryTreeLSTMCell({ inputSize: 8, hiddenSize: 16 }, new Rng(0));
+ * const { h, c } = naryTreeLstm(x, cell, { h: pairH, c: pairC }); // pairs [n, 2, 16]
+ * const leaves = naryTreeLstm(x, cell, null);
+ * ```
+ */
+export function naryTreeLstm(x: Tensor, params: NaryTreeLstmParams, children: { readonly h: Tensor; readonly c: Tensor } | null): { h: Tensor; c: Tensor } {
+  const bias = params.biasIh !== null && params.biasHh !== null;
+  const inputs: [Tensor, Tensor, Tensor, ...Tensor[]] = [x, params.weightIh, params.weightHh];
+  if (bias) inputs.push(params.biasIh as Tensor, params.biasHh as Tensor);
+  if (children !== null) inputs.push(children.h, children.c);
+  const packed = apply('naryTreeLstm', inputs, { arity: params.arity, bias, children: children !== null });
+  releaseTreeLstmTape(packed);
+  const [, n, h] = packed.shape as [number, number, number];
+  return { h: reshape(slice(packed, [0, 0, 0], [1, n, h]), [n, h]), c: reshape(slice(packed, [1, 0, 0], [1, n, h]), [n, h]) };
+}

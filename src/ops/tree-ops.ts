@@ -1,0 +1,109 @@
+import {
+  checkNaryTreeLstmArgs, naryTreeLstmBackward, naryTreeLstmForward, naryTreeLstmTape, type NaryTreeLstmArgs, type NaryTreeLstmTape,
+} from '../kernels/tree-lstm.js';
+import { ArgumentError, ShapeError, Tensor, allocate } from '../tensor/index.js';
+import type { NaryTreeLstmAttrs, NaryTreeLstmOpInputs, OpDef, TreeOpName } from './op-def.js';
+import { checkSameDType } from './raw/checks.js';
+
+// The N-ary Tree-LSTM's composition of one level as a fused op, promoted for speed: composed
+// (tree/tree-lstm-cells.ts, its twin in the tests) a level is a gather of W_ih's rows, two
+// gemms and about 15 element-wise ops, each with its own [n, (N+3)H] intermediate; fused it is
+// one graph node (kernels/tree-lstm.ts has the maths).
+
+/** The saved activations of each recorded call, found again through its output. */
+const tapes = new WeakMap<Tensor, { args: NaryTreeLstmArgs; tape: NaryTreeLstmTape }>();
+
+/**
+ * Drops the saved activations of a naryTreeLstm output that no backward will read (the call
+ * was not recorded). The functional wrapper calls it right after `apply`.
+ *
+ * @example
+ * ```ts
+ * const y = apply('naryTreeLstm', inputs, attrs);
+ * releaseTreeLstmTape(y);
+ * ```
+ */
+export function releaseTreeLstmTape(output: Tensor): void {
+  if (output.gradFn === null) tapes.delete(output);
+}
+
+function expectShape(name: string, t: Tensor, shape: readonly number[]): void {
+  if (t.rank !== shape.length || t.shape.some((d, i) => d !== shape[i])) {
+    throw new ShapeError('naryTreeLstm', `${name} must be [${shape.join(',')}]`, [t.shape]);
+  }
+}
+
+function argsOf(inputs: NaryTreeLstmOpInputs, attrs: NaryTreeLstmAttrs): NaryTreeLstmArgs {
+  const op = 'naryTreeLstm';
+  checkSameDType(op, [...inputs]);
+  const { arity: N, bias, children } = attrs;
+  if (!Number.isInteger(N) || N < 1) throw new ArgumentError(op, `arity must be a positive integer, got ${N}`);
+  const expected = 3 + (bias ? 2 : 0) + (children ? 2 : 0);
+  if (inputs.length !== expected) throw new ArgumentError(op, `expected ${expected} inputs for bias ${bias} and children ${children}, got ${inputs.length}`);
+  const [x, weightIh, weightHh] = inputs;
+  if (x.rank !== 2) throw new ShapeError(op, 'x must be [nodes, inputSize]', [x.shape]);
+  const [n, I] = x.shape as [number, number];
+  if (weightHh.rank !== 2) throw new ShapeError(op, 'weightHh must be [(arity + 3) * hiddenSize, arity * hiddenSize]', [weightHh.shape]);
+  const H = (weightHh.shape[1] as number) / N;
+  if (!Number.isInteger(H) || H < 1) throw new ShapeError(op, `weightHh's columns must be arity (${N}) * hiddenSize`, [weightHh.shape]);
+  expectShape('weightIh', weightIh, [4 * H, I]);
+  expectShape('weightHh', weightHh, [(N + 3) * H, N * H]);
+  const biasIh = bias ? (inputs[3] as Tensor) : null;
+  const biasHh = bias ? (inputs[4] as Tensor) : null;
+  if (biasIh !== null) expectShape('biasIh', biasIh, [4 * H]);
+  if (biasHh !== null) expectShape('biasHh', biasHh, [(N + 3) * H]);
+  const childH = children ? (inputs[bias ? 5 : 3] as Tensor) : null;
+  const childC = children ? (inputs[bias ? 6 : 4] as Tensor) : null;
+  if (childH !== null) expectShape('childH', childH, [n, N, H]);
+  if (childC !== null) expectShape('childC', childC, [n, N, H]);
+  const args: NaryTreeLstmArgs = {
+    nodes: n, inputSize: I, hiddenSize: H, arity: N, x: x.data, weightIh: weightIh.data, weightHh: weightHh.data,
+    biasIh: biasIh?.data ?? null, biasHh: biasHh?.data ?? null, childH: childH?.data ?? null, childC: childC?.data ?? null,
+  };
+  checkNaryTreeLstmArgs(op, args);
+  return args;
+}
+
+/**
+ * The fused tree ops; spread into the op table in table.ts.
+ *
+ * - naryTreeLstm([x [n,I], weightIh [4H,I], weightHh [(N+3)H,NH], (biasIh [4H], biasHh [(N+3)H]),
+ *   (childH [n,N,H], childC [n,N,H])], { arity, bias, children }) -> [2, n, H] (h, then c): one
+ *   level of an N-ary Tree-LSTM, see kernels/tree-lstm.ts. Without children it is the leaf
+ *   step. Its composed twin is NaryTreeLSTMCell's composed path.
+ *
+ * @example
+ * ```ts
+ * import { naryTreeLstm } from 'unfold';
+ * const { h, c } = naryTreeLstm(x, cell, { h: kidsH, c: kidsC }); // kids [n, 2, H]
+ * ```
+ */
+export const TREE_OPS: { [K in TreeOpName]: OpDef<K> } = {
+  naryTreeLstm: {
+    forward: (inputs, attrs) => {
+      const args = argsOf(inputs, attrs);
+      const { nodes: n, hiddenSize: H } = args;
+      const tape = naryTreeLstmTape(args.x, n, H, args.arity);
+      const y = new Tensor(allocate(inputs[0].dtype, 2 * n * H), [2, n, H]);
+      naryTreeLstmForward(args, tape, y.data);
+      tapes.set(y, { args, tape });
+      return y;
+    },
+    backward: (g, { inputs, attrs, output }) => {
+      const saved = tapes.get(output);
+      if (saved === undefined) throw new ArgumentError('naryTreeLstm', 'backward found no saved activations for this output (was it released as unrecorded?)');
+      const [x, weightIh, weightHh] = inputs;
+      const childH = attrs.children ? (inputs[attrs.bias ? 5 : 3] as Tensor) : null;
+      const childC = attrs.children ? (inputs[attrs.bias ? 6 : 4] as Tensor) : null;
+      const weights = inputs.slice(1, attrs.bias ? 5 : 3).some((t) => t.requiresGrad);
+      const grads = naryTreeLstmBackward(saved.args, saved.tape, g.data, {
+        x: x.requiresGrad, weights, children: childH !== null && childC !== null && (childH.requiresGrad || childC.requiresGrad),
+      });
+      const as = (data: typeof grads.x, like: Tensor): Tensor | null => (data === null || !like.requiresGrad ? null : new Tensor(data, like.shape));
+      const out: (Tensor | null)[] = [as(grads.x, x), as(grads.weightIh, weightIh), as(grads.weightHh, weightHh)];
+      if (attrs.bias) out.push(as(grads.biasIh, inputs[3] as Tensor), as(grads.biasHh, inputs[4] as Tensor));
+      if (childH !== null && childC !== null) out.push(as(grads.childH, childH), as(grads.childC, childC));
+      return out as never;
+    },
+  },
+};
