@@ -49,12 +49,30 @@ describe('unfold esn', async () => {
     assert.match(await readFile(svg, 'utf8'), /^<svg[\s\S]*ESN free run[\s\S]*<\/svg>$/);
   });
 
-  test('narma10, human summary: NRMSE and NMSE side by side, and where the published (NMSE) figures are', async () => {
+  test('narma10, human summary: NRMSE and NMSE side by side, and where the published figures are', async () => {
     const r = await unfold('esn', '--task', 'narma10', '--units', '30', '--plot', '');
     assert.equal(r.status, 0, r.stderr);
     assert.match(r.stdout, /NARMA-10, 30 units, 1 trial\(s\): test NRMSE \S+ \(NMSE \S+\)/);
-    assert.match(r.stdout, /Rodan & Tino 2011/);
     assert.match(r.stdout, /docs\/decisions\/0006/);
+    assert.doesNotMatch(r.stdout, /EchoTorch/);
+  });
+
+  test('narma10 --echotorch: EchoTorch\'s figure beside ours only when the configuration is the notebook\'s', async () => {
+    const same = await unfold('esn', '--task', 'narma10', '--echotorch', '--plot', '');
+    assert.equal(same.status, 0, same.stderr);
+    assert.match(same.stdout, /NARMA-10 \(EchoTorch's protocol\), 410 units, 1 trial\(s\): test NRMSE \S+ .*EchoTorch's narma10_esn\.ipynb, same configuration, one seed: NRMSE 0\.284/);
+    const other = await unfold('esn', '--task', 'narma10', '--echotorch', '--units', '30', '--json', '--plot', '');
+    assert.equal(other.status, 0, other.stderr);
+    const last = JSON.parse(other.stdout.trim().split('\n').at(-1) as string) as Record<string, unknown>;
+    assert.equal(last['echotorch'], true);
+    assert.equal(last['units'], 30);
+    assert.ok(typeof last['nrmse'] === 'number' && typeof last['nmse'] === 'number');
+    const human = await unfold('esn', '--task', 'narma10', '--echotorch', '--units', '30', '--plot', '');
+    assert.doesNotMatch(human.stdout, /0\.284/);
+    assert.match(human.stdout, /docs\/decisions\/0006/);
+    const mg = await unfold('esn', '--task', 'mackey-glass', '--echotorch', '--plot', '');
+    assert.equal(mg.status, 2);
+    assert.match(mg.stderr, /--echotorch applies to --task narma10/);
   });
 
   test('hyperparameters outside their range and impossible combinations are usage errors', async () => {

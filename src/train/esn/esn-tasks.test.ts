@@ -5,7 +5,7 @@ import { EchoStateNetwork } from '../../models/esn/index.js';
 import { Rng, Tensor } from '../../tensor/index.js';
 import { mackeyGlass, narma, sines } from './data.js';
 import { esnFromModelFile, esnToModelFile } from './model-file.js';
-import { freeRunMackeyGlass, narma10, oneStepMackeyGlass } from './protocols.js';
+import { ECHOTORCH_NARMA10, freeRunMackeyGlass, narma10, oneStepMackeyGlass } from './protocols.js';
 
 function column(values: ArrayLike<number>): Tensor {
   return new Tensor(Float64Array.from(values), [values.length, 1]);
@@ -80,6 +80,26 @@ describe('protocols', () => {
       assert.ok(result.nrmse < 0.6, `seed ${seed}: NRMSE ${result.nrmse}`);
       assert.ok(Math.abs(result.nmse - result.nrmse ** 2) < 1e-12, 'one trial: NMSE = NRMSE^2');
     }
+  });
+
+  test('NARMA-10 with echotorch: EchoTorch\'s hyperparameters, reservoir and readout; its test series of its own, y(0..9) = 0', () => {
+    const { result, model, plot } = narma10({ echotorch: true, units: 40, trainLength: 800, testLength: 300 });
+    assert.equal(result.echotorch, true);
+    assert.ok(result.nrmse < 0.9, `NRMSE ${result.nrmse}`);
+    const c = model.reservoir.config;
+    const e = ECHOTORCH_NARMA10;
+    assert.deepEqual(
+      [c.spectralRadius, c.leak, c.connectivity, c.inputScaling, c.biasScaling, model.config.ridge],
+      [e.spectralRadius, e.leak, e.connectivity, e.inputScaling, e.biasScaling, e.ridge],
+    );
+    assert.deepEqual([c.inputWeights, c.inputConnectivity, c.biasWeights, c.biasConnectivity], ['normal', e.connectivity, 'normal', e.connectivity]);
+    assert.equal(model.config.readoutInput, false);
+    const truth = plot[0]?.y ?? [];
+    assert.equal(plot[0]?.x[0], 0);
+    assert.deepEqual(truth.slice(0, 10), new Array(10).fill(0));
+    // y(10) = 1.5 u(0) u(9) + 0.1 with u in [0, 0.5).
+    assert.ok((truth[10] as number) >= 0.1 && (truth[10] as number) < 0.475, `y(10) = ${truth[10]}`);
+    assert.equal(narma10({ units: 20, trainLength: 300, testLength: 100, washout: 50 }).result.echotorch, false);
   });
 });
 
