@@ -1,20 +1,22 @@
 // Where the time of one tree training pass goes (issue 8, docs/decisions/0005): the tree
 // benchmark's pass (forward and backward of the node-level cross-entropy of an N-ary
 // Tree-LSTM classifier, word vectors of 32, float32, arithmetic trees of depth 1-6) on ONE
-// kernel thread under V8's sampling profiler, with the self time of every sampled function
+// kernel thread (or [threads]) under V8's sampling profiler, with the self time of every sampled function
 // summed into a few buckets, as scripts/profile-lstm-train.mjs does for the LSTM.
 //
-//   npm run build && node scripts/profile-tree.mjs [batch] [hidden] [passes]
+//   npm run build && node scripts/profile-tree.mjs [batch] [hidden] [passes] [threads]
 import { Session } from 'node:inspector/promises';
-import { Rng, TreeClassifier, backward, gemmReady, setKernelThreads } from '../dist/index.js';
+import { Rng, TreeClassifier, backward, gemmReady, kernelThreadsReady, setKernelThreads } from '../dist/index.js';
 import { TREE_TASKS, sampleTrees } from '../dist/train/tree/tasks.js';
 
 const batch = Number(process.argv[2] ?? 64);
 const hidden = Number(process.argv[3] ?? 128);
 const passes = Number(process.argv[4] ?? 20);
+const threads = Number(process.argv[5] ?? 1);
 
 await gemmReady();
-setKernelThreads(1);
+setKernelThreads(threads);
+await kernelThreadsReady();
 const spec = TREE_TASKS.arithmetic;
 const model = new TreeClassifier({ cell: 'nary-lstm', vocabulary: spec.vocabulary, classes: spec.classes, embeddingSize: 32, hiddenSize: hidden }, new Rng(1));
 // As in the benchmark: the same pool of max(batch, 64) trees for every batch size, one pass
@@ -62,7 +64,7 @@ for (const node of profile.nodes) {
   buckets[bucket] += us;
 }
 const total = Object.values(buckets).reduce((a, b) => a + b, 0);
-console.log(`tree pass over ${pool.length} trees, batch ${batch}, hidden ${hidden}, 1 kernel thread: ${ms.toFixed(2)} ms (${Math.round(pool.length / (ms / 1000))} trees/s), ${passes} passes profiled`);
+console.log(`tree pass over ${pool.length} trees, batch ${batch}, hidden ${hidden}, ${threads} kernel thread(s): ${ms.toFixed(2)} ms (${Math.round(pool.length / (ms / 1000))} trees/s), ${passes} passes profiled`);
 for (const [k, v] of Object.entries(buckets)) console.log(`  ${k.padEnd(24)} ${(v / 1000 / passes).toFixed(2).padStart(7)} ms  ${((100 * v) / total).toFixed(1).padStart(5)} %`);
 console.log('top functions (self time per pass):');
 for (const [name, us] of [...byFunction].sort((a, b) => b[1] - a[1]).slice(0, 20)) {

@@ -1,5 +1,6 @@
 import type { TypedArray } from '../tensor/index.js';
 import { gemm } from './gemm.js';
+import { sgemmAt } from './gemm-wasm.js';
 import { Workspace, allocateLike, checkLength, columnSums, fastSigmoid, tanhOf } from './rnn-sequence-common.js';
 import { useWasmSequence } from './sequence-wasm.js';
 import { wasmKernels, type WasmKernels } from './wasm-module.js';
@@ -106,10 +107,28 @@ export function checkNaryTreeLstmArgs(kernel: string, a: NaryTreeLstmArgs): void
 export function naryTreeLstmForward(a: NaryTreeLstmArgs, tape: NaryTreeLstmTape, out: TypedArray): void {
   const { nodes: n, inputSize: I, hiddenSize: H, arity: N, x } = a;
   const G = (N + 3) * H;
-  const fast = !(x instanceof Float64Array);
+  const { wx, bias } = inputWeightsInBlockOrder(a);
+  const kids = a.childH !== null && a.childC !== null;
+  const w = useWasmSequence(x) ? wasmKernels() : undefined;
+  if (w !== undefined) {
+    levelForwardWasm(w, a, kids, wx, bias, tape, out);
+    return;
+  }
   const z = tape.gates;
-  // W_ih's rows in weightHh's block order (W_f once per child slot) and the summed biases, so
-  // the input's product lands in z block for block: z = bias, then z += x W^T (one gemm).
+  for (let r = 0; r < n; r++) z.set(bias, r * G);
+  gemm(false, true, n, G, I, 1, x, 0, I, wx, 0, I, 1, z, 0, G);
+  if (kids) gemm(false, true, n, G, N * H, 1, a.childH as TypedArray, 0, N * H, a.weightHh, 0, N * H, 1, z, 0, G, true);
+  gatesForward(a, kids, !(x instanceof Float64Array), tape, out);
+}
+
+/**
+ * W_ih's rows in weightHh's block order (W_f once per child slot) and the summed biases
+ * b_ih,gate(b) + b_hh,b, so the input's product lands in z block for block: z = bias, then
+ * z += x W^T (one gemm).
+ */
+function inputWeightsInBlockOrder(a: NaryTreeLstmArgs): { wx: TypedArray; bias: TypedArray } {
+  const { inputSize: I, hiddenSize: H, arity: N, x } = a;
+  const G = (N + 3) * H;
   const wx = ws.get('wx', x, G * I);
   const bias = ws.get('bias', x, G);
   for (let b = 0; b < N + 3; b++) {
@@ -117,13 +136,89 @@ export function naryTreeLstmForward(a: NaryTreeLstmArgs, tape: NaryTreeLstmTape,
     wx.set(a.weightIh.subarray(from * I, (from + H) * I), b * H * I);
     for (let j = 0; j < H; j++) bias[b * H + j] = a.biasIh === null || a.biasHh === null ? 0 : (a.biasIh[from + j] as number) + (a.biasHh[b * H + j] as number);
   }
-  for (let r = 0; r < n; r++) z.set(bias, r * G);
-  gemm(false, true, n, G, I, 1, x, 0, I, wx, 0, I, 1, z, 0, G);
-  const kids = a.childH !== null && a.childC !== null;
-  if (kids) gemm(false, true, n, G, N * H, 1, a.childH as TypedArray, 0, N * H, a.weightHh, 0, N * H, 1, z, 0, G, true);
-  const w = useWasmSequence(x) ? wasmKernels() : undefined;
-  if (w !== undefined) gatesForwardWasm(w, a, kids, tape, out);
-  else gatesForward(a, kids, fast, tape, out);
+  return { wx, bias };
+}
+
+/** Byte addresses of consecutive float32 blocks of the given sizes, from `base`. */
+function layout(base: number, sizes: readonly number[]): number[] {
+  const at: number[] = [];
+  let p = base;
+  for (const size of sizes) {
+    at.push(p);
+    p += 4 * size + ((16 - ((4 * size) % 16)) % 16);
+  }
+  return at;
+}
+
+function layoutBytes(sizes: readonly number[]): number {
+  return sizes.reduce((sum, size) => sum + 4 * size + ((16 - ((4 * size) % 16)) % 16), 0);
+}
+
+// Below this many nodes a level keeps the input's and the children's products apart: laying
+// out [W_ih | W_hh] side by side costs a pass over the weights, which a few nodes' products
+// do not repay (measured: merging at every size made batch-1 trees about 10 % slower, while
+// it made batch 64 faster).
+const MERGE_MIN_NODES = 16;
+
+/**
+ * Writes [left | right] row by row into wasm memory at byte address `at`: rows of `left`
+ * (leftCols wide) and `right` (rightCols wide) side by side, [rows, leftCols + rightCols].
+ */
+function writeSideBySide(w: WasmKernels, at: number, rows: number, left: TypedArray, leftCols: number, right: TypedArray, rightCols: number): void {
+  const heap = w.f32;
+  const cols = leftCols + rightCols;
+  for (let r = 0, d = at >> 2; r < rows; r++, d += cols) {
+    heap.set((left as Float32Array).subarray(r * leftCols, (r + 1) * leftCols), d);
+    heap.set((right as Float32Array).subarray(r * rightCols, (r + 1) * rightCols), d + leftCols);
+  }
+}
+
+/** Reads columns [from, from + cols) of a [rows, ld] float32 block at byte address `at` into a new array. */
+function readColumns(w: WasmKernels, at: number, rows: number, ld: number, from: number, cols: number): Float32Array {
+  const heap = w.f32;
+  const out = new Float32Array(rows * cols);
+  for (let r = 0, s = (at >> 2) + from; r < rows; r++, s += ld) out.set(heap.subarray(s, s + cols), r * cols);
+  return out;
+}
+
+/**
+ * The forward pass on WebAssembly SIMD (float32): inputs copied in once, the gemm and the
+ * element-wise pass on wasm memory (the gemm split over the kernel threads), then z, tanh(c)
+ * and the output copied out. With children of at least MERGE_MIN_NODES nodes the input's and
+ * the children's products are ONE gemm, [x | h_1..h_N] [n, I + NH] against
+ * [W_ih in block order | W_hh] [G, I + NH]: one pass over z instead of two, and no thin
+ * k = I product of its own.
+ */
+function levelForwardWasm(
+  w: WasmKernels, a: NaryTreeLstmArgs, kids: boolean, wx: TypedArray, bias: TypedArray, tape: NaryTreeLstmTape, out: TypedArray,
+): void {
+  const { nodes: n, inputSize: I, hiddenSize: H, arity: N } = a;
+  const G = (N + 3) * H, NH = N * H;
+  const merged = kids && n >= MERGE_MIN_NODES;
+  const K = merged ? I + NH : I;
+  const sizes = [n * K, G * K, n * G, n * H, 2 * n * H, kids ? n * NH : 0, kids && !merged ? n * NH : 0, kids && !merged ? G * NH : 0];
+  const [inAt, wAt, zAt, tcAt, outAt, ccAt, chAt, whhAt] =
+    layout(w.scratch('treeLstm', layoutBytes(sizes)), sizes) as [number, number, number, number, number, number, number, number];
+  if (merged) {
+    writeSideBySide(w, inAt, n, a.x, I, a.childH as TypedArray, NH);
+    writeSideBySide(w, wAt, G, wx, I, a.weightHh, NH);
+  } else {
+    w.write(inAt, a.x);
+    w.write(wAt, wx);
+  }
+  if (kids) w.write(ccAt, a.childC as TypedArray);
+  const heap = w.f32;
+  for (let r = 0, z = zAt >> 2; r < n; r++, z += G) heap.set(bias as Float32Array, z);
+  sgemmAt(false, true, n, G, K, 1, inAt, K, wAt, K, 1, zAt, G);
+  if (kids && !merged) {
+    w.write(chAt, a.childH as TypedArray);
+    w.write(whhAt, a.weightHh);
+    sgemmAt(false, true, n, G, NH, 1, chAt, NH, whhAt, NH, 1, zAt, G);
+  }
+  w.exports.treeLstmForward(n, H, N, zAt, ccAt, kids ? 1 : 0, tcAt, outAt);
+  w.read(zAt, n * G, tape.gates as Float32Array);
+  w.read(tcAt, n * H, tape.tanhC as Float32Array);
+  w.read(outAt, 2 * n * H, out as Float32Array);
 }
 
 /** The element-wise part of the forward pass in JavaScript (float64, or float32 without wasm). */
@@ -151,20 +246,6 @@ function gatesForward(a: NaryTreeLstmArgs, kids: boolean, fast: boolean, tape: N
       out[hOut + r * H + j] = (z[co + j] as number) * t;
     }
   }
-}
-
-/** The element-wise part of the forward pass on WebAssembly SIMD (float32): copy in, one pass, copy out. */
-function gatesForwardWasm(w: WasmKernels, a: NaryTreeLstmArgs, kids: boolean, tape: NaryTreeLstmTape, out: TypedArray): void {
-  const { nodes: n, hiddenSize: H, arity: N } = a;
-  const nG = n * (N + 3) * H, nNH = n * N * H, nH = n * H;
-  const base = w.scratch('treeLstm', 4 * (nG + nNH + nH + 2 * nH));
-  const zAt = base, ccAt = zAt + 4 * nG, tcAt = ccAt + 4 * nNH, outAt = tcAt + 4 * nH;
-  w.write(zAt, tape.gates);
-  if (kids) w.write(ccAt, a.childC as TypedArray);
-  w.exports.treeLstmForward(n, H, N, zAt, ccAt, kids ? 1 : 0, tcAt, outAt);
-  w.read(zAt, nG, tape.gates as Float32Array);
-  w.read(tcAt, nH, tape.tanhC as Float32Array);
-  w.read(outAt, 2 * nH, out as Float32Array);
 }
 
 function sig(v: number, fast: boolean): number {
@@ -204,12 +285,12 @@ export function naryTreeLstmBackward(a: NaryTreeLstmArgs, tape: NaryTreeLstmTape
   const { nodes: n, inputSize: I, hiddenSize: H, arity: N, x } = a;
   const G = (N + 3) * H;
   const kids = a.childH !== null && a.childC !== null;
+  const w = useWasmSequence(x) ? wasmKernels() : undefined;
+  if (w !== undefined) return levelBackwardWasm(w, a, kids, tape, dy, want);
   const dz = ws.get('dz', x, n * G);
   const da = ws.get('da', x, n * 4 * H);
   const dChildC = kids && want.children ? allocateLike(x, n * N * H) : null;
-  const w = useWasmSequence(x) ? wasmKernels() : undefined;
-  if (w !== undefined) gatesBackwardWasm(w, a, kids, tape, dy, dz, da, dChildC);
-  else gatesBackward(a, kids, tape, dy, dz, da, dChildC);
+  gatesBackward(a, kids, tape, dy, dz, da, dChildC);
   let dx: TypedArray | null = null;
   if (want.x) {
     dx = allocateLike(x, n * I);
@@ -283,20 +364,90 @@ function gatesBackward(
   }
 }
 
-/** The element-wise part of the backward pass on WebAssembly SIMD (float32). */
-function gatesBackwardWasm(
-  w: WasmKernels, a: NaryTreeLstmArgs, kids: boolean, tape: NaryTreeLstmTape, dy: TypedArray, dz: TypedArray, da: TypedArray, dChildC: TypedArray | null,
-): void {
-  const { nodes: n, hiddenSize: H, arity: N } = a;
-  const nG = n * (N + 3) * H, nNH = n * N * H, nH = n * H;
-  const base = w.scratch('treeLstm', 4 * (2 * nG + 2 * nNH + nH + 2 * nH + 4 * nH));
-  const zAt = base, ccAt = zAt + 4 * nG, tcAt = ccAt + 4 * nNH, dyAt = tcAt + 4 * nH, dzAt = dyAt + 8 * nH, daAt = dzAt + 4 * nG, dccAt = daAt + 16 * nH;
-  w.write(zAt, tape.gates);
-  if (kids) w.write(ccAt, a.childC as TypedArray);
-  w.write(tcAt, tape.tanhC);
+/**
+ * The backward pass on WebAssembly SIMD (float32): dy and the tape copied in, the element-wise
+ * pass, the gemms and the bias sums on wasm memory, and only the gradients copied out. With
+ * children of at least MERGE_MIN_NODES nodes, as in the forward pass, the input's and the
+ * children's products share gemms:
+ *
+ *     [dx | d(h_1..h_N)]   = dz [W_ih in block order | W_hh]     [n, I + NH]
+ *     [dW_ih,blocks | dW_hh] = dz^T [x | h_1..h_N]               [G, I + NH]
+ *
+ * (dz times W_ih in block order is da W_ih: the N forget blocks share W_f), and dW_ih sums the
+ * N forget blocks' rows into W_f's.
+ */
+function levelBackwardWasm(w: WasmKernels, a: NaryTreeLstmArgs, kids: boolean, tape: NaryTreeLstmTape, dy: TypedArray, want: NaryTreeLstmWanted): NaryTreeLstmGrads {
+  const { nodes: n, inputSize: I, hiddenSize: H, arity: N } = a;
+  const G = (N + 3) * H, NH = N * H, nKids = kids ? n * NH : 0;
+  const merged = kids && n >= MERGE_MIN_NODES;
+  const K = merged ? I + NH : I;
+  const bias = a.biasIh !== null && a.biasHh !== null;
+  const wantChildren = kids && want.children;
+  const apart = kids && !merged ? nKids : 0;
+  const sizes = [2 * n * H, n * G, n * H, nKids, n * G, 4 * n * H, nKids, n * K, G * K, n * K, G * K, 4 * H, G, apart, apart > 0 ? G * NH : 0, apart, apart > 0 ? G * NH : 0];
+  const [dyAt, zAt, tcAt, ccAt, dzAt, daAt, dccAt, inAt, wAt, dInAt, dWAt, dbihAt, dbhhAt, chAt, whhAt, dchAt, dwhhAt] =
+    layout(w.scratch('treeLstm', layoutBytes(sizes)), sizes) as [
+      number, number, number, number, number, number, number, number, number, number, number, number, number, number, number, number, number,
+    ];
   w.write(dyAt, dy);
-  w.exports.treeLstmBackward(n, H, N, zAt, ccAt, kids ? 1 : 0, tcAt, dyAt, dzAt, daAt, dChildC === null ? 0 : dccAt);
-  w.read(dzAt, nG, dz as Float32Array);
-  w.read(daAt, 4 * nH, da as Float32Array);
-  if (dChildC !== null) w.read(dccAt, nNH, dChildC as Float32Array);
+  w.write(zAt, tape.gates);
+  w.write(tcAt, tape.tanhC);
+  if (kids) w.write(ccAt, a.childC as TypedArray);
+  w.exports.treeLstmBackward(n, H, N, zAt, ccAt, kids ? 1 : 0, tcAt, dyAt, dzAt, daAt, wantChildren ? dccAt : 0);
+  const readOut = (at: number, size: number): Float32Array => {
+    const dst = new Float32Array(size);
+    w.read(at, size, dst);
+    return dst;
+  };
+  let dx: TypedArray | null = null, dChildH: TypedArray | null = null, dChildC: TypedArray | null = null;
+  if (merged && (want.x || wantChildren)) {
+    writeSideBySide(w, wAt, G, inputWeightsInBlockOrder(a).wx, I, a.weightHh, NH);
+    sgemmAt(false, false, n, K, G, 1, dzAt, G, wAt, K, 0, dInAt, K);
+    if (want.x) dx = readColumns(w, dInAt, n, K, 0, I);
+    if (wantChildren) dChildH = readColumns(w, dInAt, n, K, I, NH);
+  } else {
+    if (want.x) {
+      w.write(wAt, a.weightIh);
+      sgemmAt(false, false, n, I, 4 * H, 1, daAt, 4 * H, wAt, I, 0, dInAt, I);
+      dx = readOut(dInAt, n * I);
+    }
+    if (wantChildren) {
+      w.write(whhAt, a.weightHh);
+      sgemmAt(false, false, n, NH, G, 1, dzAt, G, whhAt, NH, 0, dchAt, NH);
+      dChildH = readOut(dchAt, n * NH);
+    }
+  }
+  if (wantChildren) dChildC = readOut(dccAt, n * NH);
+  let dWih: TypedArray | null = null, dWhh: TypedArray | null = null, dbIh: TypedArray | null = null, dbHh: TypedArray | null = null;
+  if (want.weights) {
+    if (merged) {
+      writeSideBySide(w, inAt, n, a.x, I, a.childH as TypedArray, NH);
+      sgemmAt(true, false, G, K, n, 1, dzAt, G, inAt, K, 0, dWAt, K);
+      dWhh = readColumns(w, dWAt, G, K, I, NH);
+      const blocks = readColumns(w, dWAt, G, K, 0, I);
+      // Fold the row blocks back onto W_ih's gates: i, the N forget blocks onto f, g, o.
+      const d = new Float32Array(4 * H * I);
+      for (let b = 0; b < N + 3; b++) {
+        const to = gateOfBlock(b, N) * H * I;
+        for (let k = 0, from = b * H * I; k < H * I; k++) d[to + k] = (d[to + k] as number) + (blocks[from + k] as number);
+      }
+      dWih = d;
+    } else {
+      w.write(inAt, a.x);
+      sgemmAt(true, false, 4 * H, I, n, 1, daAt, 4 * H, inAt, I, 0, dWAt, I);
+      dWih = readOut(dWAt, 4 * H * I);
+      if (kids) {
+        w.write(chAt, a.childH as TypedArray);
+        sgemmAt(true, false, G, NH, n, 1, dzAt, G, chAt, NH, 0, dwhhAt, NH);
+        dWhh = readOut(dwhhAt, G * NH);
+      }
+    }
+    if (bias) {
+      w.exports.columnSums(daAt, 4 * H, n, 4 * H, dbihAt);
+      w.exports.columnSums(dzAt, G, n, G, dbhhAt);
+      dbIh = readOut(dbihAt, 4 * H);
+      dbHh = readOut(dbhhAt, G);
+    }
+  }
+  return { x: dx, weightIh: dWih, weightHh: dWhh, biasIh: dbIh, biasHh: dbHh, childH: dChildH, childC: dChildC };
 }

@@ -13,7 +13,6 @@ import { NaryTreeLSTMCell, type NaryTreeLSTMCellConfig, type TreeLSTMState } fro
 // JavaScript pass, exact maths) to 1e-12; in float32 on both element-wise paths, WebAssembly
 // SIMD and JavaScript, to float32 rounding.
 
-const N_NODES = 7;
 const INPUT = 5;
 const HIDDEN = 6;
 
@@ -21,6 +20,8 @@ interface Case {
   readonly label: string;
   readonly config: Omit<NaryTreeLSTMCellConfig, 'inputSize' | 'hiddenSize' | 'dtype'>;
   readonly children: boolean;
+  /** Nodes in the call (default 7); at 16 or more the wasm path merges the input's and the children's gemms. */
+  readonly nodes?: number;
 }
 
 const CASES: Case[] = [
@@ -29,6 +30,8 @@ const CASES: Case[] = [
   { label: 'ternary, forget bias 1, with children', config: { arity: 3, forgetBias: 1 }, children: true },
   { label: 'no bias, with children', config: { bias: false }, children: true },
   { label: 'no bias, leaves', config: { bias: false }, children: false },
+  { label: 'binary, 20 nodes with children (one merged product on the wasm path)', config: {}, children: true, nodes: 20 },
+  { label: 'ternary, 20 leaves', config: { arity: 3 }, children: false, nodes: 20 },
 ];
 
 /** Every differentiated tensor of one run: x, children's h and c (when given), then the cell's parameters. */
@@ -36,6 +39,7 @@ function runBoth(dtype: DType, c: Case): { fused: Float64Array[]; composed: Floa
   const cell = new NaryTreeLSTMCell({ ...c.config, inputSize: INPUT, hiddenSize: HIDDEN, dtype }, new Rng(11));
   const N = cell.arity;
   const rng = new Rng(12);
+  const N_NODES = c.nodes ?? 7;
   const x = randn([N_NODES, INPUT], rng, { dtype, requiresGrad: true });
   const kids: TreeLSTMState | null = c.children
     ? { h: randn([N_NODES, N, HIDDEN], rng, { dtype, requiresGrad: true }), c: randn([N_NODES, N, HIDDEN], rng, { dtype, requiresGrad: true }) }
