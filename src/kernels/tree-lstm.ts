@@ -9,8 +9,10 @@ import { wasmKernels, type WasmKernels } from './wasm-module.js';
 // forward and backward, over raw arrays. Composed from primitives (tree/tree-lstm-cells.ts
 // keeps that version as the twin the op is tested against) a level is about 20 graph nodes,
 // a dozen of them element-wise passes over [n, (N+3)H]; here it is two gemms and one pass
-// forward, one pass and five gemms backward. The element-wise pass runs on WebAssembly SIMD
-// for float32 when the kernels are loaded (assembly/tree.ts), else in JavaScript.
+// forward, one pass and five gemms backward. For float32 with the WebAssembly kernels loaded
+// the whole level runs on wasm memory (the element-wise passes in assembly/tree.ts), and from
+// MERGE_MIN_NODES nodes the input's and the children's products share one gemm each way
+// (forward one gemm, backward two); float64, or float32 without wasm, runs in JavaScript.
 
 /**
  * One call: n nodes with inputs x [n, I] and (optionally) their N child slots' states
