@@ -2,11 +2,11 @@
 // measured the fused Tree-LSTM level against the composed cell): run it once per build,
 // alternating, and compare the lines. Each run folds the tree benchmark's pool of 64
 // arithmetic trees (depth 1-6) at batch 1 and at batch 64 with an N-ary Tree-LSTM
-// classifier (word vectors of 32, float32, two kernel threads) and prints trees/s, the best
-// of 8 (batch 1) or 40 (batch 64) passes.
+// classifier (or the cell named by [cell]; word vectors of 32, float32, two kernel threads)
+// and prints trees/s, the best of 8 (batch 1) or 40 (batch 64) passes.
 //
-//   npm run build && node scripts/compare-tree-builds.mjs "$PWD/dist" [hidden]
-//   (cd ../other-checkout && npm run build) && node scripts/compare-tree-builds.mjs ../other-checkout/dist [hidden]
+//   npm run build && node scripts/compare-tree-builds.mjs "$PWD/dist" [hidden] [cell]
+//   (cd ../other-checkout && npm run build) && node scripts/compare-tree-builds.mjs ../other-checkout/dist [hidden] [cell]
 import { pathToFileURL } from 'node:url';
 import { resolve } from 'node:path';
 
@@ -16,7 +16,7 @@ const { TREE_TASKS, sampleTrees } = await import(dist + '/train/tree/tasks.js');
 await gemmReady(); setKernelThreads(2); await kernelThreadsReady();
 const hidden = Number(process.argv[3] ?? 128);
 const spec = TREE_TASKS.arithmetic;
-const model = new TreeClassifier({ cell: 'nary-lstm', vocabulary: spec.vocabulary, classes: spec.classes, embeddingSize: 32, hiddenSize: hidden }, new Rng(1));
+const model = new TreeClassifier({ cell: process.argv[4] ?? 'nary-lstm', vocabulary: spec.vocabulary, classes: spec.classes, embeddingSize: 32, hiddenSize: hidden }, new Rng(1));
 const pool = sampleTrees(spec, new Rng(100), 64, 1, 6);
 const res = [];
 for (const batch of [1, 64]) {

@@ -29,7 +29,7 @@ export {
   logSumExp, logSoftmax, softmax, crossEntropy, mse, binaryCrossEntropy, binaryCrossEntropyWithLogits,
   cosineSimilarity, outer, roll, circularConvolution, type CrossEntropyOptions, type Reduction,
   rnnSequence, lstmSequence, gruSequence, type SequenceParams, type SequenceOpOptions, type SequenceOpResult,
-  ntmAddressing, ntmWrite, ntmSequence, type NtmSequenceParams, type NtmSequenceAttrs, naryTreeLstm, type NaryTreeLstmParams,
+  ntmAddressing, ntmWrite, ntmSequence, type NtmSequenceParams, type NtmSequenceAttrs, naryTreeLstm, type NaryTreeLstmParams, childSumTreeLstm, type ChildSumTreeLstmParams,
 } from './ops/index.js';
 
 export {

@@ -1,6 +1,6 @@
 export type {
   OpName, OpSignatures, OpDef, OpTable, OpContext, ReduceAttrs, SequenceAttrs, SequenceOpInputs, LstmSequenceOpInputs, FusedOpName, MemoryOpName,
-  NtmSequenceOpInputs, NtmSequenceAttrs, TreeOpName, NaryTreeLstmOpInputs, NaryTreeLstmAttrs,
+  NtmSequenceOpInputs, NtmSequenceAttrs, TreeOpName, NaryTreeLstmOpInputs, NaryTreeLstmAttrs, ChildSumTreeLstmAttrs,
 } from './op-def.js';
 export { OPS } from './table.js';
 export { apply } from './apply.js';
@@ -17,4 +17,4 @@ export {
   rnnSequence, lstmSequence, gruSequence, type SequenceParams, type SequenceOpOptions, type SequenceOpResult,
 } from './fused-functional.js';
 export { ntmAddressing, ntmWrite, ntmSequence, type NtmSequenceParams } from './memory-functional.js';
-export { naryTreeLstm, type NaryTreeLstmParams } from './tree-functional.js';
+export { naryTreeLstm, childSumTreeLstm, type NaryTreeLstmParams, type ChildSumTreeLstmParams } from './tree-functional.js';

@@ -49,6 +49,7 @@ export interface OpSignatures {
   ntmWrite: { inputs: [Tensor, Tensor, Tensor, Tensor]; attrs: NoAttrs };
   ntmSequence: { inputs: NtmSequenceOpInputs; attrs: NtmSequenceAttrs };
   naryTreeLstm: { inputs: NaryTreeLstmOpInputs; attrs: NaryTreeLstmAttrs };
+  childSumTreeLstm: { inputs: NaryTreeLstmOpInputs; attrs: ChildSumTreeLstmAttrs };
 }
 
 /**
@@ -93,17 +94,23 @@ export interface NtmSequenceAttrs {
 }
 
 /** The fused tree ops, whose definitions live in ops/tree-ops.ts. */
-export type TreeOpName = 'naryTreeLstm';
+export type TreeOpName = 'naryTreeLstm' | 'childSumTreeLstm';
 
 /**
- * Inputs of naryTreeLstm: [x, weightIh, weightHh], then [biasIh, biasHh] when attrs.bias, then
- * [childH, childC] when attrs.children.
+ * Inputs of naryTreeLstm and childSumTreeLstm: [x, weightIh, weightHh], then [biasIh, biasHh]
+ * when attrs.bias, then [childH, childC] when attrs.children.
  */
 export type NaryTreeLstmOpInputs = [Tensor, Tensor, Tensor, ...Tensor[]];
 
 /** Attributes of naryTreeLstm: child slots N, whether the biases and the children's states are given. */
 export interface NaryTreeLstmAttrs {
   readonly arity: number;
+  readonly bias: boolean;
+  readonly children: boolean;
+}
+
+/** Attributes of childSumTreeLstm: whether the biases and the children's states are given. */
+export interface ChildSumTreeLstmAttrs {
   readonly bias: boolean;
   readonly children: boolean;
 }

@@ -94,6 +94,20 @@ const treeLstmInputs = (arity: number, bias: boolean, children: boolean): Tensor
   ];
 };
 const treeOp = (xs: Tensor[]): NaryTreeLstmOpInputs => xs as NaryTreeLstmOpInputs;
+
+/** Inputs of childSumTreeLstm for n = 3 nodes with K slots, I = 2, H = 3 (as treeLstmInputs). */
+const childSumInputs = (slots: number, bias: boolean, children: boolean): Tensor[] => {
+  const [n, I, H] = [3, 2, 3];
+  const w = (shape: number[]): Tensor => {
+    const t = r(shape);
+    for (let i = 0; i < t.size; i++) t.data[i] = (t.data[i] as number) * 0.5;
+    return t;
+  };
+  return [
+    r([n, I]), w([4 * H, I]), w([4 * H, H]), ...(bias ? [w([4 * H]), w([4 * H])] : []),
+    ...(children ? [r([n, slots, H]), r([n, slots, H])] : []),
+  ];
+};
 const lstmOp = (xs: Tensor[]): LstmSequenceOpInputs => xs as LstmSequenceOpInputs;
 
 /**
@@ -234,6 +248,11 @@ const PRIMITIVE_CASES: { [K in OpName]: Case[] } = {
     { label: 'binary, children', inputs: treeLstmInputs(2, true, true), fn: (...xs) => apply('naryTreeLstm', treeOp(xs), { arity: 2, bias: true, children: true }) },
     { label: 'ternary, no bias', inputs: treeLstmInputs(3, false, true), fn: (...xs) => apply('naryTreeLstm', treeOp(xs), { arity: 3, bias: false, children: true }) },
     { label: 'leaves (no children)', inputs: treeLstmInputs(2, true, false), fn: (...xs) => apply('naryTreeLstm', treeOp(xs), { arity: 2, bias: true, children: false }) },
+  ],
+  childSumTreeLstm: [
+    { label: 'three slots', inputs: childSumInputs(3, true, true), fn: (...xs) => apply('childSumTreeLstm', treeOp(xs), { bias: true, children: true }) },
+    { label: 'one slot, no bias', inputs: childSumInputs(1, false, true), fn: (...xs) => apply('childSumTreeLstm', treeOp(xs), { bias: false, children: true }) },
+    { label: 'leaves', inputs: childSumInputs(1, true, false), fn: (...xs) => apply('childSumTreeLstm', treeOp(xs), { bias: true, children: false }) },
   ],
 };
 

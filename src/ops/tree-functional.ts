@@ -44,7 +44,52 @@ export function naryTreeLstm(x: Tensor, params: NaryTreeLstmParams, children: { 
   const inputs: [Tensor, Tensor, Tensor, ...Tensor[]] = [x, params.weightIh, params.weightHh];
   if (bias) inputs.push(params.biasIh as Tensor, params.biasHh as Tensor);
   if (children !== null) inputs.push(children.h, children.c);
-  const packed = apply('naryTreeLstm', inputs, { arity: params.arity, bias, children: children !== null });
+  return unpack(apply('naryTreeLstm', inputs, { arity: params.arity, bias, children: children !== null }));
+}
+
+/**
+ * The weights of a Child-Sum Tree-LSTM in ChildSumTreeLSTMCell's layout (the cell can be
+ * passed as is): weightIh [4H, I] and weightHh [4H, H], gates i, f, g, o; biasIh and biasHh
+ * [4H], both or neither.
+ *
+ * @example
+ * ```ts
+ * const params: ChildSumTreeLstmParams = { weightIh, weightHh, biasIh: null, biasHh: null };
+ * ```
+ */
+export interface ChildSumTreeLstmParams {
+  readonly weightIh: Tensor;
+  readonly weightHh: Tensor;
+  readonly biasIh: Tensor | null;
+  readonly biasHh: Tensor | null;
+}
+
+/**
+ * One level of a Child-Sum Tree-LSTM (Tai, Socher & Manning 2015) as one differentiable op,
+ * the fused twin of ChildSumTreeLSTMCell's composed step:
+ *
+ *     h~ = sum_k h_k,   [i, g, o] = sigma, tanh, sigma of (W x + b + U h~)
+ *     f_k = sigma(W_f x + b_f + U_f h_k),   c = i g + sum_k f_k c_k,   h = o tanh(c)
+ *
+ * x [n, I]; children h, c [n, K, H] (zero rows for padding slots), or null for the step with no
+ * children (leaves), which gives the same bits as zero children. Returns h and c [n, H].
+ *
+ * @example
+ * ```ts
+ * const cell = new ChildSumTreeLSTMCell({ inputSize: 8, hiddenSize: 16 }, new Rng(0));
+ * const { h, c } = childSumTreeLstm(x, cell, { h: kidsH, c: kidsC }); // kids [n, K, 16]
+ * ```
+ */
+export function childSumTreeLstm(x: Tensor, params: ChildSumTreeLstmParams, children: { readonly h: Tensor; readonly c: Tensor } | null): { h: Tensor; c: Tensor } {
+  const bias = params.biasIh !== null && params.biasHh !== null;
+  const inputs: [Tensor, Tensor, Tensor, ...Tensor[]] = [x, params.weightIh, params.weightHh];
+  if (bias) inputs.push(params.biasIh as Tensor, params.biasHh as Tensor);
+  if (children !== null) inputs.push(children.h, children.c);
+  return unpack(apply('childSumTreeLstm', inputs, { bias, children: children !== null }));
+}
+
+/** h and c [n, H] of a tree op's packed output [2, n, H]. */
+function unpack(packed: Tensor): { h: Tensor; c: Tensor } {
   releaseTreeLstmTape(packed);
   const [, n, h] = packed.shape as [number, number, number];
   return { h: reshape(slice(packed, [0, 0, 0], [1, n, h]), [n, h]), c: reshape(slice(packed, [1, 0, 0], [1, n, h]), [n, h]) };

@@ -1,6 +1,6 @@
 import { uniformParameter } from '../cells/params.js';
 import { Module } from '../nn/index.js';
-import { add, gather, matmul, mul, naryTreeLstm, reshape, sigmoid, slice, sum, tanh } from '../ops/index.js';
+import { add, childSumTreeLstm, gather, matmul, mul, naryTreeLstm, reshape, sigmoid, slice, sum, tanh } from '../ops/index.js';
 import { Rng, Tensor, zeros, type DType } from '../tensor/index.js';
 import { affine, checkArity, checkComposeInput, checkTreeCellConfig, repeatRows, type BaseTreeCellConfig, type TreeCell } from './tree-cell.js';
 
@@ -55,10 +55,10 @@ function lstmBiases(rowsIh: number, rowsHh: number, h: number, forgetRows: reado
  *     h   = o * tanh(c)
  *
  * weightIh [4H, I] holds W_i, W_f, W_g, W_o; weightHh [4H, H] holds U_i, U_f, U_g, U_o; b is
- * biasIh + biasHh [4H]. Per call, one gemm for the inputs ([x, 1] against [W, b]) and one for
- * all children of all n nodes ([n*K, H] x [H, 4H]); U h~ is then the sum over children of
- * U h_k (linearity), and the f rows give every f_k. Zero children (padding, leaves) add
- * exact zeros.
+ * biasIh + biasHh [4H]. `compose` is one fused op per call ({@link childSumTreeLstm}: U h~
+ * for i, g, o as one [n, H] x [H, 4H] gemm, U_f h_k as one [n*K, H] x [H, H]); `composeUnfused`
+ * is the same step from primitive ops (every child through all of W_hh, summed). Zero
+ * children (padding, leaves) add exact zeros.
  *
  * @example
  * ```ts
@@ -103,7 +103,21 @@ export class ChildSumTreeLSTMCell extends Module implements TreeCell<TreeLSTMSta
     return { h: zeros(shape, { dtype: this.dtype }), c: zeros(shape, { dtype: this.dtype }) };
   }
 
+  /** One level in one fused op ({@link childSumTreeLstm}); same values as {@link composeUnfused}. */
   compose(x: Tensor, children: TreeLSTMState | null): TreeLSTMState {
+    checkComposeInput(this, x, children);
+    return childSumTreeLstm(x, this, children);
+  }
+
+  /**
+   * The same step composed from primitive ops (the twin the fused op is tested against).
+   *
+   * @example
+   * ```ts
+   * const composed = cell.composeUnfused(x, kids); // equals cell.compose(x, kids) to rounding
+   * ```
+   */
+  composeUnfused(x: Tensor, children: TreeLSTMState | null): TreeLSTMState {
     const k = checkComposeInput(this, x, children);
     const n = x.shape[0] as number;
     const h = this.hiddenSize;

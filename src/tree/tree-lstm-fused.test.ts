@@ -5,10 +5,11 @@ import { gemmReady, setGemmBackend } from '../kernels/gemm.js';
 import { sequenceKernelPath } from '../kernels/sequence-wasm.js';
 import { mul, sum } from '../ops/index.js';
 import { Rng, Tensor, randn, type DType } from '../tensor/index.js';
-import { NaryTreeLSTMCell, type NaryTreeLSTMCellConfig, type TreeLSTMState } from './tree-lstm-cells.js';
+import { ChildSumTreeLSTMCell, NaryTreeLSTMCell, type NaryTreeLSTMCellConfig, type TreeLSTMState } from './tree-lstm-cells.js';
 
-// The fused N-ary Tree-LSTM level (ops/tree-ops.ts, kernels/tree-lstm.ts, assembly/tree.ts)
-// against its composed twin, NaryTreeLSTMCell.composeUnfused: the same values and the same
+// The fused Tree-LSTM levels (ops/tree-ops.ts; kernels/tree-lstm.ts with assembly/tree.ts for
+// the N-ary cell, kernels/child-sum-lstm.ts for the Child-Sum cell) against their composed
+// twins, composeUnfused: the same values and the same
 // gradients for the node inputs, the children's h and c and every parameter. In float64 (the
 // JavaScript pass, exact maths) to 1e-12; in float32 on both element-wise paths, WebAssembly
 // SIMD and JavaScript, to float32 rounding.
@@ -18,6 +19,8 @@ const HIDDEN = 6;
 
 interface Case {
   readonly label: string;
+  /** The Child-Sum cell (slots = config.arity or 2) instead of the N-ary one. */
+  readonly childSum?: boolean;
   readonly config: Omit<NaryTreeLSTMCellConfig, 'inputSize' | 'hiddenSize' | 'dtype'>;
   readonly children: boolean;
   /** Nodes in the call (default 7); at 16 or more the wasm path merges the input's and the children's gemms. */
@@ -32,12 +35,19 @@ const CASES: Case[] = [
   { label: 'no bias, leaves', config: { bias: false }, children: false },
   { label: 'binary, 20 nodes with children (one merged product on the wasm path)', config: {}, children: true, nodes: 20 },
   { label: 'ternary, 20 leaves', config: { arity: 3 }, children: false, nodes: 20 },
+  { label: 'child-sum, 3 slots', config: { arity: 3 }, children: true, childSum: true },
+  { label: 'child-sum, 1 slot, no bias', config: { arity: 1, bias: false }, children: true, childSum: true },
+  { label: 'child-sum, leaves', config: {}, children: false, childSum: true },
+  { label: 'child-sum, 20 nodes of 2 slots', config: {}, children: true, childSum: true, nodes: 20 },
 ];
 
 /** Every differentiated tensor of one run: x, children's h and c (when given), then the cell's parameters. */
 function runBoth(dtype: DType, c: Case): { fused: Float64Array[]; composed: Float64Array[]; outputs: [Float64Array, Float64Array] } {
-  const cell = new NaryTreeLSTMCell({ ...c.config, inputSize: INPUT, hiddenSize: HIDDEN, dtype }, new Rng(11));
-  const N = cell.arity;
+  const { arity, ...rest } = c.config;
+  const cell = c.childSum === true
+    ? new ChildSumTreeLSTMCell({ ...rest, inputSize: INPUT, hiddenSize: HIDDEN, dtype }, new Rng(11))
+    : new NaryTreeLSTMCell({ ...c.config, inputSize: INPUT, hiddenSize: HIDDEN, dtype }, new Rng(11));
+  const N = cell.arity ?? arity ?? 2;
   const rng = new Rng(12);
   const N_NODES = c.nodes ?? 7;
   const x = randn([N_NODES, INPUT], rng, { dtype, requiresGrad: true });
