@@ -1,6 +1,8 @@
 import type { TypedArray } from '../tensor/index.js';
 import { gemm } from './gemm.js';
 import { Workspace, allocateLike, checkLength, columnSums, fastSigmoid, tanhOf } from './rnn-sequence-common.js';
+import { useWasmSequence } from './sequence-wasm.js';
+import { wasmKernels } from './wasm-module.js';
 
 // One level of a Child-Sum Tree-LSTM (Tai, Socher & Manning 2015, section 3.1) as one kernel,
 // forward and backward, over raw arrays. Composed from primitives (tree/tree-lstm-cells.ts
@@ -9,7 +11,8 @@ import { Workspace, allocateLike, checkLength, columnSums, fastSigmoid, tanhOf }
 // pass and six gemms backward. The composed version sends every child through all four gate
 // blocks of W_hh and sums; this one uses U h~ = U (sum_k h_k) for i, g and o and multiplies
 // only the forget block by each child: [n, H] x [H, 4H] plus [n*K, H] x [H, H] instead of
-// [n*K, H] x [H, 4H].
+// [n*K, H] x [H, 4H]. The element-wise passes run on WebAssembly SIMD for float32 when the
+// kernels are loaded (assembly/tree.ts), else in JavaScript; the gemms go through gemm().
 
 /**
  * One call: n nodes with inputs x [n, I] and (optionally) the states of K child slots each,
@@ -142,6 +145,24 @@ export function childSumLstmForward(a: ChildSumLstmArgs, tape: ChildSumLstmTape,
     gemm(false, true, n * K, H, H, 1, ch, 0, H, a.weightHh, H * H, H, 1, f, 0, H, true);
     gemm(false, true, n, G, H, 1, hs, 0, H, a.weightHh, 0, H, 1, z, 0, G, true);
   }
+  const w = useWasmSequence(x) ? wasmKernels() : undefined;
+  if (w !== undefined) {
+    // The element-wise pass on WebAssembly SIMD: pre-activations in, activations and outputs out.
+    const nG = n * G, nKH = kids ? n * K * H : 0, nH = n * H;
+    const zAt = w.scratch('childSumLstm', 4 * (nG + 2 * nKH + 3 * nH));
+    const fAt = zAt + 4 * nG, ccAt = fAt + 4 * nKH, tcAt = ccAt + 4 * nKH, outAt = tcAt + 4 * nH;
+    w.write(zAt, z);
+    if (kids) {
+      w.write(fAt, f);
+      w.write(ccAt, a.childC as TypedArray);
+    }
+    w.exports.childSumForward(n, H, K, zAt, fAt, ccAt, kids ? 1 : 0, tcAt, outAt);
+    w.read(zAt, nG, z as Float32Array);
+    if (kids) w.read(fAt, nKH, f as Float32Array);
+    w.read(tcAt, nH, tape.tanhC as Float32Array);
+    w.read(outAt, 2 * nH, out as Float32Array);
+    return;
+  }
   const cc = a.childC;
   const tc = tape.tanhC;
   for (let r = 0; r < n; r++) {
@@ -199,35 +220,55 @@ export function childSumLstmBackward(
   const da = ws.get('da', x, n * G);
   const dzf = kids ? ws.get('dzf', x, n * K * H) : null;
   const dChildC = kids && want.children ? allocateLike(x, n * K * H) : null;
-  for (let r = 0; r < n; r++) {
-    const zr = r * G;
-    for (let j = 0; j < H; j++) {
-      const dh = dy[r * H + j] as number;
-      const t = tc[r * H + j] as number;
-      const i = z[zr + j] as number, g = z[zr + 2 * H + j] as number, o = z[zr + 3 * H + j] as number;
-      const dc = (dy[n * H + r * H + j] as number) + dh * o * (1 - t * t);
-      const dzi = dc * g * i * (1 - i);
-      const dzg = dc * i * (1 - g * g);
-      const dzo = dh * t * o * (1 - o);
-      dz[zr + j] = dzi;
-      dz[zr + H + j] = 0;
-      dz[zr + 2 * H + j] = dzg;
-      dz[zr + 3 * H + j] = dzo;
-      da[zr + j] = dzi;
-      da[zr + 2 * H + j] = dzg;
-      da[zr + 3 * H + j] = dzo;
-      let sumF = 0;
-      if (kids) {
-        for (let k = 0; k < K; k++) {
-          const at = (r * K + k) * H + j;
-          const fk = f[at] as number;
-          const d = dc * ((cc as TypedArray)[at] as number) * fk * (1 - fk);
-          (dzf as TypedArray)[at] = d;
-          sumF += d;
-          if (dChildC !== null) dChildC[at] = dc * fk;
+  const w = useWasmSequence(x) ? wasmKernels() : undefined;
+  if (w !== undefined) {
+    const nG = n * G, nKH = kids ? n * K * H : 0, nH = n * H;
+    const zAt = w.scratch('childSumLstm', 4 * (3 * nG + 4 * nKH + 3 * nH));
+    const fAt = zAt + 4 * nG, ccAt = fAt + 4 * nKH, tcAt = ccAt + 4 * nKH, dyAt = tcAt + 4 * nH;
+    const dzAt = dyAt + 8 * nH, daAt = dzAt + 4 * nG, dzfAt = daAt + 4 * nG, dccAt = dzfAt + 4 * nKH;
+    w.write(zAt, z);
+    if (kids) {
+      w.write(fAt, f);
+      w.write(ccAt, cc as TypedArray);
+    }
+    w.write(tcAt, tc);
+    w.write(dyAt, dy);
+    w.exports.childSumBackward(n, H, K, zAt, fAt, ccAt, kids ? 1 : 0, tcAt, dyAt, dzAt, daAt, dzfAt, dChildC === null ? 0 : dccAt);
+    w.read(dzAt, nG, dz as Float32Array);
+    w.read(daAt, nG, da as Float32Array);
+    if (kids) w.read(dzfAt, nKH, dzf as Float32Array);
+    if (dChildC !== null) w.read(dccAt, nKH, dChildC as Float32Array);
+  } else {
+    for (let r = 0; r < n; r++) {
+      const zr = r * G;
+      for (let j = 0; j < H; j++) {
+        const dh = dy[r * H + j] as number;
+        const t = tc[r * H + j] as number;
+        const i = z[zr + j] as number, g = z[zr + 2 * H + j] as number, o = z[zr + 3 * H + j] as number;
+        const dc = (dy[n * H + r * H + j] as number) + dh * o * (1 - t * t);
+        const dzi = dc * g * i * (1 - i);
+        const dzg = dc * i * (1 - g * g);
+        const dzo = dh * t * o * (1 - o);
+        dz[zr + j] = dzi;
+        dz[zr + H + j] = 0;
+        dz[zr + 2 * H + j] = dzg;
+        dz[zr + 3 * H + j] = dzo;
+        da[zr + j] = dzi;
+        da[zr + 2 * H + j] = dzg;
+        da[zr + 3 * H + j] = dzo;
+        let sumF = 0;
+        if (kids) {
+          for (let k = 0; k < K; k++) {
+            const at = (r * K + k) * H + j;
+            const fk = f[at] as number;
+            const d = dc * ((cc as TypedArray)[at] as number) * fk * (1 - fk);
+            (dzf as TypedArray)[at] = d;
+            sumF += d;
+            if (dChildC !== null) dChildC[at] = dc * fk;
+          }
         }
+        da[zr + H + j] = sumF;
       }
-      da[zr + H + j] = sumF;
     }
   }
   let dx: TypedArray | null = null;

@@ -72,6 +72,10 @@ export interface KernelExports {
   treeLstmBackward(
     n: number, H: number, N: number, z: number, childC: number, kids: number, tanhC: number, dy: number, dz: number, da: number, dChildC: number,
   ): void;
+  childSumForward(n: number, H: number, K: number, z: number, f: number, childC: number, kids: number, tanhC: number, out: number): void;
+  childSumBackward(
+    n: number, H: number, K: number, z: number, f: number, childC: number, kids: number, tanhC: number, dy: number, dz: number, da: number, dzf: number, dChildC: number,
+  ): void;
 }
 
 // The globals this file needs, typed locally: the project compiles against ES2022 + Node
