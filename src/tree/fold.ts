@@ -198,7 +198,7 @@ export interface FoldResult<T> {
  *
  *     s(node) = cell.compose(x(node), [s(child_1), ..., s(child_K)])
  *
- batched by level: all the internal nodes of one level, across the whole batch, go through
+ * batched by level: all the internal nodes of one level, across the whole batch, go through
  * ONE `compose` call, and all its leaves through one more, so the cell's products are one
  * gemm per level whatever the batch size (the work per tree shrinks as the batch grows,
  * instead of staying one node at a time). Per level l (see {@link FoldPlan} for the schedule;
