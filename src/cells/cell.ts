@@ -1,3 +1,4 @@
+import type { StepperCell, StepperWeights } from '../kernels/index.js';
 import { ArgumentError, type DType, type Tensor } from '../tensor/index.js';
 
 /** One value held in a cell's state: a tensor, a list of tensors (a history), or a step counter. */
@@ -55,6 +56,27 @@ export interface Cell<S extends CellState = CellState> {
    * ```
    */
   scanFused?(xs: Tensor, initialState: S, options: SequenceRunOptions): SequenceRunResult<S> | null;
+  /**
+   * Optional fast path for stepping ONE example at a time (generation): the step kernel of
+   * kernels/stepper.ts that computes `step` at batch 1, and the cell's weights for it. null
+   * (or no method) when no kernel covers the cell as configured (float64, LSTM peepholes or
+   * a projection, a subclass with its own `step`); callers then run `step` through the op
+   * graph. The weights are the cell's own arrays, not copies: read them when the stepper is
+   * made.
+   *
+   * @example
+   * ```ts
+   * const k = cell.stepKernel?.() ?? null;
+   * const stepper = k === null ? null : RecurrentStepper.create(k.cell, k.weights);
+   * ```
+   */
+  stepKernel?(): StepKernel | null;
+}
+
+/** What {@link Cell.stepKernel} returns: which recurrence to step, on which weights. */
+export interface StepKernel {
+  readonly cell: StepperCell;
+  readonly weights: StepperWeights;
 }
 
 /**

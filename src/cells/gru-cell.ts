@@ -2,9 +2,10 @@ import { Module } from '../nn/index.js';
 import { add, chunk, gruSequence, matmul, mul, sigmoid, slice, sub, tanh } from '../ops/index.js';
 import { Rng, Tensor, zeros, type DType } from '../tensor/index.js';
 import {
-  checkBaseConfig, checkStepInput, type BaseCellConfig, type Cell, type SequenceRunOptions, type SequenceRunResult, type StepResult,
+  checkBaseConfig, checkStepInput, type BaseCellConfig, type Cell, type SequenceRunOptions, type SequenceRunResult, type StepKernel,
+  type StepResult,
 } from './cell.js';
-import { uniformParameter } from './params.js';
+import { stepperWeights, uniformParameter } from './params.js';
 
 /** Config of a {@link GRUCell}. */
 export interface GRUCellConfig extends BaseCellConfig {
@@ -120,5 +121,15 @@ export class GRUCell extends Module implements Cell<GRUState> {
     if (this.step !== GRUCell.prototype.step) return null;
     const { outputs, h } = gruSequence(xs, initialState.h, this, { ...options, resetAfter: this.resetAfter });
     return { outputs, finalState: { h } };
+  }
+
+  /**
+   * The `gru` step kernel for generation (both reset forms); null for float64 and in a subclass
+   * that overrides `step`.
+   */
+  stepKernel(): StepKernel | null {
+    // float64 has no step kernel; a subclass with its own step is no longer what it computes.
+    if (this.dtype !== 'float32' || this.step !== GRUCell.prototype.step) return null;
+    return { cell: { kind: 'gru', resetAfter: this.resetAfter }, weights: stepperWeights(this) };
   }
 }

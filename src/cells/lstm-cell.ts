@@ -2,9 +2,10 @@ import { Module } from '../nn/index.js';
 import { add, chunk, lstmSequence, matmul, mul, sigmoid, tanh } from '../ops/index.js';
 import { ArgumentError, Rng, Tensor, zeros, type DType } from '../tensor/index.js';
 import {
-  checkBaseConfig, checkStepInput, type BaseCellConfig, type Cell, type SequenceRunOptions, type SequenceRunResult, type StepResult,
+  checkBaseConfig, checkStepInput, type BaseCellConfig, type Cell, type SequenceRunOptions, type SequenceRunResult, type StepKernel,
+  type StepResult,
 } from './cell.js';
-import { uniformParameter } from './params.js';
+import { stepperWeights, uniformParameter } from './params.js';
 
 /** Config of an {@link LSTMCell}. */
 export interface LSTMCellConfig extends BaseCellConfig {
@@ -136,5 +137,17 @@ export class LSTMCell extends Module implements Cell<LSTMState> {
     if (this.weightHr !== null || this.weightCi !== null || this.weightCf !== null || this.weightCo !== null) return null;
     const { outputs, h, c } = lstmSequence(xs, initialState.h, initialState.c, this, options);
     return { outputs, finalState: { h, c } };
+  }
+
+  /**
+   * The `lstm` step kernel for generation; null (so callers compose `step`) for float64, with
+   * peepholes or a projection, which the kernel does not implement, and in a subclass that
+   * overrides `step`.
+   */
+  stepKernel(): StepKernel | null {
+    // float64 has no step kernel; a subclass with its own step is no longer what it computes.
+    if (this.dtype !== 'float32' || this.step !== LSTMCell.prototype.step) return null;
+    if (this.weightHr !== null || this.weightCi !== null || this.weightCf !== null || this.weightCo !== null) return null;
+    return { cell: { kind: 'lstm' }, weights: stepperWeights(this) };
   }
 }

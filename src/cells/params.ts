@@ -1,3 +1,4 @@
+import type { StepperWeights } from '../kernels/index.js';
 import { Rng, Tensor, allocate, type DType } from '../tensor/index.js';
 
 /**
@@ -19,4 +20,22 @@ export function constantParameter(shape: readonly number[], value: number, dtype
   const data = allocate(dtype, size);
   data.fill(value);
   return new Tensor(data, shape, true);
+}
+
+/** The parameters of a gated recurrent layer in PyTorch's layout (RNN, GRU, LSTM cells). */
+interface GateStackedWeights {
+  readonly inputSize: number;
+  readonly hiddenSize: number;
+  readonly weightIh: Tensor;
+  readonly weightHh: Tensor;
+  readonly biasIh: Tensor | null;
+  readonly biasHh: Tensor | null;
+}
+
+/** A cell's weights as a step kernel reads them: the cell's own arrays, not copies. */
+export function stepperWeights(cell: GateStackedWeights): StepperWeights {
+  return {
+    inputSize: cell.inputSize, hiddenSize: cell.hiddenSize, weightIh: cell.weightIh.data, weightHh: cell.weightHh.data,
+    biasIh: cell.biasIh?.data ?? null, biasHh: cell.biasHh?.data ?? null,
+  };
 }

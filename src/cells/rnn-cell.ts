@@ -2,9 +2,10 @@ import { Module } from '../nn/index.js';
 import { add, matmul, relu, rnnSequence, tanh } from '../ops/index.js';
 import { Rng, Tensor, zeros, type DType } from '../tensor/index.js';
 import {
-  checkBaseConfig, checkStepInput, type BaseCellConfig, type Cell, type SequenceRunOptions, type SequenceRunResult, type StepResult,
+  checkBaseConfig, checkStepInput, type BaseCellConfig, type Cell, type SequenceRunOptions, type SequenceRunResult, type StepKernel,
+  type StepResult,
 } from './cell.js';
-import { uniformParameter } from './params.js';
+import { stepperWeights, uniformParameter } from './params.js';
 
 /** Config of an {@link RNNCell}. */
 export interface RNNCellConfig extends BaseCellConfig {
@@ -92,5 +93,15 @@ export class RNNCell extends Module implements Cell<RNNState> {
     if (this.step !== RNNCell.prototype.step) return null;
     const { outputs, h } = rnnSequence(xs, initialState.h, this, { ...options, nonlinearity: this.nonlinearity });
     return { outputs, finalState: { h } };
+  }
+
+  /**
+   * The `rnn` step kernel for generation (tanh or relu); null for float64 and in a subclass that
+   * overrides `step`.
+   */
+  stepKernel(): StepKernel | null {
+    // float64 has no step kernel; a subclass with its own step is no longer what it computes.
+    if (this.dtype !== 'float32' || this.step !== RNNCell.prototype.step) return null;
+    return { cell: { kind: 'rnn', relu: this.nonlinearity === 'relu' }, weights: stepperWeights(this) };
   }
 }

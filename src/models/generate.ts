@@ -1,6 +1,6 @@
 import { noGrad } from '../autograd/index.js';
-import { GRUCell, LSTMCell, RNNCell, type Cell, type CellState } from '../cells/index.js';
-import { LinearStepper, RecurrentStepper, type StepperCell } from '../kernels/index.js';
+import type { CellState, StepKernel } from '../cells/index.js';
+import { LinearStepper, RecurrentStepper } from '../kernels/index.js';
 import { ArgumentError, Tensor, type Rng } from '../tensor/index.js';
 import type { LanguageModel, LanguageModelState } from './language-model.js';
 import { checkSamplingOptions, sampleLogits, type SamplingOptions } from './sampling.js';
@@ -11,10 +11,10 @@ import { checkSamplingOptions, sampleLogits, type SamplingOptions } from './samp
  * step: the drawn symbol is fed back and the state carried, never re-running the prefix.
  *
  * Those steps run on step-level kernels (kernels/stepper.ts) with the weights copied into
- * WebAssembly memory once, when the model is float32 and every layer is an RNN, GRU or LSTM
- * cell the fused kernels cover; otherwise through `model.forward`. Both compute the same
- * values (the same kernels at batch 1). The weights are read when generation starts, so
- * `onSymbol` must not change them.
+ * WebAssembly memory once, when the model is float32 and every layer's cell has a step
+ * kernel (`Cell.stepKernel`: plain RNN, GRU and LSTM cells); otherwise through
+ * `model.forward`. Both compute the same values (the same kernels at batch 1). The weights
+ * are read when generation starts, so `onSymbol` must not change them.
  *
  * @example
  * ```ts
@@ -64,22 +64,6 @@ export function generate(
   }
 }
 
-// The step kernel of a cell, when its class is exactly one the fused kernels implement (a
-// subclass may have changed `step`) in a configuration they cover; null sends generation
-// through model.forward. NOTE: one table here rather than a method on the cells because the
-// cells belong to another layer of work; a `Cell.stepKernel?()` hook beside `scanFused` is the
-// better home (docs/performance.md, "what would come next").
-function stepperCell(cell: Cell): StepperCell | null {
-  if (cell.dtype !== 'float32') return null;
-  if (cell instanceof LSTMCell) {
-    const plain = cell.step === LSTMCell.prototype.step && cell.weightHr === null && cell.weightCi === null && cell.weightCf === null && cell.weightCo === null;
-    return plain ? { kind: 'lstm' } : null;
-  }
-  if (cell instanceof GRUCell) return cell.step === GRUCell.prototype.step ? { kind: 'gru', resetAfter: cell.resetAfter } : null;
-  if (cell instanceof RNNCell) return cell.step === RNNCell.prototype.step ? { kind: 'rnn', relu: cell.nonlinearity === 'relu' } : null;
-  return null;
-}
-
 /**
  * A language model's per-symbol step without the op graph: embedding row -> each layer's
  * step kernel -> output layer, on buffers in WebAssembly memory, nothing allocated per step.
@@ -99,16 +83,12 @@ class FastGenerator {
     const config = rnn.config;
     if (config.bidirectional === true || config.inputSkip === true || config.residual === true) return null;
     if (!(embed.weight.data instanceof Float32Array) || !(head.weight.data instanceof Float32Array)) return null;
-    const cells = rnn.cells.map(stepperCell);
-    if (cells.some((c) => c === null) || cells.length !== state.length) return null;
+    const kernels = rnn.cells.map((c) => c.stepKernel?.() ?? null);
+    if (kernels.some((k) => k === null) || kernels.length !== state.length) return null;
     const layers: RecurrentStepper[] = [];
     const dispose = (): void => { for (const l of layers) l.dispose(); };
-    for (const [l, cell] of rnn.cells.entries()) {
-      const c = cell as LSTMCell | GRUCell | RNNCell;
-      const stepper = RecurrentStepper.create(cells[l] as StepperCell, {
-        inputSize: c.inputSize, hiddenSize: c.hiddenSize, weightIh: c.weightIh.data, weightHh: c.weightHh.data,
-        biasIh: c.biasIh?.data ?? null, biasHh: c.biasHh?.data ?? null,
-      });
+    for (const [l, kernel] of (kernels as StepKernel[]).entries()) {
+      const stepper = RecurrentStepper.create(kernel.cell, kernel.weights);
       if (stepper === null) {
         dispose();
         return null;

@@ -99,10 +99,13 @@ function logSumExpRow(x: TypedArray, row: number, classes: number, fast: boolean
  * - linear([x, W, (b)]) -> x W^T + b, x [..., I], W [O, I], b [O]
  * - softmaxCrossEntropy([logits [N, C], targets [N], weights [N]], { reduction }) -> [] or [N]
  *
+ * Users reach them through `Linear` and `crossEntropy` (exported from 'unfold'); `apply` is
+ * internal, so the example runs inside src/ops.
+ *
  * @example
  * ```ts
- * import { apply } from 'unfold';
- * const y = apply('linear', [x, layer.weight, layer.bias], {});
+ * import { apply } from './apply.js';
+ * const y = apply('linear', [x, weight, bias], {}); // x [N, I], weight [O, I], bias [O] -> [N, O]
  * ```
  */
 export const HEAD_OPS: { [K in FusedHeadOpName]: OpDef<K> } = {

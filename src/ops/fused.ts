@@ -183,10 +183,15 @@ function asTensor(data: TypedArray | null, like: Tensor | undefined): Tensor | n
  * The maths of each is in the kernel's doc comment; the composed twin is `scan` over
  * RNNCell, LSTMCell, GRUCell, and src/sequence/fused.test.ts checks they agree.
  *
+ * Users reach them through the wrappers `rnnSequence`, `lstmSequence` and `gruSequence`
+ * (exported from 'unfold'; they also release the tapes); `apply` is internal, so the example
+ * runs inside src/ops.
+ *
  * @example
  * ```ts
- * import { apply } from 'unfold';
+ * import { apply } from './apply.js';
  * const y = apply('gruSequence', [xs, h0, cell.weightIh, cell.weightHh], { lengths: null, reverse: false, resetAfter: true });
+ * // y [B, T+1, H]: the outputs, then the final h
  * ```
  */
 export const FUSED_OPS: { [K in FusedOpName]: OpDef<K> } = {

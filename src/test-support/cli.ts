@@ -14,10 +14,36 @@ export const mainJs = fileURLToPath(new URL('../cli/main.js', import.meta.url));
  * const { status, stdout } = runUnfold('--version');
  * ```
  */
-export function runUnfold(...argv: string[]): { status: number | null; stdout: string; stderr: string } {
+export function runUnfold(...argv: string[]): RunResult {
+  return spawnUnfold(argv, null);
+}
+
+/**
+ * {@link runUnfold} with `input` on the process's standard input (a pipe, closed after it),
+ * for commands that read stdin.
+ *
+ * @example
+ * ```ts
+ * const { stdout } = runUnfoldWithInput('abc\n', 'seq2seq', 'translate', '--model', dir);
+ * ```
+ */
+export function runUnfoldWithInput(input: string | Buffer, ...argv: string[]): RunResult {
+  return spawnUnfold(argv, input);
+}
+
+/** What a run of the executable left: exit status (null when killed), stdout and stderr. */
+export interface RunResult {
+  readonly status: number | null;
+  readonly stdout: string;
+  readonly stderr: string;
+}
+
+function spawnUnfold(argv: readonly string[], input: string | Buffer | null): RunResult {
   const env: NodeJS.ProcessEnv = { ...process.env };
   delete env['UNFOLD_DEBUG'];
-  const r = spawnSync(process.execPath, [mainJs, ...argv], { encoding: 'utf8', stdio: ['ignore', 'pipe', 'pipe'], env });
+  const r = input === null
+    ? spawnSync(process.execPath, [mainJs, ...argv], { encoding: 'utf8', stdio: ['ignore', 'pipe', 'pipe'], env })
+    : spawnSync(process.execPath, [mainJs, ...argv], { encoding: 'utf8', input, stdio: ['pipe', 'pipe', 'pipe'], env });
   return { status: r.status, stdout: r.stdout, stderr: r.stderr };
 }
 
