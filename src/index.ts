@@ -45,7 +45,7 @@ export {
 } from './optim/index.js';
 
 export {
-  type Cell, type CellState, type StateValue, type StepResult, type BaseCellConfig, type StepKernel,
+  type Cell, type CellState, type StateValue, type StepResult, type BaseCellConfig, type StepKernel, type SequenceRunOptions, type SequenceRunResult,
   mapState, detachState, selectState, stateTensors,
   RNNCell, type RNNCellConfig, type RNNState, LSTMCell, type LSTMCellConfig, type LSTMState, GRUCell, type GRUCellConfig, type GRUState,
   LeakyCell, LEAKY_DEFAULTS, type LeakyCellConfig, type LeakyState, SkipCell, SKIP_DEFAULTS, type SkipCellConfig, type SkipState,

@@ -1,4 +1,4 @@
-export { type Cell, type CellState, type StateValue, type StepResult, type BaseCellConfig, type StepKernel, checkBaseConfig, checkStepInput } from './cell.js';
+export { type Cell, type CellState, type StateValue, type StepResult, type BaseCellConfig, type StepKernel, type SequenceRunOptions, type SequenceRunResult, checkBaseConfig, checkStepInput } from './cell.js';
 export { mapState, detachState, selectState, stateTensors } from './state.js';
 export { RNNCell, type RNNCellConfig, type RNNState } from './rnn-cell.js';
 export { LSTMCell, type LSTMCellConfig, type LSTMState } from './lstm-cell.js';
