@@ -276,3 +276,26 @@ export function childSumBackward(
     }
   }
 }
+
+/**
+ * dst [rows, aCols + bCols] = [a | b] for a [rows, aCols] and b [rows, bCols]: the side-by-side
+ * layout of the merged products, one memory.copy per row part (no per-row work in JS).
+ */
+export function joinColumns(rows: i32, a: usize, aCols: i32, b: usize, bCols: i32, dst: usize): void {
+  const aBytes = <usize>aCols << 2, bBytes = <usize>bCols << 2;
+  for (let r = 0; r < rows; r++) {
+    const d = dst + <usize>r * (aBytes + bBytes);
+    memory.copy(d, a + <usize>r * aBytes, aBytes);
+    memory.copy(d + aBytes, b + <usize>r * bBytes, bBytes);
+  }
+}
+
+/** The inverse of joinColumns: src [rows, aCols + bCols] into a [rows, aCols] and b [rows, bCols]. */
+export function splitColumns(rows: i32, src: usize, a: usize, aCols: i32, b: usize, bCols: i32): void {
+  const aBytes = <usize>aCols << 2, bBytes = <usize>bCols << 2;
+  for (let r = 0; r < rows; r++) {
+    const s = src + <usize>r * (aBytes + bBytes);
+    memory.copy(a + <usize>r * aBytes, s, aBytes);
+    memory.copy(b + <usize>r * bBytes, s + aBytes, bBytes);
+  }
+}

@@ -163,24 +163,27 @@ function layoutBytes(sizes: readonly number[]): number {
 const MERGE_MIN_NODES = 16;
 
 /**
- * Writes [left | right] row by row into wasm memory at byte address `at`: rows of `left`
- * (leftCols wide) and `right` (rightCols wide) side by side, [rows, leftCols + rightCols].
+ * Writes [left | right] into wasm memory at byte address `at`: rows of `left` (leftCols wide)
+ * and `right` (rightCols wide) side by side, [rows, leftCols + rightCols]. Each part is copied
+ * in whole (one memcpy) and interleaved by the module (joinColumns), not row by row in JS.
  */
 function writeSideBySide(w: WasmKernels, at: number, rows: number, left: TypedArray, leftCols: number, right: TypedArray, rightCols: number): void {
-  const heap = w.f32;
-  const cols = leftCols + rightCols;
-  for (let r = 0, d = at >> 2; r < rows; r++, d += cols) {
-    heap.set((left as Float32Array).subarray(r * leftCols, (r + 1) * leftCols), d);
-    heap.set((right as Float32Array).subarray(r * rightCols, (r + 1) * rightCols), d + leftCols);
-  }
+  const stage = w.scratch('treeLstmStage', 4 * rows * (leftCols + rightCols));
+  const rightAt = stage + 4 * rows * leftCols;
+  w.write(stage, left);
+  w.write(rightAt, right);
+  w.exports.joinColumns(rows, stage, leftCols, rightAt, rightCols, at);
 }
 
-/** Reads columns [from, from + cols) of a [rows, ld] float32 block at byte address `at` into a new array. */
-function readColumns(w: WasmKernels, at: number, rows: number, ld: number, from: number, cols: number): Float32Array {
-  const heap = w.f32;
-  const out = new Float32Array(rows * cols);
-  for (let r = 0, s = (at >> 2) + from; r < rows; r++, s += ld) out.set(heap.subarray(s, s + cols), r * cols);
-  return out;
+/** The inverse of writeSideBySide: a [rows, leftCols + rightCols] block at `at` as its two parts. */
+function readSideBySide(w: WasmKernels, at: number, rows: number, leftCols: number, rightCols: number): [Float32Array, Float32Array] {
+  const stage = w.scratch('treeLstmStage', 4 * rows * (leftCols + rightCols));
+  const rightAt = stage + 4 * rows * leftCols;
+  w.exports.splitColumns(rows, at, stage, leftCols, rightAt, rightCols);
+  const left = new Float32Array(rows * leftCols), right = new Float32Array(rows * rightCols);
+  w.read(stage, rows * leftCols, left);
+  w.read(rightAt, rows * rightCols, right);
+  return [left, right];
 }
 
 /**
@@ -405,8 +408,9 @@ function levelBackwardWasm(w: WasmKernels, a: NaryTreeLstmArgs, kids: boolean, t
   if (merged && (want.x || wantChildren)) {
     writeSideBySide(w, wAt, G, inputWeightsInBlockOrder(a).wx, I, a.weightHh, NH);
     sgemmAt(false, false, n, K, G, 1, dzAt, G, wAt, K, 0, dInAt, K);
-    if (want.x) dx = readColumns(w, dInAt, n, K, 0, I);
-    if (wantChildren) dChildH = readColumns(w, dInAt, n, K, I, NH);
+    const [dxPart, dChildPart] = readSideBySide(w, dInAt, n, I, NH);
+    if (want.x) dx = dxPart;
+    if (wantChildren) dChildH = dChildPart;
   } else {
     if (want.x) {
       w.write(wAt, a.weightIh);
@@ -425,8 +429,8 @@ function levelBackwardWasm(w: WasmKernels, a: NaryTreeLstmArgs, kids: boolean, t
     if (merged) {
       writeSideBySide(w, inAt, n, a.x, I, a.childH as TypedArray, NH);
       sgemmAt(true, false, G, K, n, 1, dzAt, G, inAt, K, 0, dWAt, K);
-      dWhh = readColumns(w, dWAt, G, K, I, NH);
-      const blocks = readColumns(w, dWAt, G, K, 0, I);
+      const [blocks, dW] = readSideBySide(w, dWAt, G, I, NH);
+      dWhh = dW;
       // Fold the row blocks back onto W_ih's gates: i, the N forget blocks onto f, g, o.
       const d = new Float32Array(4 * H * I);
       for (let b = 0; b < N + 3; b++) {

@@ -72,6 +72,8 @@ export interface KernelExports {
   treeLstmBackward(
     n: number, H: number, N: number, z: number, childC: number, kids: number, tanhC: number, dy: number, dz: number, da: number, dChildC: number,
   ): void;
+  joinColumns(rows: number, a: number, aCols: number, b: number, bCols: number, dst: number): void;
+  splitColumns(rows: number, src: number, a: number, aCols: number, b: number, bCols: number): void;
   childSumForward(n: number, H: number, K: number, z: number, f: number, childC: number, kids: number, tanhC: number, out: number): void;
   childSumBackward(
     n: number, H: number, K: number, z: number, f: number, childC: number, kids: number, tanhC: number, dy: number, dz: number, da: number, dzf: number, dChildC: number,
