@@ -108,6 +108,8 @@ test('tree workload reports treesPerSec per hidden size, batch and implementatio
     assert.ok(r.value > 0 && Number.isFinite(r.value));
   }
   assert.match(formatRecordJson(records[0] as BenchRecord), /^\{"bench":"tree","hidden":4,"batch":1,"impl":"unfold","metric":"treesPerSec","value":[\d.e+]+,"unit":"trees\/s"\}$/);
-  assert.equal(notes.length, 1);
+  assert.equal(notes.length, 2);
   assert.match(notes[0] ?? '', /^hidden 4: trees\/s over batch 1: batch 2 [\d.]+x, batch 4 [\d.]+x$/);
+  // Over the node-at-a-time loop only where both ran (it stops at nodewiseMaxBatch).
+  assert.match(notes[1] ?? '', /^hidden 4: trees\/s over the node-at-a-time loop: batch 1 [\d.]+x, batch 2 [\d.]+x$/);
 });
