@@ -8,18 +8,19 @@ import { ArgumentError, ShapeError, Tensor, allocate } from '../tensor/index.js'
 import type { ChildSumTreeLstmAttrs, NaryTreeLstmAttrs, NaryTreeLstmOpInputs, OpDef, TreeOpName } from './op-def.js';
 import { checkSameDType } from './raw/checks.js';
 
-// The N-ary Tree-LSTM's composition of one level as a fused op, promoted for speed: composed
-// (tree/tree-lstm-cells.ts, its twin in the tests) a level is a gather of W_ih's rows, two
-// gemms and about 15 element-wise ops, each with its own [n, (N+3)H] intermediate; fused it is
-// one graph node (kernels/tree-lstm.ts has the maths).
+// The Tree-LSTMs' composition of one level as fused ops, promoted for speed: composed
+// (tree/tree-lstm-cells.ts, the twins in the tests) an N-ary level is a gather of W_ih's rows,
+// two gemms and about 15 element-wise ops, each with its own [n, (N+3)H] intermediate, and a
+// Child-Sum level about as many; fused each is one graph node (kernels/tree-lstm.ts and
+// kernels/child-sum-lstm.ts have the maths).
 
 /** The saved activations of each recorded call, found again through its output. */
 const tapes = new WeakMap<Tensor, { args: NaryTreeLstmArgs; tape: NaryTreeLstmTape }>();
 const childSumTapes = new WeakMap<Tensor, { args: ChildSumLstmArgs; tape: ChildSumLstmTape }>();
 
 /**
- * Drops the saved activations of a naryTreeLstm output that no backward will read (the call
- * was not recorded). The functional wrapper calls it right after `apply`.
+ * Drops the saved activations of a naryTreeLstm or childSumTreeLstm output that no backward
+ * will read (the call was not recorded). The functional wrapper calls it right after `apply`.
  *
  * @example
  * ```ts
