@@ -1,6 +1,9 @@
 import type { TypedArray } from '../tensor/index.js';
 import { gemm } from './gemm.js';
-import { Workspace, allocateLike, checkLength, columnSums, fastSigmoid, tanhOf } from './rnn-sequence-common.js';
+import { Workspace, allocateLike, checkLength, columnSums } from './rnn-sequence-common.js';
+import {
+  treeGatesBackward, treeGatesForward, type TreeGateLayout, type TreeLstmGrads, type TreeLstmLevelArgs, type TreeLstmWanted,
+} from './tree-lstm-gates.js';
 import { useWasmSequence } from './sequence-wasm.js';
 import { wasmKernels } from './wasm-module.js';
 
@@ -15,24 +18,12 @@ import { wasmKernels } from './wasm-module.js';
 // kernels are loaded (assembly/tree.ts), else in JavaScript; the gemms go through gemm().
 
 /**
- * One call: n nodes with inputs x [n, I] and (optionally) the states of K child slots each,
- * childH, childC [n, K, H] (padding slots are zero rows). Weights in ChildSumTreeLSTMCell's
- * layout: weightIh [4H, I] and weightHh [4H, H], gates i, f, g, o; biasIh, biasHh [4H], both
- * or neither.
+ * One call (see TreeLstmLevelArgs) with K = `slots` child slots (0 without children). Weights
+ * in ChildSumTreeLSTMCell's layout: weightIh [4H, I] and weightHh [4H, H], gates i, f, g, o;
+ * biasIh, biasHh [4H].
  */
-export interface ChildSumLstmArgs {
-  readonly nodes: number;
+export interface ChildSumLstmArgs extends TreeLstmLevelArgs {
   readonly slots: number;
-  readonly inputSize: number;
-  readonly hiddenSize: number;
-  readonly x: TypedArray;
-  readonly weightIh: TypedArray;
-  readonly weightHh: TypedArray;
-  readonly biasIh: TypedArray | null;
-  readonly biasHh: TypedArray | null;
-  /** null: the step with no children (leaves), bit for bit the step with zero children. */
-  readonly childH: TypedArray | null;
-  readonly childC: TypedArray | null;
 }
 
 /** What the forward pass keeps for the backward pass. */
@@ -45,17 +36,6 @@ export interface ChildSumLstmTape {
   readonly childSum: TypedArray;
   /** tanh(c) [n, H]. */
   readonly tanhC: TypedArray;
-}
-
-/** Gradients of one call's inputs; null where no gradient was asked for. */
-export interface ChildSumLstmGrads {
-  readonly x: TypedArray | null;
-  readonly weightIh: TypedArray | null;
-  readonly weightHh: TypedArray | null;
-  readonly biasIh: TypedArray | null;
-  readonly biasHh: TypedArray | null;
-  readonly childH: TypedArray | null;
-  readonly childC: TypedArray | null;
 }
 
 const ws = new Workspace();
@@ -97,10 +77,6 @@ export function childSumLstmTape(like: TypedArray, nodes: number, slots: number,
   };
 }
 
-function sig(v: number, fast: boolean): number {
-  return fast ? fastSigmoid(v) : 1 / (1 + Math.exp(-v));
-}
-
 /**
  * Forward pass of one level, writing h into out[0 .. nH) and c into out[nH .. 2nH):
  *
@@ -123,7 +99,6 @@ function sig(v: number, fast: boolean): number {
 export function childSumLstmForward(a: ChildSumLstmArgs, tape: ChildSumLstmTape, out: TypedArray): void {
   const { nodes: n, slots: K, inputSize: I, hiddenSize: H, x } = a;
   const G = 4 * H;
-  const fast = !(x instanceof Float64Array);
   const z = tape.gates;
   const bias = ws.get('bias', x, G);
   for (let j = 0; j < G; j++) bias[j] = a.biasIh === null || a.biasHh === null ? 0 : (a.biasIh[j] as number) + (a.biasHh[j] as number);
@@ -141,54 +116,37 @@ export function childSumLstmForward(a: ChildSumLstmArgs, tape: ChildSumLstmTape,
       }
     }
     // Forget pre-activations of every child first (before z gains h~ W_hh^T): a_f + h_k U_f^T.
-    for (let r = 0; r < n; r++) for (let k = 0; k < K; k++) f.set(z.subarray(r * G + H, r * G + 2 * H), (r * K + k) * H);
+    for (let r = 0; r < n; r++) {
+      for (let k = 0; k < K; k++) for (let j = 0, to = (r * K + k) * H; j < H; j++) f[to + j] = z[r * G + H + j] as number;
+    }
     gemm(false, true, n * K, H, H, 1, ch, 0, H, a.weightHh, H * H, H, 1, f, 0, H, true);
     gemm(false, true, n, G, H, 1, hs, 0, H, a.weightHh, 0, H, 1, z, 0, G, true);
   }
+  const L = gateLayout(n, K, H);
   const w = useWasmSequence(x) ? wasmKernels() : undefined;
-  if (w !== undefined) {
-    // The element-wise pass on WebAssembly SIMD: pre-activations in, activations and outputs out.
-    const nG = n * G, nKH = kids ? n * K * H : 0, nH = n * H;
-    const zAt = w.scratch('childSumLstm', 4 * (nG + 2 * nKH + 3 * nH));
-    const fAt = zAt + 4 * nG, ccAt = fAt + 4 * nKH, tcAt = ccAt + 4 * nKH, outAt = tcAt + 4 * nH;
-    w.write(zAt, z);
-    if (kids) {
-      w.write(fAt, f);
-      w.write(ccAt, a.childC as TypedArray);
-    }
-    w.exports.childSumForward(n, H, K, zAt, fAt, ccAt, kids ? 1 : 0, tcAt, outAt);
-    w.read(zAt, nG, z as Float32Array);
-    if (kids) w.read(fAt, nKH, f as Float32Array);
-    w.read(tcAt, nH, tape.tanhC as Float32Array);
-    w.read(outAt, 2 * nH, out as Float32Array);
+  if (w === undefined) {
+    treeGatesForward(L, z, f, kids ? a.childC : null, !(x instanceof Float64Array), tape.tanhC, out);
     return;
   }
-  const cc = a.childC;
-  const tc = tape.tanhC;
-  for (let r = 0; r < n; r++) {
-    const zr = r * G;
-    for (let j = 0; j < H; j++) {
-      const i = sig(z[zr + j] as number, fast);
-      const g = tanhOf(z[zr + 2 * H + j] as number, fast);
-      const o = sig(z[zr + 3 * H + j] as number, fast);
-      z[zr + j] = i;
-      z[zr + 2 * H + j] = g;
-      z[zr + 3 * H + j] = o;
-      let c = i * g;
-      if (kids) {
-        for (let k = 0; k < K; k++) {
-          const at = (r * K + k) * H + j;
-          const fk = sig(f[at] as number, fast);
-          f[at] = fk;
-          c += fk * ((cc as TypedArray)[at] as number);
-        }
-      }
-      const t = tanhOf(c, fast);
-      tc[r * H + j] = t;
-      out[n * H + r * H + j] = c;
-      out[r * H + j] = o * t;
-    }
+  // The element-wise pass on WebAssembly SIMD: pre-activations in, activations and outputs out.
+  const nG = n * G, nKH = kids ? n * K * H : 0, nH = n * H;
+  const zAt = w.scratch('childSumLstm', 4 * (nG + 2 * nKH + 3 * nH));
+  const fAt = zAt + 4 * nG, ccAt = fAt + 4 * nKH, tcAt = ccAt + 4 * nKH, outAt = tcAt + 4 * nH;
+  w.write(zAt, z);
+  if (kids) {
+    w.write(fAt, f);
+    w.write(ccAt, a.childC as TypedArray);
   }
+  w.exports.treeGatesForward(n, H, K, zAt, G, 2 * H, 3 * H, fAt, K * H, ccAt, kids ? 1 : 0, tcAt, outAt);
+  w.read(zAt, nG, z as Float32Array);
+  if (kids) w.read(fAt, nKH, f as Float32Array);
+  w.read(tcAt, nH, tape.tanhC as Float32Array);
+  w.read(outAt, 2 * nH, out as Float32Array);
+}
+
+/** Where a Child-Sum level's gates sit: z [n, 4H] (i, f unused, g, o), forget [n, K, H] apart. */
+function gateLayout(nodes: number, slots: number, H: number): TreeGateLayout {
+  return { nodes, hiddenSize: H, slots, rowStride: 4 * H, gOffset: 2 * H, oOffset: 3 * H, forgetOffset: 0, forgetStride: slots * H };
 }
 
 /**
@@ -209,8 +167,8 @@ export function childSumLstmForward(a: ChildSumLstmArgs, tape: ChildSumLstmTape,
  * ```
  */
 export function childSumLstmBackward(
-  a: ChildSumLstmArgs, tape: ChildSumLstmTape, dy: TypedArray, want: { readonly x: boolean; readonly weights: boolean; readonly children: boolean },
-): ChildSumLstmGrads {
+  a: ChildSumLstmArgs, tape: ChildSumLstmTape, dy: TypedArray, want: TreeLstmWanted,
+): TreeLstmGrads {
   const { nodes: n, slots: K, inputSize: I, hiddenSize: H, x } = a;
   const G = 4 * H;
   const kids = a.childH !== null && a.childC !== null;
@@ -221,7 +179,9 @@ export function childSumLstmBackward(
   const dzf = kids ? ws.get('dzf', x, n * K * H) : null;
   const dChildC = kids && want.children ? allocateLike(x, n * K * H) : null;
   const w = useWasmSequence(x) ? wasmKernels() : undefined;
-  if (w !== undefined) {
+  if (w === undefined) {
+    treeGatesBackward(gateLayout(n, K, H), z, f, kids ? cc : null, tc, dy, dz, dzf ?? dz, da, dChildC);
+  } else {
     const nG = n * G, nKH = kids ? n * K * H : 0, nH = n * H;
     const zAt = w.scratch('childSumLstm', 4 * (3 * nG + 4 * nKH + 3 * nH));
     const fAt = zAt + 4 * nG, ccAt = fAt + 4 * nKH, tcAt = ccAt + 4 * nKH, dyAt = tcAt + 4 * nH;
@@ -233,43 +193,11 @@ export function childSumLstmBackward(
     }
     w.write(tcAt, tc);
     w.write(dyAt, dy);
-    w.exports.childSumBackward(n, H, K, zAt, fAt, ccAt, kids ? 1 : 0, tcAt, dyAt, dzAt, daAt, dzfAt, dChildC === null ? 0 : dccAt);
+    w.exports.treeGatesBackward(n, H, K, zAt, G, 2 * H, 3 * H, fAt, K * H, ccAt, kids ? 1 : 0, tcAt, dyAt, dzAt, dzfAt, daAt, dChildC === null ? 0 : dccAt);
     w.read(dzAt, nG, dz as Float32Array);
     w.read(daAt, nG, da as Float32Array);
     if (kids) w.read(dzfAt, nKH, dzf as Float32Array);
     if (dChildC !== null) w.read(dccAt, nKH, dChildC as Float32Array);
-  } else {
-    for (let r = 0; r < n; r++) {
-      const zr = r * G;
-      for (let j = 0; j < H; j++) {
-        const dh = dy[r * H + j] as number;
-        const t = tc[r * H + j] as number;
-        const i = z[zr + j] as number, g = z[zr + 2 * H + j] as number, o = z[zr + 3 * H + j] as number;
-        const dc = (dy[n * H + r * H + j] as number) + dh * o * (1 - t * t);
-        const dzi = dc * g * i * (1 - i);
-        const dzg = dc * i * (1 - g * g);
-        const dzo = dh * t * o * (1 - o);
-        dz[zr + j] = dzi;
-        dz[zr + H + j] = 0;
-        dz[zr + 2 * H + j] = dzg;
-        dz[zr + 3 * H + j] = dzo;
-        da[zr + j] = dzi;
-        da[zr + 2 * H + j] = dzg;
-        da[zr + 3 * H + j] = dzo;
-        let sumF = 0;
-        if (kids) {
-          for (let k = 0; k < K; k++) {
-            const at = (r * K + k) * H + j;
-            const fk = f[at] as number;
-            const d = dc * ((cc as TypedArray)[at] as number) * fk * (1 - fk);
-            (dzf as TypedArray)[at] = d;
-            sumF += d;
-            if (dChildC !== null) dChildC[at] = dc * fk;
-          }
-        }
-        da[zr + H + j] = sumF;
-      }
-    }
   }
   let dx: TypedArray | null = null;
   if (want.x) {
@@ -297,7 +225,9 @@ export function childSumLstmBackward(
     const dSum = ws.get('dSum', x, n * H);
     gemm(false, false, n, H, G, 1, dz, 0, G, a.weightHh, 0, H, 0, dSum, 0, H);
     dChildH = allocateLike(x, n * K * H);
-    for (let r = 0; r < n; r++) for (let k = 0; k < K; k++) dChildH.set(dSum.subarray(r * H, (r + 1) * H), (r * K + k) * H);
+    for (let r = 0; r < n; r++) {
+      for (let k = 0; k < K; k++) for (let j = 0, to = (r * K + k) * H; j < H; j++) dChildH[to + j] = dSum[r * H + j] as number;
+    }
     gemm(false, false, n * K, H, H, 1, dzf as TypedArray, 0, H, a.weightHh, H * H, H, 1, dChildH, 0, H);
   }
   return { x: dx, weightIh: dWih, weightHh: dWhh, biasIh: dbIh, biasHh: dbHh, childH: dChildH, childC: dChildC };

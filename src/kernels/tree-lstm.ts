@@ -1,7 +1,10 @@
 import type { TypedArray } from '../tensor/index.js';
 import { gemm } from './gemm.js';
 import { sgemmAt } from './gemm-wasm.js';
-import { Workspace, allocateLike, checkLength, columnSums, fastSigmoid, tanhOf } from './rnn-sequence-common.js';
+import { Workspace, allocateLike, checkLength, columnSums } from './rnn-sequence-common.js';
+import {
+  treeGatesBackward, treeGatesForward, type TreeGateLayout, type TreeLstmGrads, type TreeLstmLevelArgs, type TreeLstmWanted,
+} from './tree-lstm-gates.js';
 import { useWasmSequence } from './sequence-wasm.js';
 import { wasmKernels, type WasmKernels } from './wasm-module.js';
 
@@ -9,30 +12,18 @@ import { wasmKernels, type WasmKernels } from './wasm-module.js';
 // forward and backward, over raw arrays. Composed from primitives (tree/tree-lstm-cells.ts
 // keeps that version as the twin the op is tested against) a level is about 20 graph nodes,
 // a dozen of them element-wise passes over [n, (N+3)H]; here it is two gemms and one pass
-// forward, one pass and five gemms backward. For float32 with the WebAssembly kernels loaded
+// forward, one pass and four gemms backward. For float32 with the WebAssembly kernels loaded
 // the whole level runs on wasm memory (the element-wise passes in assembly/tree.ts), and from
 // MERGE_MIN_NODES nodes the input's and the children's products share one gemm each way
 // (forward one gemm, backward two); float64, or float32 without wasm, runs in JavaScript.
 
 /**
- * One call: n nodes with inputs x [n, I] and (optionally) their N child slots' states
- * childH, childC [n, N, H] (absent children are zero rows). Weights in NaryTreeLSTMCell's
+ * One call (see TreeLstmLevelArgs) with N = `arity` child slots. Weights in NaryTreeLSTMCell's
  * layout: weightIh [4H, I] with gates i, f, g, o; weightHh [(N+3)H, N*H] with row blocks
- * i, f_1..f_N, g, o; biasIh [4H] and biasHh [(N+3)H], both or neither.
+ * i, f_1..f_N, g, o; biasIh [4H] and biasHh [(N+3)H].
  */
-export interface NaryTreeLstmArgs {
-  readonly nodes: number;
-  readonly inputSize: number;
-  readonly hiddenSize: number;
+export interface NaryTreeLstmArgs extends TreeLstmLevelArgs {
   readonly arity: number;
-  readonly x: TypedArray;
-  readonly weightIh: TypedArray;
-  readonly weightHh: TypedArray;
-  readonly biasIh: TypedArray | null;
-  readonly biasHh: TypedArray | null;
-  /** null: the step with no children (leaves), bit for bit the step with zero children. */
-  readonly childH: TypedArray | null;
-  readonly childC: TypedArray | null;
 }
 
 /** What the forward pass keeps for the backward pass. */
@@ -43,25 +34,14 @@ export interface NaryTreeLstmTape {
   readonly tanhC: TypedArray;
 }
 
-/** Gradients of one call's inputs; null where no gradient was asked for. */
-export interface NaryTreeLstmGrads {
-  readonly x: TypedArray | null;
-  readonly weightIh: TypedArray | null;
-  readonly weightHh: TypedArray | null;
-  readonly biasIh: TypedArray | null;
-  readonly biasHh: TypedArray | null;
-  readonly childH: TypedArray | null;
-  readonly childC: TypedArray | null;
-}
-
-/** Which gradients {@link naryTreeLstmBackward} computes. */
-export interface NaryTreeLstmWanted {
-  readonly x: boolean;
-  readonly weights: boolean;
-  readonly children: boolean;
-}
-
 const ws = new Workspace();
+
+/** Where an N-ary level's gates sit in z: i, f_1..f_N, g, o blocks of H per row. */
+function gateLayout(a: NaryTreeLstmArgs): TreeGateLayout {
+  const { nodes, hiddenSize: H, arity: N } = a;
+  const G = (N + 3) * H;
+  return { nodes, hiddenSize: H, slots: N, rowStride: G, gOffset: (N + 1) * H, oOffset: (N + 2) * H, forgetOffset: H, forgetStride: G };
+}
 
 /** The gate of row block b of weightHh: 0 for i, 1 for every f_k, 2 for g, 3 for o. */
 function gateOfBlock(block: number, arity: number): number {
@@ -120,7 +100,7 @@ export function naryTreeLstmForward(a: NaryTreeLstmArgs, tape: NaryTreeLstmTape,
   for (let r = 0; r < n; r++) z.set(bias, r * G);
   gemm(false, true, n, G, I, 1, x, 0, I, wx, 0, I, 1, z, 0, G);
   if (kids) gemm(false, true, n, G, N * H, 1, a.childH as TypedArray, 0, N * H, a.weightHh, 0, N * H, 1, z, 0, G, true);
-  gatesForward(a, kids, !(x instanceof Float64Array), tape, out);
+  treeGatesForward(gateLayout(a), z, z, kids ? a.childC : null, !(x instanceof Float64Array), tape.tanhC, out);
 }
 
 /**
@@ -220,41 +200,10 @@ function levelForwardWasm(
     w.write(whhAt, a.weightHh);
     sgemmAt(false, true, n, G, NH, 1, chAt, NH, whhAt, NH, 1, zAt, G);
   }
-  w.exports.treeLstmForward(n, H, N, zAt, ccAt, kids ? 1 : 0, tcAt, outAt);
+  w.exports.treeGatesForward(n, H, N, zAt, G, (N + 1) * H, (N + 2) * H, zAt + 4 * H, G, ccAt, kids ? 1 : 0, tcAt, outAt);
   w.read(zAt, n * G, tape.gates as Float32Array);
   w.read(tcAt, n * H, tape.tanhC as Float32Array);
   w.read(outAt, 2 * n * H, out as Float32Array);
-}
-
-/** The element-wise part of the forward pass in JavaScript (float64, or float32 without wasm). */
-function gatesForward(a: NaryTreeLstmArgs, kids: boolean, fast: boolean, tape: NaryTreeLstmTape, out: TypedArray): void {
-  const { nodes: n, hiddenSize: H, arity: N } = a;
-  const G = (N + 3) * H;
-  const z = tape.gates;
-  const cc = a.childC;
-  const tc = tape.tanhC;
-  const hOut = 0, cOut = n * H;
-  for (let r = 0; r < n; r++) {
-    const zr = r * G;
-    // sigma over i and (with children) the f blocks, tanh over g, sigma over o.
-    for (let k = zr; k < zr + H; k++) z[k] = sig(z[k] as number, fast);
-    if (kids) for (let k = zr + H; k < zr + (N + 1) * H; k++) z[k] = sig(z[k] as number, fast);
-    for (let k = zr + (N + 1) * H; k < zr + (N + 2) * H; k++) z[k] = tanhOf(z[k] as number, fast);
-    for (let k = zr + (N + 2) * H; k < zr + G; k++) z[k] = sig(z[k] as number, fast);
-    const ci = zr, cg = zr + (N + 1) * H, co = zr + (N + 2) * H;
-    for (let j = 0; j < H; j++) {
-      let c = (z[ci + j] as number) * (z[cg + j] as number);
-      if (kids) for (let k = 0; k < N; k++) c += (z[zr + (1 + k) * H + j] as number) * ((cc as TypedArray)[(r * N + k) * H + j] as number);
-      const t = tanhOf(c, fast);
-      tc[r * H + j] = t;
-      out[cOut + r * H + j] = c;
-      out[hOut + r * H + j] = (z[co + j] as number) * t;
-    }
-  }
-}
-
-function sig(v: number, fast: boolean): number {
-  return fast ? fastSigmoid(v) : 1 / (1 + Math.exp(-v));
 }
 
 /**
@@ -286,7 +235,7 @@ export function naryTreeLstmTape(like: TypedArray, nodes: number, hiddenSize: nu
  * const g = naryTreeLstmBackward(args, tape, dy, { x: true, weights: true, children: true });
  * ```
  */
-export function naryTreeLstmBackward(a: NaryTreeLstmArgs, tape: NaryTreeLstmTape, dy: TypedArray, want: NaryTreeLstmWanted): NaryTreeLstmGrads {
+export function naryTreeLstmBackward(a: NaryTreeLstmArgs, tape: NaryTreeLstmTape, dy: TypedArray, want: TreeLstmWanted): TreeLstmGrads {
   const { nodes: n, inputSize: I, hiddenSize: H, arity: N, x } = a;
   const G = (N + 3) * H;
   const kids = a.childH !== null && a.childC !== null;
@@ -295,7 +244,7 @@ export function naryTreeLstmBackward(a: NaryTreeLstmArgs, tape: NaryTreeLstmTape
   const dz = ws.get('dz', x, n * G);
   const da = ws.get('da', x, n * 4 * H);
   const dChildC = kids && want.children ? allocateLike(x, n * N * H) : null;
-  gatesBackward(a, kids, tape, dy, dz, da, dChildC);
+  treeGatesBackward(gateLayout(a), tape.gates, tape.gates, kids ? a.childC : null, tape.tanhC, dy, dz, dz, da, dChildC);
   let dx: TypedArray | null = null;
   if (want.x) {
     dx = allocateLike(x, n * I);
@@ -324,51 +273,6 @@ export function naryTreeLstmBackward(a: NaryTreeLstmArgs, tape: NaryTreeLstmTape
   return { x: dx, weightIh: dWih, weightHh: dWhh, biasIh: dbIh, biasHh: dbHh, childH: dChildH, childC: dChildC };
 }
 
-/** The element-wise part of the backward pass in JavaScript: dz, da and dChildC from dy. */
-function gatesBackward(
-  a: NaryTreeLstmArgs, kids: boolean, tape: NaryTreeLstmTape, dy: TypedArray, dz: TypedArray, da: TypedArray, dChildC: TypedArray | null,
-): void {
-  const { nodes: n, hiddenSize: H, arity: N } = a;
-  const G = (N + 3) * H;
-  const z = tape.gates, tc = tape.tanhC, cc = a.childC;
-  const cOff = n * H;
-  for (let r = 0; r < n; r++) {
-    const zr = r * G, ar = r * 4 * H;
-    const ci = zr, cg = zr + (N + 1) * H, co = zr + (N + 2) * H;
-    for (let j = 0; j < H; j++) {
-      const dh = dy[r * H + j] as number;
-      const t = tc[r * H + j] as number;
-      const o = z[co + j] as number, i = z[ci + j] as number, g = z[cg + j] as number;
-      const dc = (dy[cOff + r * H + j] as number) + dh * o * (1 - t * t);
-      const dzi = dc * g * i * (1 - i);
-      const dzg = dc * i * (1 - g * g);
-      const dzo = dh * t * o * (1 - o);
-      dz[ci + j] = dzi;
-      dz[cg + j] = dzg;
-      dz[co + j] = dzo;
-      da[ar + j] = dzi;
-      da[ar + 2 * H + j] = dzg;
-      da[ar + 3 * H + j] = dzo;
-      let dzf = 0;
-      for (let k = 0; k < N; k++) {
-        const fk = zr + (1 + k) * H + j;
-        if (!kids) {
-          // No children: c_k = 0, so no gradient reaches f_k.
-          dz[fk] = 0;
-          continue;
-        }
-        const f = z[fk] as number;
-        const childIndex = (r * N + k) * H + j;
-        const d = dc * ((cc as TypedArray)[childIndex] as number) * f * (1 - f);
-        dz[fk] = d;
-        dzf += d;
-        if (dChildC !== null) dChildC[childIndex] = dc * f;
-      }
-      da[ar + H + j] = dzf;
-    }
-  }
-}
-
 /**
  * The backward pass on WebAssembly SIMD (float32): dy and the tape copied in, the element-wise
  * pass, the gemms and the bias sums on wasm memory, and only the gradients copied out. With
@@ -381,7 +285,7 @@ function gatesBackward(
  * (dz times W_ih in block order is da W_ih: the N forget blocks share W_f), and dW_ih sums the
  * N forget blocks' rows into W_f's.
  */
-function levelBackwardWasm(w: WasmKernels, a: NaryTreeLstmArgs, kids: boolean, tape: NaryTreeLstmTape, dy: TypedArray, want: NaryTreeLstmWanted): NaryTreeLstmGrads {
+function levelBackwardWasm(w: WasmKernels, a: NaryTreeLstmArgs, kids: boolean, tape: NaryTreeLstmTape, dy: TypedArray, want: TreeLstmWanted): TreeLstmGrads {
   const { nodes: n, inputSize: I, hiddenSize: H, arity: N } = a;
   const G = (N + 3) * H, NH = N * H, nKids = kids ? n * NH : 0;
   const merged = kids && n >= MERGE_MIN_NODES;
@@ -398,7 +302,7 @@ function levelBackwardWasm(w: WasmKernels, a: NaryTreeLstmArgs, kids: boolean, t
   w.write(zAt, tape.gates);
   w.write(tcAt, tape.tanhC);
   if (kids) w.write(ccAt, a.childC as TypedArray);
-  w.exports.treeLstmBackward(n, H, N, zAt, ccAt, kids ? 1 : 0, tcAt, dyAt, dzAt, daAt, wantChildren ? dccAt : 0);
+  w.exports.treeGatesBackward(n, H, N, zAt, G, (N + 1) * H, (N + 2) * H, zAt + 4 * H, G, ccAt, kids ? 1 : 0, tcAt, dyAt, dzAt, dzAt + 4 * H, daAt, wantChildren ? dccAt : 0);
   const readOut = (at: number, size: number): Float32Array => {
     const dst = new Float32Array(size);
     w.read(at, size, dst);

@@ -68,16 +68,16 @@ export interface KernelExports {
     gates: number, hs: number, aux: number, dys: number, dh: number, drh: number, dGx: number, dGh: number,
     packed: number, packedRz: number, packedN: number, lengths: number, packA: number, tile: number,
   ): void;
-  treeLstmForward(n: number, H: number, N: number, z: number, childC: number, kids: number, tanhC: number, out: number): void;
-  treeLstmBackward(
-    n: number, H: number, N: number, z: number, childC: number, kids: number, tanhC: number, dy: number, dz: number, da: number, dChildC: number,
+  treeGatesForward(
+    n: number, H: number, K: number, z: number, rowStride: number, gOff: number, oOff: number, f: number, fStride: number,
+    childC: number, kids: number, tanhC: number, out: number,
+  ): void;
+  treeGatesBackward(
+    n: number, H: number, K: number, z: number, rowStride: number, gOff: number, oOff: number, f: number, fStride: number,
+    childC: number, kids: number, tanhC: number, dy: number, dz: number, df: number, da: number, dChildC: number,
   ): void;
   joinColumns(rows: number, a: number, aCols: number, b: number, bCols: number, dst: number): void;
   splitColumns(rows: number, src: number, a: number, aCols: number, b: number, bCols: number): void;
-  childSumForward(n: number, H: number, K: number, z: number, f: number, childC: number, kids: number, tanhC: number, out: number): void;
-  childSumBackward(
-    n: number, H: number, K: number, z: number, f: number, childC: number, kids: number, tanhC: number, dy: number, dz: number, da: number, dzf: number, dChildC: number,
-  ): void;
 }
 
 // The globals this file needs, typed locally: the project compiles against ES2022 + Node

@@ -1,10 +1,7 @@
-import {
-  checkNaryTreeLstmArgs, naryTreeLstmBackward, naryTreeLstmForward, naryTreeLstmTape, type NaryTreeLstmArgs, type NaryTreeLstmTape,
-} from '../kernels/tree-lstm.js';
-import {
-  checkChildSumLstmArgs, childSumLstmBackward, childSumLstmForward, childSumLstmTape, type ChildSumLstmArgs, type ChildSumLstmTape,
-} from '../kernels/child-sum-lstm.js';
-import { ArgumentError, ShapeError, Tensor, allocate } from '../tensor/index.js';
+import { checkChildSumLstmArgs, childSumLstmBackward, childSumLstmForward, childSumLstmTape, type ChildSumLstmArgs } from '../kernels/child-sum-lstm.js';
+import type { TreeLstmGrads, TreeLstmLevelArgs, TreeLstmWanted } from '../kernels/tree-lstm-gates.js';
+import { checkNaryTreeLstmArgs, naryTreeLstmBackward, naryTreeLstmForward, naryTreeLstmTape, type NaryTreeLstmArgs } from '../kernels/tree-lstm.js';
+import { ArgumentError, ShapeError, Tensor, allocate, type TypedArray } from '../tensor/index.js';
 import type { ChildSumTreeLstmAttrs, NaryTreeLstmAttrs, NaryTreeLstmOpInputs, OpDef, TreeOpName } from './op-def.js';
 import { checkSameDType } from './raw/checks.js';
 
@@ -14,9 +11,8 @@ import { checkSameDType } from './raw/checks.js';
 // Child-Sum level about as many; fused each is one graph node (kernels/tree-lstm.ts and
 // kernels/child-sum-lstm.ts have the maths).
 
-/** The saved activations of each recorded call, found again through its output. */
-const tapes = new WeakMap<Tensor, { args: NaryTreeLstmArgs; tape: NaryTreeLstmTape }>();
-const childSumTapes = new WeakMap<Tensor, { args: ChildSumLstmArgs; tape: ChildSumLstmTape }>();
+/** Each tree op's saved activations of its recorded calls, found again through the output. */
+const savedByOp: WeakMap<Tensor, unknown>[] = [];
 
 /**
  * Drops the saved activations of a naryTreeLstm or childSumTreeLstm output that no backward
@@ -29,10 +25,7 @@ const childSumTapes = new WeakMap<Tensor, { args: ChildSumLstmArgs; tape: ChildS
  * ```
  */
 export function releaseTreeLstmTape(output: Tensor): void {
-  if (output.gradFn === null) {
-    tapes.delete(output);
-    childSumTapes.delete(output);
-  }
+  if (output.gradFn === null) for (const saved of savedByOp) saved.delete(output);
 }
 
 function expectShape(name: string, t: Tensor, shape: readonly number[], op = 'naryTreeLstm'): void {
@@ -86,18 +79,57 @@ function childSumArgsOf(inputs: NaryTreeLstmOpInputs, attrs: ChildSumTreeLstmAtt
 
 /** The op's gradients as tensors in input order (null for inputs that need none). */
 function gradsInOrder(
-  inputs: NaryTreeLstmOpInputs, bias: boolean, grads: { x: TypedArrayOrNull; weightIh: TypedArrayOrNull; weightHh: TypedArrayOrNull; biasIh: TypedArrayOrNull; biasHh: TypedArrayOrNull; childH: TypedArrayOrNull; childC: TypedArrayOrNull },
-  childH: Tensor | null, childC: Tensor | null,
+  inputs: NaryTreeLstmOpInputs, bias: boolean, grads: TreeLstmGrads, childH: Tensor | null, childC: Tensor | null,
 ): (Tensor | null)[] {
   const [x, weightIh, weightHh] = inputs;
-  const as = (data: TypedArrayOrNull, like: Tensor): Tensor | null => (data === null || !like.requiresGrad ? null : new Tensor(data, like.shape));
+  const as = (data: TypedArray | null, like: Tensor): Tensor | null => (data === null || !like.requiresGrad ? null : new Tensor(data, like.shape));
   const out: (Tensor | null)[] = [as(grads.x, x), as(grads.weightIh, weightIh), as(grads.weightHh, weightHh)];
   if (bias) out.push(as(grads.biasIh, inputs[3] as Tensor), as(grads.biasHh, inputs[4] as Tensor));
   if (childH !== null && childC !== null) out.push(as(grads.childH, childH), as(grads.childC, childC));
   return out;
 }
 
-type TypedArrayOrNull = Tensor['data'] | null;
+/** The kernel side of one fused tree op: its arguments from the op's inputs, its tape, its passes. */
+interface LevelKernel<A extends TreeLstmLevelArgs, P> {
+  readonly name: TreeOpName;
+  args(inputs: NaryTreeLstmOpInputs, attrs: ChildSumTreeLstmAttrs & Partial<NaryTreeLstmAttrs>): A;
+  tape(args: A): P;
+  forward(args: A, tape: P, out: TypedArray): void;
+  backward(args: A, tape: P, dy: TypedArray, want: TreeLstmWanted): TreeLstmGrads;
+}
+
+/**
+ * The op-table entry of a fused tree op: forward packs h and c as [2, n, H] and keeps the tape
+ * under the output; backward finds it, asks the kernel for the gradients the inputs need and
+ * returns them in input order.
+ */
+function levelOp<K extends TreeOpName, A extends TreeLstmLevelArgs, P>(kernel: LevelKernel<A, P>): OpDef<K> {
+  const saved = new WeakMap<Tensor, { args: A; tape: P }>();
+  savedByOp.push(saved);
+  return {
+    forward: (inputs, attrs) => {
+      const args = kernel.args(inputs, attrs);
+      const { nodes: n, hiddenSize: H } = args;
+      const tape = kernel.tape(args);
+      const y = new Tensor(allocate(inputs[0].dtype, 2 * n * H), [2, n, H]);
+      kernel.forward(args, tape, y.data);
+      saved.set(y, { args, tape });
+      return y;
+    },
+    backward: (g, { inputs, attrs, output }) => {
+      const s = saved.get(output);
+      if (s === undefined) throw new ArgumentError(kernel.name, 'backward found no saved activations for this output (was it released as unrecorded?)');
+      const { bias, children } = attrs as ChildSumTreeLstmAttrs;
+      const { childH, childC } = optionalInputs(kernel.name, inputs, bias, children);
+      const grads = kernel.backward(s.args, s.tape, g.data, {
+        x: inputs[0].requiresGrad,
+        weights: inputs.slice(1, bias ? 5 : 3).some((t) => t.requiresGrad),
+        children: childH !== null && childC !== null && (childH.requiresGrad || childC.requiresGrad),
+      });
+      return gradsInOrder(inputs, bias, grads, childH, childC) as never;
+    },
+  };
+}
 
 function argsOf(inputs: NaryTreeLstmOpInputs, attrs: NaryTreeLstmAttrs): NaryTreeLstmArgs {
   const op = 'naryTreeLstm';
@@ -144,47 +176,18 @@ function argsOf(inputs: NaryTreeLstmOpInputs, attrs: NaryTreeLstmAttrs): NaryTre
  * ```
  */
 export const TREE_OPS: { [K in TreeOpName]: OpDef<K> } = {
-  naryTreeLstm: {
-    forward: (inputs, attrs) => {
-      const args = argsOf(inputs, attrs);
-      const { nodes: n, hiddenSize: H } = args;
-      const tape = naryTreeLstmTape(args.x, n, H, args.arity);
-      const y = new Tensor(allocate(inputs[0].dtype, 2 * n * H), [2, n, H]);
-      naryTreeLstmForward(args, tape, y.data);
-      tapes.set(y, { args, tape });
-      return y;
-    },
-    backward: (g, { inputs, attrs, output }) => {
-      const saved = tapes.get(output);
-      if (saved === undefined) throw new ArgumentError('naryTreeLstm', 'backward found no saved activations for this output (was it released as unrecorded?)');
-      const { childH, childC } = optionalInputs('naryTreeLstm', inputs, attrs.bias, attrs.children);
-      const weights = inputs.slice(1, attrs.bias ? 5 : 3).some((t) => t.requiresGrad);
-      const grads = naryTreeLstmBackward(saved.args, saved.tape, g.data, {
-        x: inputs[0].requiresGrad, weights, children: childH !== null && childC !== null && (childH.requiresGrad || childC.requiresGrad),
-      });
-      const out = gradsInOrder(inputs, attrs.bias, grads, childH, childC);
-      return out as never;
-    },
-  },
-  childSumTreeLstm: {
-    forward: (inputs, attrs) => {
-      const args = childSumArgsOf(inputs, attrs);
-      const { nodes: n, hiddenSize: H } = args;
-      const tape = childSumLstmTape(args.x, n, args.slots, H, args.childH !== null);
-      const y = new Tensor(allocate(inputs[0].dtype, 2 * n * H), [2, n, H]);
-      childSumLstmForward(args, tape, y.data);
-      childSumTapes.set(y, { args, tape });
-      return y;
-    },
-    backward: (g, { inputs, attrs, output }) => {
-      const saved = childSumTapes.get(output);
-      if (saved === undefined) throw new ArgumentError('childSumTreeLstm', 'backward found no saved activations for this output (was it released as unrecorded?)');
-      const { childH, childC } = optionalInputs('childSumTreeLstm', inputs, attrs.bias, attrs.children);
-      const weights = inputs.slice(1, attrs.bias ? 5 : 3).some((t) => t.requiresGrad);
-      const grads = childSumLstmBackward(saved.args, saved.tape, g.data, {
-        x: inputs[0].requiresGrad, weights, children: childH !== null && childC !== null && (childH.requiresGrad || childC.requiresGrad),
-      });
-      return gradsInOrder(inputs, attrs.bias, grads, childH, childC) as never;
-    },
-  },
+  naryTreeLstm: levelOp({
+    name: 'naryTreeLstm',
+    args: (inputs, attrs) => argsOf(inputs, attrs as NaryTreeLstmAttrs),
+    tape: (args: NaryTreeLstmArgs) => naryTreeLstmTape(args.x, args.nodes, args.hiddenSize, args.arity),
+    forward: naryTreeLstmForward,
+    backward: naryTreeLstmBackward,
+  }),
+  childSumTreeLstm: levelOp({
+    name: 'childSumTreeLstm',
+    args: childSumArgsOf,
+    tape: (args: ChildSumLstmArgs) => childSumLstmTape(args.x, args.nodes, args.slots, args.hiddenSize, args.childH !== null),
+    forward: childSumLstmForward,
+    backward: childSumLstmBackward,
+  }),
 };
