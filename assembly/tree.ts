@@ -7,8 +7,9 @@
 //   f      the forget pre-activation of node r, slot k at f + (r * fStride + k * H) floats
 //          (N-ary: inside z, f = z + H, fStride = rowStride; Child-Sum: its own [n, K, H]).
 //
-// childC [n, K, H]; tanhC [n, H]; out [2, n, H] (h, then c); da [n, 4H] with blocks i, f, g,
-// o. Addresses in bytes, sizes and offsets in elements. `kids` is 0 for the step with no
+// childC [n, K, H]; tanhC, h, c and their gradients dh, dc [n, H] each (a level's kernel passes
+// one [2, n, H] block, h then c; a whole fold passes the level's rows of its [2, nodes, H]
+// states); da [n, 4H] with blocks i, f, g, o. Addresses in bytes, sizes and offsets in elements. `kids` is 0 for the step with no
 // children (leaves): the forget gates are then not activated and get no gradient.
 
 import { ld, ld1, sigmoid1, st, st1, tanh1, vsigmoid, vtanh } from './simd-math';
@@ -24,13 +25,12 @@ function at(base: usize, elements: i32): usize {
  */
 export function treeGatesForward(
   n: i32, H: i32, K: i32, z: usize, rowStride: i32, gOff: i32, oOff: i32, f: usize, fStride: i32,
-  childC: usize, kids: bool, tanhC: usize, out: usize,
+  childC: usize, kids: bool, tanhC: usize, hOut: usize, cOut: usize,
 ): void {
-  const cOut = at(out, n * H);
   for (let r = 0; r < n; r++) {
     const zi = at(z, r * rowStride), zg = at(zi, gOff), zo = at(zi, oOff);
     const fr = at(f, r * fStride), cr = at(childC, r * K * H);
-    const tc = at(tanhC, r * H), hr = at(out, r * H), crow = at(cOut, r * H);
+    const tc = at(tanhC, r * H), hr = at(hOut, r * H), crow = at(cOut, r * H);
     let j = 0;
     for (; j + 4 <= H; j += 4) {
       const i = vsigmoid(ld(zi, j)), g = vtanh(ld(zg, j)), o = vsigmoid(ld(zo, j));
@@ -72,7 +72,7 @@ export function treeGatesForward(
 }
 
 /**
- * Backward from dy [2, n, H] (dL/dh, then dL/dc) and the activated gates: with
+ * Backward from dh and dc [n, H] (dL/dh, dL/dc) and the activated gates: with
  * dc~ = dc + dh o (1 - tanh(c)^2),
  *
  *     dz_i = dc~ g i (1-i),  dz_g = dc~ i (1-g^2),  dz_o = dh tanh(c) o (1-o)
@@ -84,10 +84,9 @@ export function treeGatesForward(
  */
 export function treeGatesBackward(
   n: i32, H: i32, K: i32, z: usize, rowStride: i32, gOff: i32, oOff: i32, f: usize, fStride: i32,
-  childC: usize, kids: bool, tanhC: usize, dy: usize, dz: usize, df: usize, da: usize, dChildC: usize,
+  childC: usize, kids: bool, tanhC: usize, dhIn: usize, dcIn: usize, dz: usize, df: usize, da: usize, dChildC: usize,
 ): void {
   const one = f32x4.splat(1), zero = f32x4.splat(0);
-  const dcIn = at(dy, n * H);
   for (let r = 0; r < n; r++) {
     const zi = at(z, r * rowStride), zg = at(zi, gOff), zo = at(zi, oOff);
     const dzi = at(dz, r * rowStride), dzg = at(dzi, gOff), dzo = at(dzi, oOff);
@@ -95,7 +94,7 @@ export function treeGatesBackward(
     const fr = at(f, r * fStride), dfr = at(df, r * fStride);
     const cr = at(childC, r * K * H), dcr = at(dChildC, r * K * H);
     const dar = at(da, r * 4 * H);
-    const tc = at(tanhC, r * H), dhr = at(dy, r * H), dcr0 = at(dcIn, r * H);
+    const tc = at(tanhC, r * H), dhr = at(dhIn, r * H), dcr0 = at(dcIn, r * H);
     let j = 0;
     for (; j + 4 <= H; j += 4) {
       const i = ld(zi, j), g = ld(zg, j), o = ld(zo, j), t = ld(tc, j), dh = ld(dhr, j);
@@ -168,5 +167,49 @@ export function splitColumns(rows: i32, src: usize, a: usize, aCols: i32, b: usi
     const s = src + <usize>r * (aBytes + bBytes);
     memory.copy(a + <usize>r * aBytes, s, aBytes);
     memory.copy(b + <usize>r * bBytes, s + aBytes, bBytes);
+  }
+}
+
+/**
+ * dst [rows, cols] (row stride dstStride) = src [rows, cols] (row stride srcStride): a block of
+ * columns moved between layouts, one memory.copy per row. srcStride 0 repeats src's first row
+ * (a bias into every row of z).
+ */
+export function copyRows(rows: i32, cols: i32, src: usize, srcStride: i32, dst: usize, dstStride: i32): void {
+  const bytes = <usize>cols << 2;
+  for (let r = 0; r < rows; r++) memory.copy(at(dst, r * dstStride), at(src, r * srcStride), bytes);
+}
+
+/**
+ * The children's rows of a fold level: for node r < m and slot k < K, row idx[r * K + k] of
+ * src [*, H] (a zero row when that index is `none`, an absent child) into dst at
+ * (r * dstStride + dstOff + k * H). idx holds i32.
+ */
+export function gatherChildRows(m: i32, H: i32, K: i32, idx: usize, none: i32, src: usize, dst: usize, dstStride: i32, dstOff: i32): void {
+  const bytes = <usize>H << 2;
+  for (let r = 0; r < m; r++) {
+    for (let k = 0; k < K; k++) {
+      const j = load<i32>(idx + (<usize>(r * K + k) << 2));
+      const d = at(dst, r * dstStride + dstOff + k * H);
+      if (j == none) memory.fill(d, 0, bytes);
+      else memory.copy(d, at(src, j * H), bytes);
+    }
+  }
+}
+
+/**
+ * The adjoint of gatherChildRows: for node r < m and slot k < K with a child (idx != none),
+ * adds src's H floats at (r * srcStride + srcOff + k * H) into row idx[r * K + k] of dst.
+ */
+export function scatterAddChildRows(m: i32, H: i32, K: i32, idx: usize, none: i32, src: usize, srcStride: i32, srcOff: i32, dst: usize): void {
+  for (let r = 0; r < m; r++) {
+    for (let k = 0; k < K; k++) {
+      const j = load<i32>(idx + (<usize>(r * K + k) << 2));
+      if (j == none) continue;
+      const s = at(src, r * srcStride + srcOff + k * H), d = at(dst, j * H);
+      let q = 0;
+      for (; q + 4 <= H; q += 4) st(d, q, f32x4.add(ld(d, q), ld(s, q)));
+      for (; q < H; q++) st1(d, q, ld1(d, q) + ld1(s, q));
+    }
   }
 }

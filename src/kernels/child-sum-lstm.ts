@@ -137,7 +137,7 @@ export function childSumLstmForward(a: ChildSumLstmArgs, tape: ChildSumLstmTape,
     w.write(fAt, f);
     w.write(ccAt, a.childC as TypedArray);
   }
-  w.exports.treeGatesForward(n, H, K, zAt, G, 2 * H, 3 * H, fAt, K * H, ccAt, kids ? 1 : 0, tcAt, outAt);
+  w.exports.treeGatesForward(n, H, K, zAt, G, 2 * H, 3 * H, fAt, K * H, ccAt, kids ? 1 : 0, tcAt, outAt, outAt + 4 * n * H);
   w.read(zAt, nG, z as Float32Array);
   if (kids) w.read(fAt, nKH, f as Float32Array);
   w.read(tcAt, nH, tape.tanhC as Float32Array);
@@ -193,7 +193,7 @@ export function childSumLstmBackward(
     }
     w.write(tcAt, tc);
     w.write(dyAt, dy);
-    w.exports.treeGatesBackward(n, H, K, zAt, G, 2 * H, 3 * H, fAt, K * H, ccAt, kids ? 1 : 0, tcAt, dyAt, dzAt, dzfAt, daAt, dChildC === null ? 0 : dccAt);
+    w.exports.treeGatesBackward(n, H, K, zAt, G, 2 * H, 3 * H, fAt, K * H, ccAt, kids ? 1 : 0, tcAt, dyAt, dyAt + 4 * n * H, dzAt, dzfAt, daAt, dChildC === null ? 0 : dccAt);
     w.read(dzAt, nG, dz as Float32Array);
     w.read(daAt, nG, da as Float32Array);
     if (kids) w.read(dzfAt, nKH, dzf as Float32Array);

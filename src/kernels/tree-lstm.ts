@@ -200,7 +200,7 @@ function levelForwardWasm(
     w.write(whhAt, a.weightHh);
     sgemmAt(false, true, n, G, NH, 1, chAt, NH, whhAt, NH, 1, zAt, G);
   }
-  w.exports.treeGatesForward(n, H, N, zAt, G, (N + 1) * H, (N + 2) * H, zAt + 4 * H, G, ccAt, kids ? 1 : 0, tcAt, outAt);
+  w.exports.treeGatesForward(n, H, N, zAt, G, (N + 1) * H, (N + 2) * H, zAt + 4 * H, G, ccAt, kids ? 1 : 0, tcAt, outAt, outAt + 4 * n * H);
   w.read(zAt, n * G, tape.gates as Float32Array);
   w.read(tcAt, n * H, tape.tanhC as Float32Array);
   w.read(outAt, 2 * n * H, out as Float32Array);
@@ -302,7 +302,7 @@ function levelBackwardWasm(w: WasmKernels, a: NaryTreeLstmArgs, kids: boolean, t
   w.write(zAt, tape.gates);
   w.write(tcAt, tape.tanhC);
   if (kids) w.write(ccAt, a.childC as TypedArray);
-  w.exports.treeGatesBackward(n, H, N, zAt, G, (N + 1) * H, (N + 2) * H, zAt + 4 * H, G, ccAt, kids ? 1 : 0, tcAt, dyAt, dzAt, dzAt + 4 * H, daAt, wantChildren ? dccAt : 0);
+  w.exports.treeGatesBackward(n, H, N, zAt, G, (N + 1) * H, (N + 2) * H, zAt + 4 * H, G, ccAt, kids ? 1 : 0, tcAt, dyAt, dyAt + 4 * n * H, dzAt, dzAt + 4 * H, daAt, wantChildren ? dccAt : 0);
   const readOut = (at: number, size: number): Float32Array => {
     const dst = new Float32Array(size);
     w.read(at, size, dst);

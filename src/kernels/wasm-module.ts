@@ -70,14 +70,17 @@ export interface KernelExports {
   ): void;
   treeGatesForward(
     n: number, H: number, K: number, z: number, rowStride: number, gOff: number, oOff: number, f: number, fStride: number,
-    childC: number, kids: number, tanhC: number, out: number,
+    childC: number, kids: number, tanhC: number, hOut: number, cOut: number,
   ): void;
   treeGatesBackward(
     n: number, H: number, K: number, z: number, rowStride: number, gOff: number, oOff: number, f: number, fStride: number,
-    childC: number, kids: number, tanhC: number, dy: number, dz: number, df: number, da: number, dChildC: number,
+    childC: number, kids: number, tanhC: number, dh: number, dc: number, dz: number, df: number, da: number, dChildC: number,
   ): void;
   joinColumns(rows: number, a: number, aCols: number, b: number, bCols: number, dst: number): void;
   splitColumns(rows: number, src: number, a: number, aCols: number, b: number, bCols: number): void;
+  copyRows(rows: number, cols: number, src: number, srcStride: number, dst: number, dstStride: number): void;
+  gatherChildRows(m: number, H: number, K: number, idx: number, none: number, src: number, dst: number, dstStride: number, dstOff: number): void;
+  scatterAddChildRows(m: number, H: number, K: number, idx: number, none: number, src: number, srcStride: number, srcOff: number, dst: number): void;
 }
 
 // The globals this file needs, typed locally: the project compiles against ES2022 + Node
