@@ -30,6 +30,7 @@ export {
   cosineSimilarity, outer, roll, circularConvolution, type CrossEntropyOptions, type Reduction,
   rnnSequence, lstmSequence, gruSequence, type SequenceParams, type SequenceOpOptions, type SequenceOpResult,
   ntmAddressing, ntmWrite, ntmSequence, type NtmSequenceParams, type NtmSequenceAttrs, naryTreeLstm, type NaryTreeLstmParams, childSumTreeLstm, type ChildSumTreeLstmParams,
+  naryTreeLstmFold, type FoldLevelSchedule,
 } from './ops/index.js';
 
 export {
@@ -93,7 +94,7 @@ export {
   RecursiveCell, type RecursiveCellConfig, type RecursiveState, RNTNCell, type RNTNCellConfig, type RNTNState,
   ChildSumTreeLSTMCell, NaryTreeLSTMCell, type ChildSumTreeLSTMCellConfig, type NaryTreeLSTMCellConfig, type TreeLSTMState,
   TREE_CELLS, TREE_CELL_KINDS, createTreeCell, type TreeCellConfigs, type TreeCellKind, type TreeCellOptions, type TreeCellSpec,
-  planFold, foldTree, foldTreeNodewise, type FoldPlan, type FoldLevel, type FoldInputs, type FoldResult,
+  planFold, foldTree, foldTreeNodewise, type FoldPlan, type FoldLevel, type FoldInputs, type FoldResult, type FoldOptions,
   treeToSvg, type SvgNodeStyle, type TreeSvgOptions,
 } from './tree/index.js';
 

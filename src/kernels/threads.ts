@@ -165,6 +165,9 @@ class Pool {
     const starts: Promise<void>[] = [];
     for (let i = 0; i < workers; i++) {
       const at = kernels.alloc(CTL_BYTES);
+      // alloc does not clear: a recycled block's old bytes read as a job (or, negative, as
+      // "stop") the moment the worker starts, and the first real post then waits forever.
+      new Uint8Array(kernels.memory.buffer, at, CTL_BYTES).fill(0);
       this.controls.push({ at, ctl: new Int32Array(0), args: new Float64Array(0) });
       this.scratch.push({ packA: kernels.alloc(e.packABytes()), packB: kernels.alloc(e.packBBytes(1 << 30)), tile: kernels.alloc(e.tileBytes()) });
       this.ready.push(false);

@@ -43,8 +43,8 @@ function gateLayout(a: NaryTreeLstmArgs): TreeGateLayout {
   return { nodes, hiddenSize: H, slots: N, rowStride: G, gOffset: (N + 1) * H, oOffset: (N + 2) * H, forgetOffset: H, forgetStride: G };
 }
 
-/** The gate of row block b of weightHh: 0 for i, 1 for every f_k, 2 for g, 3 for o. */
-function gateOfBlock(block: number, arity: number): number {
+/** The gate of row block b of weightHh: 0 for i, 1 for every f_k, 2 for g, 3 for o. @example `gateOfBlock(2, 2) // 1: f_2` */
+export function gateOfBlock(block: number, arity: number): number {
   return block === 0 ? 0 : block <= arity ? 1 : block - arity + 1;
 }
 
@@ -106,9 +106,14 @@ export function naryTreeLstmForward(a: NaryTreeLstmArgs, tape: NaryTreeLstmTape,
 /**
  * W_ih's rows in weightHh's block order (W_f once per child slot) and the summed biases
  * b_ih,gate(b) + b_hh,b, so the input's product lands in z block for block: z = bias, then
- * z += x W^T (one gemm).
+ * z += x W^T (one gemm). Both are workspace arrays, valid until the next call.
+ *
+ * @example
+ * ```ts
+ * const { wx, bias } = inputWeightsInBlockOrder(args); // wx [(N+3)H, I], bias [(N+3)H]
+ * ```
  */
-function inputWeightsInBlockOrder(a: NaryTreeLstmArgs): { wx: TypedArray; bias: TypedArray } {
+export function inputWeightsInBlockOrder(a: Omit<NaryTreeLstmArgs, 'nodes' | 'childH' | 'childC'>): { wx: TypedArray; bias: TypedArray } {
   const { inputSize: I, hiddenSize: H, arity: N, x } = a;
   const G = (N + 3) * H;
   const wx = ws.get('wx', x, G * I);
@@ -121,8 +126,8 @@ function inputWeightsInBlockOrder(a: NaryTreeLstmArgs): { wx: TypedArray; bias: 
   return { wx, bias };
 }
 
-/** Byte addresses of consecutive float32 blocks of the given sizes, from `base`. */
-function layout(base: number, sizes: readonly number[]): number[] {
+/** Byte addresses of consecutive 4-byte-element blocks of the given sizes, from `base`, each 16-byte aligned. @example `layout(at, [n * G, n * H])` */
+export function layout(base: number, sizes: readonly number[]): number[] {
   const at: number[] = [];
   let p = base;
   for (const size of sizes) {
@@ -132,7 +137,8 @@ function layout(base: number, sizes: readonly number[]): number[] {
   return at;
 }
 
-function layoutBytes(sizes: readonly number[]): number {
+/** Bytes {@link layout} spans for these sizes. @example `w.scratch('name', layoutBytes(sizes))` */
+export function layoutBytes(sizes: readonly number[]): number {
   return sizes.reduce((sum, size) => sum + 4 * size + ((16 - ((4 * size) % 16)) % 16), 0);
 }
 
@@ -146,8 +152,13 @@ const MERGE_MIN_NODES = 16;
  * Writes [left | right] into wasm memory at byte address `at`: rows of `left` (leftCols wide)
  * and `right` (rightCols wide) side by side, [rows, leftCols + rightCols]. Each part is copied
  * in whole (one memcpy) and interleaved by the module (joinColumns), not row by row in JS.
+ *
+ * @example
+ * ```ts
+ * writeSideBySide(w, at, G, wx, I, weightHh, N * H); // [W_ih in block order | W_hh] at `at`
+ * ```
  */
-function writeSideBySide(w: WasmKernels, at: number, rows: number, left: TypedArray, leftCols: number, right: TypedArray, rightCols: number): void {
+export function writeSideBySide(w: WasmKernels, at: number, rows: number, left: TypedArray, leftCols: number, right: TypedArray, rightCols: number): void {
   const stage = w.scratch('treeLstmStage', 4 * rows * (leftCols + rightCols));
   const rightAt = stage + 4 * rows * leftCols;
   w.write(stage, left);
@@ -155,8 +166,8 @@ function writeSideBySide(w: WasmKernels, at: number, rows: number, left: TypedAr
   w.exports.joinColumns(rows, stage, leftCols, rightAt, rightCols, at);
 }
 
-/** The inverse of writeSideBySide: a [rows, leftCols + rightCols] block at `at` as its two parts. */
-function readSideBySide(w: WasmKernels, at: number, rows: number, leftCols: number, rightCols: number): [Float32Array, Float32Array] {
+/** The inverse of writeSideBySide: a [rows, leftCols + rightCols] block at `at` as its two parts (new arrays). @example `const [dx, dKids] = readSideBySide(w, at, n, I, NH)` */
+export function readSideBySide(w: WasmKernels, at: number, rows: number, leftCols: number, rightCols: number): [Float32Array, Float32Array] {
   const stage = w.scratch('treeLstmStage', 4 * rows * (leftCols + rightCols));
   const rightAt = stage + 4 * rows * leftCols;
   w.exports.splitColumns(rows, at, stage, leftCols, rightAt, rightCols);

@@ -17,4 +17,6 @@ export {
   rnnSequence, lstmSequence, gruSequence, type SequenceParams, type SequenceOpOptions, type SequenceOpResult,
 } from './fused-functional.js';
 export { ntmAddressing, ntmWrite, ntmSequence, type NtmSequenceParams } from './memory-functional.js';
-export { naryTreeLstm, childSumTreeLstm, type NaryTreeLstmParams, type ChildSumTreeLstmParams } from './tree-functional.js';
+export {
+  naryTreeLstm, naryTreeLstmFold, childSumTreeLstm, type NaryTreeLstmParams, type ChildSumTreeLstmParams, type FoldLevelSchedule,
+} from './tree-functional.js';

@@ -1,4 +1,5 @@
 import type { Tensor } from '../tensor/index.js';
+import type { FoldLevelSchedule } from '../kernels/tree-lstm-fold.js';
 
 /** No attributes. */
 export type NoAttrs = Readonly<Record<string, never>>;
@@ -50,6 +51,7 @@ export interface OpSignatures {
   ntmSequence: { inputs: NtmSequenceOpInputs; attrs: NtmSequenceAttrs };
   naryTreeLstm: { inputs: NaryTreeLstmOpInputs; attrs: NaryTreeLstmAttrs };
   childSumTreeLstm: { inputs: NaryTreeLstmOpInputs; attrs: ChildSumTreeLstmAttrs };
+  naryTreeLstmFold: { inputs: NaryTreeLstmOpInputs; attrs: NaryTreeLstmFoldAttrs };
 }
 
 /**
@@ -94,7 +96,7 @@ export interface NtmSequenceAttrs {
 }
 
 /** The fused tree ops, whose definitions live in ops/tree-ops.ts. */
-export type TreeOpName = 'naryTreeLstm' | 'childSumTreeLstm';
+export type TreeOpName = 'naryTreeLstm' | 'childSumTreeLstm' | 'naryTreeLstmFold';
 
 /**
  * Inputs of naryTreeLstm and childSumTreeLstm: [x, weightIh, weightHh], then [biasIh, biasHh]
@@ -107,6 +109,16 @@ export interface NaryTreeLstmAttrs {
   readonly arity: number;
   readonly bias: boolean;
   readonly children: boolean;
+}
+
+/**
+ * Attributes of naryTreeLstmFold (inputs [x, weightIh, weightHh], then [biasIh, biasHh] when
+ * bias): child slots N, and the level schedule of the fold (tree/fold.ts's FoldPlan levels).
+ */
+export interface NaryTreeLstmFoldAttrs {
+  readonly arity: number;
+  readonly bias: boolean;
+  readonly levels: readonly FoldLevelSchedule[];
 }
 
 /** Attributes of childSumTreeLstm: whether the biases and the children's states are given. */

@@ -95,6 +95,26 @@ const treeLstmInputs = (arity: number, bias: boolean, children: boolean): Tensor
 };
 const treeOp = (xs: Tensor[]): NaryTreeLstmOpInputs => xs as NaryTreeLstmOpInputs;
 
+/**
+ * A fold schedule of 6 nodes for naryTreeLstmFold: level 0 three leaves; level 1 one internal
+ * row with child row 0 and an absent child (index 3, level 0's count), then a leaf; level 2 one
+ * internal row over both rows of level 1. Row 1 and 2 are roots of one-node trees. With arity
+ * 3 every internal row gets one more (absent) slot.
+ */
+const foldLevels = (arity: number): { start: number; count: number; internal: number; children: number[] }[] => {
+  const pad = (kids: number[], none: number): number[] => [...kids, ...Array<number>(arity - kids.length).fill(none)];
+  return [
+    { start: 0, count: 3, internal: 0, children: [] },
+    { start: 3, count: 2, internal: 1, children: pad([0, 3], 3) },
+    { start: 5, count: 1, internal: 1, children: pad([0, 1], 2) },
+  ];
+};
+/** Inputs of naryTreeLstmFold over {@link foldLevels}: x [6, 2], then the weights as in treeLstmInputs (H = 3). */
+const foldInputs = (arity: number, bias: boolean): Tensor[] => {
+  const [, ...weights] = treeLstmInputs(arity, bias, false);
+  return [r([6, 2]), ...weights];
+};
+
 /** Inputs of childSumTreeLstm for n = 3 nodes with K slots, I = 2, H = 3 (as treeLstmInputs). */
 const childSumInputs = (slots: number, bias: boolean, children: boolean): Tensor[] => {
   const [n, I, H] = [3, 2, 3];
@@ -248,6 +268,11 @@ const PRIMITIVE_CASES: { [K in OpName]: Case[] } = {
     { label: 'binary, children', inputs: treeLstmInputs(2, true, true), fn: (...xs) => apply('naryTreeLstm', treeOp(xs), { arity: 2, bias: true, children: true }) },
     { label: 'ternary, no bias', inputs: treeLstmInputs(3, false, true), fn: (...xs) => apply('naryTreeLstm', treeOp(xs), { arity: 3, bias: false, children: true }) },
     { label: 'leaves (no children)', inputs: treeLstmInputs(2, true, false), fn: (...xs) => apply('naryTreeLstm', treeOp(xs), { arity: 2, bias: true, children: false }) },
+  ],
+  // A whole fold; its output [2, nodes, H] is every node's h and c.
+  naryTreeLstmFold: [
+    { label: 'binary, three levels', inputs: foldInputs(2, true), fn: (...xs) => apply('naryTreeLstmFold', treeOp(xs), { arity: 2, bias: true, levels: foldLevels(2) }) },
+    { label: 'ternary, no bias', inputs: foldInputs(3, false), fn: (...xs) => apply('naryTreeLstmFold', treeOp(xs), { arity: 3, bias: false, levels: foldLevels(3) }) },
   ],
   childSumTreeLstm: [
     { label: 'three slots', inputs: childSumInputs(3, true, true), fn: (...xs) => apply('childSumTreeLstm', treeOp(xs), { bias: true, children: true }) },

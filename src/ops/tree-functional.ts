@@ -1,3 +1,4 @@
+import type { FoldLevelSchedule } from '../kernels/tree-lstm-fold.js';
 import type { Tensor } from '../tensor/index.js';
 import { apply } from './apply.js';
 import { reshape, slice } from './functional.js';
@@ -47,6 +48,31 @@ export function naryTreeLstm(x: Tensor, params: NaryTreeLstmParams, children: { 
   return unpack(apply('naryTreeLstm', inputs, { arity: params.arity, bias, children: children !== null }));
 }
 
+export type { FoldLevelSchedule };
+
+/**
+ * A whole N-ary Tree-LSTM fold as one differentiable op: every level of a schedule (a
+ * FoldPlan's `levels`, see tree/fold.ts) composed bottom-up, level l's internal rows from
+ * their children's states in level l-1 and its leaves by the step with no children, each level
+ * exactly as {@link naryTreeLstm} computes it. x [nodes, I] holds every node's input in plan
+ * order; returns every node's h and c [nodes, H] in plan order. One call for the whole batch:
+ * the weights enter the kernels once, the children's rows are gathered inside them, and the
+ * weight gradient is one sum (kernels/tree-lstm-fold.ts).
+ *
+ * @example
+ * ```ts
+ * const cell = new NaryTreeLSTMCell({ inputSize: 8, hiddenSize: 16 }, new Rng(0));
+ * const plan = planFold(trees, 2);
+ * const { h, c } = naryTreeLstmFold(x, cell, plan.levels); // x [plan.nodes.length, 8]
+ * ```
+ */
+export function naryTreeLstmFold(x: Tensor, params: NaryTreeLstmParams, levels: readonly FoldLevelSchedule[]): { h: Tensor; c: Tensor } {
+  const bias = params.biasIh !== null && params.biasHh !== null;
+  const inputs: [Tensor, Tensor, Tensor, ...Tensor[]] = [x, params.weightIh, params.weightHh];
+  if (bias) inputs.push(params.biasIh as Tensor, params.biasHh as Tensor);
+  return unpack(apply('naryTreeLstmFold', inputs, { arity: params.arity, bias, levels }));
+}
+
 /**
  * The weights of a Child-Sum Tree-LSTM in ChildSumTreeLSTMCell's layout (the cell can be
  * passed as is): weightIh [4H, I] and weightHh [4H, H], gates i, f, g, o; biasIh and biasHh
@@ -88,7 +114,7 @@ export function childSumTreeLstm(x: Tensor, params: ChildSumTreeLstmParams, chil
   return unpack(apply('childSumTreeLstm', inputs, { bias, children: children !== null }));
 }
 
-/** h and c [n, H] of a tree op's packed output [2, n, H]. */
+/** h and c [n, H] of a tree op's packed output [2, n, H] (its tape released when unrecorded). */
 function unpack(packed: Tensor): { h: Tensor; c: Tensor } {
   releaseTreeLstmTape(packed);
   const [, n, h] = packed.shape as [number, number, number];

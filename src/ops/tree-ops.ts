@@ -1,8 +1,11 @@
 import { checkChildSumLstmArgs, childSumLstmBackward, childSumLstmForward, childSumLstmTape, type ChildSumLstmArgs } from '../kernels/child-sum-lstm.js';
 import type { TreeLstmGrads, TreeLstmLevelArgs, TreeLstmWanted } from '../kernels/tree-lstm-gates.js';
+import {
+  checkNaryTreeLstmFoldArgs, naryTreeLstmFoldBackward, naryTreeLstmFoldForward, naryTreeLstmFoldTape, type NaryTreeLstmFoldArgs, type NaryTreeLstmFoldTape,
+} from '../kernels/tree-lstm-fold.js';
 import { checkNaryTreeLstmArgs, naryTreeLstmBackward, naryTreeLstmForward, naryTreeLstmTape, type NaryTreeLstmArgs } from '../kernels/tree-lstm.js';
 import { ArgumentError, ShapeError, Tensor, allocate, type TypedArray } from '../tensor/index.js';
-import type { ChildSumTreeLstmAttrs, NaryTreeLstmAttrs, NaryTreeLstmOpInputs, OpDef, TreeOpName } from './op-def.js';
+import type { ChildSumTreeLstmAttrs, NaryTreeLstmAttrs, NaryTreeLstmFoldAttrs, NaryTreeLstmOpInputs, OpDef, TreeOpName } from './op-def.js';
 import { checkSameDType } from './raw/checks.js';
 
 // The Tree-LSTMs' composition of one level as fused ops, promoted for speed: composed
@@ -89,9 +92,12 @@ function gradsInOrder(
   return out;
 }
 
+/** The fused ops of one level (naryTreeLstmFold is a whole fold). */
+type LevelOpName = Exclude<TreeOpName, 'naryTreeLstmFold'>;
+
 /** The kernel side of one fused tree op: its arguments from the op's inputs, its tape, its passes. */
 interface LevelKernel<A extends TreeLstmLevelArgs, P> {
-  readonly name: TreeOpName;
+  readonly name: LevelOpName;
   args(inputs: NaryTreeLstmOpInputs, attrs: ChildSumTreeLstmAttrs & Partial<NaryTreeLstmAttrs>): A;
   tape(args: A): P;
   forward(args: A, tape: P, out: TypedArray): void;
@@ -103,7 +109,7 @@ interface LevelKernel<A extends TreeLstmLevelArgs, P> {
  * under the output; backward finds it, asks the kernel for the gradients the inputs need and
  * returns them in input order.
  */
-function levelOp<K extends TreeOpName, A extends TreeLstmLevelArgs, P>(kernel: LevelKernel<A, P>): OpDef<K> {
+function levelOp<K extends LevelOpName, A extends TreeLstmLevelArgs, P>(kernel: LevelKernel<A, P>): OpDef<K> {
   const saved = new WeakMap<Tensor, { args: A; tape: P }>();
   savedByOp.push(saved);
   return {
@@ -157,6 +163,61 @@ function argsOf(inputs: NaryTreeLstmOpInputs, attrs: NaryTreeLstmAttrs): NaryTre
   return args;
 }
 
+function foldArgsOf(inputs: NaryTreeLstmOpInputs, attrs: NaryTreeLstmFoldAttrs): NaryTreeLstmFoldArgs {
+  const op = 'naryTreeLstmFold';
+  checkSameDType(op, [...inputs]);
+  const { arity: N, bias } = attrs;
+  if (!Number.isInteger(N) || N < 1) throw new ArgumentError(op, `arity must be a positive integer, got ${N}`);
+  const expected = bias ? 5 : 3;
+  if (inputs.length !== expected) throw new ArgumentError(op, `expected ${expected} inputs for bias ${bias}, got ${inputs.length}`);
+  const [x, weightIh, weightHh] = inputs;
+  if (x.rank !== 2) throw new ShapeError(op, 'x must be [nodes, inputSize]', [x.shape]);
+  const [n, I] = x.shape as [number, number];
+  if (weightHh.rank !== 2) throw new ShapeError(op, 'weightHh must be [(arity + 3) * hiddenSize, arity * hiddenSize]', [weightHh.shape]);
+  const H = (weightHh.shape[1] as number) / N;
+  if (!Number.isInteger(H) || H < 1) throw new ShapeError(op, `weightHh's columns must be arity (${N}) * hiddenSize`, [weightHh.shape]);
+  expectShape('weightIh', weightIh, [4 * H, I], op);
+  expectShape('weightHh', weightHh, [(N + 3) * H, N * H], op);
+  const biasIh = bias ? (inputs[3] as Tensor) : null, biasHh = bias ? (inputs[4] as Tensor) : null;
+  if (biasIh !== null) expectShape('biasIh', biasIh, [4 * H], op);
+  if (biasHh !== null) expectShape('biasHh', biasHh, [(N + 3) * H], op);
+  const args: NaryTreeLstmFoldArgs = {
+    nodes: n, inputSize: I, hiddenSize: H, arity: N, x: x.data, weightIh: weightIh.data, weightHh: weightHh.data,
+    biasIh: biasIh?.data ?? null, biasHh: biasHh?.data ?? null, levels: attrs.levels,
+  };
+  checkNaryTreeLstmFoldArgs(op, args);
+  return args;
+}
+
+/**
+ * naryTreeLstmFold's entry: forward folds every level and keeps the tape under the output
+ * (released with releaseTreeLstmTape when unrecorded); backward hands the kernel the output's
+ * states and dy.
+ */
+function foldOp(): OpDef<'naryTreeLstmFold'> {
+  const saved = new WeakMap<Tensor, { args: NaryTreeLstmFoldArgs; tape: NaryTreeLstmFoldTape }>();
+  savedByOp.push(saved);
+  return {
+    forward: (inputs, attrs) => {
+      const args = foldArgsOf(inputs, attrs);
+      const tape = naryTreeLstmFoldTape();
+      const y = new Tensor(allocate(inputs[0].dtype, 2 * args.nodes * args.hiddenSize), [2, args.nodes, args.hiddenSize]);
+      naryTreeLstmFoldForward(args, tape, y.data);
+      saved.set(y, { args, tape });
+      return y;
+    },
+    backward: (g, { inputs, attrs, output }) => {
+      const s = saved.get(output);
+      if (s === undefined) throw new ArgumentError('naryTreeLstmFold', 'backward found no saved activations for this output (was it released as unrecorded?)');
+      const grads = naryTreeLstmFoldBackward(s.args, s.tape, output.data, g.data, {
+        x: inputs[0].requiresGrad,
+        weights: inputs.slice(1).some((t) => t.requiresGrad),
+      });
+      return gradsInOrder(inputs, attrs.bias, { ...grads, childH: null, childC: null }, null, null) as never;
+    },
+  };
+}
+
 /**
  * The fused tree ops; spread into the op table in table.ts.
  *
@@ -168,6 +229,9 @@ function argsOf(inputs: NaryTreeLstmOpInputs, attrs: NaryTreeLstmAttrs): NaryTre
  *   (childH [n,K,H], childC [n,K,H])], { bias, children }) -> [2, n, H]: one level of a
  *   Child-Sum Tree-LSTM, see kernels/child-sum-lstm.ts. Its twin is
  *   ChildSumTreeLSTMCell.composeUnfused.
+ * - naryTreeLstmFold([x [nodes,I], weightIh, weightHh, (biasIh, biasHh)], { arity, bias, levels })
+ *   -> [2, nodes, H]: a whole N-ary Tree-LSTM fold over a level schedule (kernels/tree-lstm-fold.ts),
+ *   every node's h and c in plan order. Its twin is foldTree level by level.
  *
  * @example
  * ```ts
@@ -190,4 +254,5 @@ export const TREE_OPS: { [K in TreeOpName]: OpDef<K> } = {
     forward: childSumLstmForward,
     backward: childSumLstmBackward,
   }),
+  naryTreeLstmFold: foldOp(),
 };

@@ -179,10 +179,20 @@ export function planFold<T>(trees: readonly Tree<T>[], arity: number | null): Fo
 
 /**
  * Gives nodes of one level their input x: called with the values of some of the level's
- * nodes (in plan order: foldTree calls it for the level's internal nodes, then for its
- * leaves) and the level index; returns [values.length, cell.inputSize].
+ * nodes, in plan order (foldTree calls it once per level with all of them for a cell with a
+ * fused fold, else for the level's internal nodes, then for its leaves) and the level index;
+ * returns [values.length, cell.inputSize].
  */
 export type FoldInputs<T> = (values: readonly T[], level: number) => Tensor;
+
+/** Options of {@link foldTree}. */
+export interface FoldOptions {
+  /**
+   * Compose level by level through `cell.compose` even when the cell has a fused whole-fold
+   * kernel (`cell.fold`): the reference the fused fold is tested against. Default false.
+   */
+  readonly byLevel?: boolean;
+}
 
 /** What {@link foldTree} returns. */
 export interface FoldResult<T> {
@@ -217,6 +227,11 @@ export interface FoldResult<T> {
  * and the backward pass of the gathers costs O(nodes) in all, even for a 100,000-deep chain.
  * Node outputs are one concat of the levels' h at the end.
  *
+ * A cell with a fused whole-fold kernel (`cell.fold`: the N-ary Tree-LSTM) skips all of the
+ * above graph: foldTree asks `inputs` once per level for all of its nodes and hands the whole
+ * schedule to one `cell.fold` call, which does the same per-level arithmetic inside one op
+ * (docs/decisions/0005). `{ byLevel: true }` forces the level-by-level graph.
+ *
  * The result equals folding each tree alone, node by node ({@link foldTreeNodewise}): the same
  * outputs to the last bit in float64 (each row of a level's gemm is the same dot product,
  * whatever else shares the level), and the same gradients up to summation order.
@@ -233,10 +248,18 @@ export function foldTree<T, S extends TreeState>(
   cell: TreeCell<S>,
   trees: readonly Tree<T>[] | FoldPlan<T>,
   inputs: FoldInputs<T>,
+  options: FoldOptions = {},
 ): FoldResult<T> {
   const plan = 'levels' in trees ? trees : planFold(trees as readonly Tree<T>[], cell.arity);
   if (plan.arity !== cell.arity) {
     throw new ArgumentError('foldTree', `the plan was built for arity ${plan.arity} but the ${cell.kind} cell has arity ${cell.arity}`);
+  }
+  if (cell.fold !== undefined && options.byLevel !== true) {
+    // One call for the whole fold: every level's inputs (all its nodes at once), then the cell's fused fold.
+    const xs = plan.levels.map((lv, l) => levelInputs(cell, plan, lv, 0, lv.count, l, inputs));
+    const states = cell.fold(plan.levels, xs.length === 1 ? (xs[0] as Tensor) : concat(xs, 0));
+    const outputs = cell.output(states);
+    return { plan, outputs, roots: gather(outputs, new Tensor(plan.rootRows, [plan.trees.length])) };
   }
   const zero = cell.zeroState(1);
   const outs: Tensor[] = [];

@@ -1,4 +1,4 @@
-import { concat, gather, matmul, reshape } from '../ops/index.js';
+import { concat, gather, matmul, reshape, type FoldLevelSchedule } from '../ops/index.js';
 import { ArgumentError, Tensor, allocate, type DType } from '../tensor/index.js';
 
 /**
@@ -55,6 +55,12 @@ export interface TreeCell<S extends TreeState = TreeState> {
   compose(x: Tensor, children: S | null): S;
   /** What the node emits to classifiers: h [n, hiddenSize]. */
   output(state: S): Tensor;
+  /**
+   * Optional: a whole fold in one call, for cells with a fused fold kernel. Given x
+   * [nodes, inputSize] of every node in plan order and the plan's levels, returns every
+   * node's state in plan order: the same values as `foldTree` composing level by level.
+   */
+  fold?(levels: readonly FoldLevelSchedule[], x: Tensor): S;
   /** The trainable tensors, for optimizers and checkpoints. */
   parameters(): Tensor[];
 }

@@ -1,6 +1,6 @@
 import { uniformParameter } from '../cells/params.js';
 import { Module } from '../nn/index.js';
-import { add, childSumTreeLstm, gather, matmul, mul, naryTreeLstm, reshape, sigmoid, slice, sum, tanh } from '../ops/index.js';
+import { add, childSumTreeLstm, gather, matmul, mul, naryTreeLstm, naryTreeLstmFold, reshape, sigmoid, slice, sum, tanh, type FoldLevelSchedule } from '../ops/index.js';
 import { Rng, Tensor, zeros, type DType } from '../tensor/index.js';
 import { affine, checkArity, checkComposeInput, checkTreeCellConfig, repeatRows, type BaseTreeCellConfig, type TreeCell } from './tree-cell.js';
 
@@ -215,6 +215,19 @@ export class NaryTreeLSTMCell extends Module implements TreeCell<TreeLSTMState> 
   compose(x: Tensor, children: TreeLSTMState | null): TreeLSTMState {
     checkComposeInput(this, x, children);
     return naryTreeLstm(x, this, children);
+  }
+
+  /**
+   * A whole fold in one op ({@link naryTreeLstmFold}): what foldTree calls for this cell.
+   *
+   * @example
+   * ```ts
+   * const { h, c } = cell.fold(planFold(trees, 2).levels, x); // x [nodes, inputSize] in plan order
+   * ```
+   */
+  fold(levels: readonly FoldLevelSchedule[], x: Tensor): TreeLSTMState {
+    checkComposeInput(this, x, null);
+    return naryTreeLstmFold(x, this, levels);
   }
 
   /**

@@ -1,0 +1,399 @@
+import { ArgumentError } from '../tensor/errors.js';
+import type { TypedArray } from '../tensor/index.js';
+import { sgemmAt } from './gemm-wasm.js';
+import { allocateLike, checkLength } from './rnn-sequence-common.js';
+import { useWasmSequence } from './sequence-wasm.js';
+import {
+  checkNaryTreeLstmArgs, gateOfBlock, inputWeightsInBlockOrder, layout, layoutBytes, naryTreeLstmBackward, naryTreeLstmForward,
+  naryTreeLstmTape, readSideBySide, writeSideBySide, type NaryTreeLstmArgs, type NaryTreeLstmTape,
+} from './tree-lstm.js';
+import { wasmKernels, type WasmKernels } from './wasm-module.js';
+
+// A whole fold of an N-ary Tree-LSTM over a batch of trees (every level, bottom-up) as ONE
+// kernel call each way. Folded level by level through the graph, every level pays a fixed
+// cost that does not shrink with its size: the gathers of its children's states and their
+// backward, the copy of the weights into wasm memory (twice), the weight gradient allocated,
+// copied out and summed into the other levels' by the autograd (at 128 units, 184 k floats
+// per level). Here the weights go into wasm memory once per pass, the children's rows are
+// gathered and their gradients scattered inside wasm memory, and the weight gradient is ONE
+// accumulator that every level's product adds into (beta = 1) and that is read out once.
+// The maths of one level is kernels/tree-lstm.ts's; the JavaScript path (float64, or float32
+// without wasm) runs exactly those level kernels, so it is the per-level fold's arithmetic.
+
+/**
+ * One level of a fold schedule (tree/fold.ts's FoldLevel has these fields): rows
+ * start .. start + count - 1 of the plan, the first `internal` of them with children.
+ */
+export interface FoldLevelSchedule {
+  readonly start: number;
+  readonly count: number;
+  readonly internal: number;
+  /**
+   * For row r < internal and slot k, entry r * N + k: the child's row within the level
+   * below, or that level's count for no child (a zero state). Longer arrays are fine.
+   */
+  readonly children: ArrayLike<number>;
+}
+
+/**
+ * A whole fold: `nodes` nodes in plan order (level 0 first; within a level the internal rows,
+ * then the leaves) with inputs x [nodes, I], the weights in NaryTreeLSTMCell's layout (see
+ * {@link NaryTreeLstmArgs}), and the level schedule.
+ */
+export interface NaryTreeLstmFoldArgs {
+  readonly nodes: number;
+  readonly inputSize: number;
+  readonly hiddenSize: number;
+  readonly arity: number;
+  readonly x: TypedArray;
+  readonly weightIh: TypedArray;
+  readonly weightHh: TypedArray;
+  readonly biasIh: TypedArray | null;
+  readonly biasHh: TypedArray | null;
+  readonly levels: readonly FoldLevelSchedule[];
+}
+
+/** What the forward pass keeps: the activated gates and tanh(c) of every node (wasm path), or each level part's own call (JavaScript path). */
+export interface NaryTreeLstmFoldTape {
+  gates: TypedArray | null;
+  tanhC: TypedArray | null;
+  readonly parts: { readonly args: NaryTreeLstmArgs; readonly tape: NaryTreeLstmTape; readonly level: number; readonly from: number }[];
+}
+
+/** Gradients of a fold's inputs; null where none was asked for. */
+export interface NaryTreeLstmFoldGrads {
+  readonly x: TypedArray | null;
+  readonly weightIh: TypedArray | null;
+  readonly weightHh: TypedArray | null;
+  readonly biasIh: TypedArray | null;
+  readonly biasHh: TypedArray | null;
+}
+
+/**
+ * Checks the arrays against the sizes and the schedule against the nodes: levels tile rows
+ * 0 .. nodes - 1 in order, level 0 has no internal rows, every child index lies in the level
+ * below (or is its count: no child).
+ *
+ * @example
+ * ```ts
+ * checkNaryTreeLstmFoldArgs('naryTreeLstmFold', args); // throws ArgumentError naming what is wrong
+ * ```
+ */
+export function checkNaryTreeLstmFoldArgs(kernel: string, a: NaryTreeLstmFoldArgs): void {
+  const { nodes, inputSize: I, hiddenSize: H, arity: N } = a;
+  checkNaryTreeLstmArgs(kernel, { ...a, x: a.x.subarray(0, 0), nodes: 0, childH: null, childC: null });
+  checkLength(kernel, 'x', a.x, nodes * I);
+  if (H < 1) throw new ArgumentError(kernel, `hiddenSize must be at least 1, got ${H}`);
+  let next = 0;
+  for (const [l, lv] of a.levels.entries()) {
+    if (lv.start !== next || lv.count < 1 || lv.internal < 0 || lv.internal > lv.count) {
+      throw new ArgumentError(kernel, `level ${l} must start at row ${next} with 0 <= internal <= count and count >= 1, got start ${lv.start}, count ${lv.count}, internal ${lv.internal}`);
+    }
+    if (l === 0 && lv.internal > 0) throw new ArgumentError(kernel, 'level 0 cannot have internal nodes: there is no level below it');
+    if (lv.children.length < lv.internal * N) throw new ArgumentError(kernel, `level ${l} needs ${lv.internal * N} child indices, got ${lv.children.length}`);
+    const below = l > 0 ? (a.levels[l - 1] as FoldLevelSchedule).count : 0;
+    for (let e = 0; e < lv.internal * N; e++) {
+      const j = lv.children[e] as number;
+      if (!Number.isInteger(j) || j < 0 || j > below) throw new ArgumentError(kernel, `level ${l}: child index ${j} at entry ${e} is outside 0..${below}`);
+    }
+    next += lv.count;
+  }
+  if (next !== nodes) throw new ArgumentError(kernel, `the levels cover ${next} rows but there are ${nodes} nodes`);
+}
+
+/**
+ * An empty tape for a fold. @example `const tape = naryTreeLstmFoldTape(); naryTreeLstmFoldForward(args, tape, out);`
+ */
+export function naryTreeLstmFoldTape(): NaryTreeLstmFoldTape {
+  return { gates: null, tanhC: null, parts: [] };
+}
+
+/**
+ * Forward pass of a whole fold, writing the states of every node, in plan order, into
+ * out [2, nodes, H] (all h, then all c). Level by level from 0, with the rows of one level's
+ * internal nodes composed with their children's states (rows of the level below) and its
+ * leaves by the step with no children, exactly as kernels/tree-lstm.ts does one level:
+ *
+ *     z = b + [x | h_1..h_N] [W_ih in block order | W_hh]^T,  c = i g + sum_k f_k c_k,  h = o tanh(c)
+ *
+ * @example
+ * ```ts
+ * const tape = naryTreeLstmFoldTape();
+ * naryTreeLstmFoldForward(args, tape, out); // out [2, nodes, H]
+ * ```
+ */
+export function naryTreeLstmFoldForward(a: NaryTreeLstmFoldArgs, tape: NaryTreeLstmFoldTape, out: TypedArray): void {
+  const w = useWasmSequence(a.x) ? wasmKernels() : undefined;
+  if (w !== undefined) foldForwardWasm(w, a, tape, out as Float32Array);
+  else foldForwardJs(a, tape, out);
+}
+
+/**
+ * Backward pass of a whole fold from dy [2, nodes, H] (dL/dh, then dL/dc, of every node),
+ * given the forward's output `states`: from the top level down, each level's rows get their
+ * full gradient (their own, plus what their parents scattered back), go through one level's
+ * backward, and scatter dL/dh_k, dL/dc_k into their children's rows. Weight gradients are one
+ * sum over all levels.
+ *
+ * @example
+ * ```ts
+ * const g = naryTreeLstmFoldBackward(args, tape, out, dy, { x: true, weights: true });
+ * ```
+ */
+export function naryTreeLstmFoldBackward(
+  a: NaryTreeLstmFoldArgs, tape: NaryTreeLstmFoldTape, states: TypedArray, dy: TypedArray, want: { readonly x: boolean; readonly weights: boolean },
+): NaryTreeLstmFoldGrads {
+  if (tape.gates !== null) {
+    const w = wasmKernels();
+    if (w === undefined) throw new Error('naryTreeLstmFoldBackward: the forward pass ran on the wasm kernels, which are gone');
+    return foldBackwardWasm(w, a, tape, states as Float32Array, dy as Float32Array, want);
+  }
+  return foldBackwardJs(a, tape, dy, want);
+}
+
+// ---- JavaScript: the level kernels of kernels/tree-lstm.ts, part by part ----
+
+function foldForwardJs(a: NaryTreeLstmFoldArgs, tape: NaryTreeLstmFoldTape, out: TypedArray): void {
+  const { nodes, inputSize: I, hiddenSize: H, arity: N, x } = a;
+  const cOff = nodes * H;
+  for (const [l, lv] of a.levels.entries()) {
+    const below = l > 0 ? (a.levels[l - 1] as FoldLevelSchedule) : null;
+    for (const [from, to] of [[0, lv.internal], [lv.internal, lv.count]] as const) {
+      const n = to - from;
+      if (n === 0) continue;
+      let childH: TypedArray | null = null, childC: TypedArray | null = null;
+      if (from === 0 && below !== null) {
+        childH = allocateLike(x, n * N * H);
+        childC = allocateLike(x, n * N * H);
+        for (let e = 0; e < n * N; e++) {
+          const j = lv.children[e] as number;
+          if (j === below.count) continue;
+          const src = (below.start + j) * H;
+          childH.set(out.subarray(src, src + H), e * H);
+          childC.set(out.subarray(cOff + src, cOff + src + H), e * H);
+        }
+      }
+      const row0 = lv.start + from;
+      const args: NaryTreeLstmArgs = {
+        nodes: n, inputSize: I, hiddenSize: H, arity: N, x: x.subarray(row0 * I, (row0 + n) * I),
+        weightIh: a.weightIh, weightHh: a.weightHh, biasIh: a.biasIh, biasHh: a.biasHh, childH, childC,
+      };
+      const part = naryTreeLstmTape(x, n, H, N);
+      const o = allocateLike(x, 2 * n * H);
+      naryTreeLstmForward(args, part, o);
+      out.set(o.subarray(0, n * H), row0 * H);
+      out.set(o.subarray(n * H), cOff + row0 * H);
+      tape.parts.push({ args, tape: part, level: l, from });
+    }
+  }
+}
+
+function foldBackwardJs(a: NaryTreeLstmFoldArgs, tape: NaryTreeLstmFoldTape, dy: TypedArray, want: { readonly x: boolean; readonly weights: boolean }): NaryTreeLstmFoldGrads {
+  const { nodes, inputSize: I, hiddenSize: H, arity: N, x } = a;
+  const cOff = nodes * H;
+  const ds = dy.slice();
+  const dx = want.x ? allocateLike(x, nodes * I) : null;
+  const sums: (TypedArray | null)[] = [null, null, null, null];
+  const addTo = (slot: number, g: TypedArray | null): void => {
+    if (g === null) return;
+    const s = sums[slot];
+    if (s === null || s === undefined) sums[slot] = g;
+    else for (let i = 0; i < s.length; i++) s[i] = (s[i] as number) + (g[i] as number);
+  };
+  for (let p = tape.parts.length - 1; p >= 0; p--) {
+    const { args, tape: part, level, from } = tape.parts[p] as NaryTreeLstmFoldTape['parts'][number];
+    const lv = a.levels[level] as FoldLevelSchedule;
+    const n = args.nodes, row0 = lv.start + from;
+    const dyPart = allocateLike(x, 2 * n * H);
+    dyPart.set(ds.subarray(row0 * H, (row0 + n) * H), 0);
+    dyPart.set(ds.subarray(cOff + row0 * H, cOff + (row0 + n) * H), n * H);
+    const kids = args.childH !== null;
+    const g = naryTreeLstmBackward(args, part, dyPart, { x: want.x, weights: want.weights, children: kids });
+    if (dx !== null && g.x !== null) dx.set(g.x, row0 * I);
+    addTo(0, g.weightIh);
+    addTo(1, g.weightHh);
+    addTo(2, g.biasIh);
+    addTo(3, g.biasHh);
+    if (kids && g.childH !== null && g.childC !== null) {
+      const below = a.levels[level - 1] as FoldLevelSchedule;
+      for (let e = 0; e < n * N; e++) {
+        const j = lv.children[e] as number;
+        if (j === below.count) continue;
+        const dst = (below.start + j) * H;
+        for (let q = 0; q < H; q++) {
+          ds[dst + q] = (ds[dst + q] as number) + (g.childH[e * H + q] as number);
+          ds[cOff + dst + q] = (ds[cOff + dst + q] as number) + (g.childC[e * H + q] as number);
+        }
+      }
+    }
+  }
+  const G = (N + 3) * H;
+  const orZeros = (s: TypedArray | null | undefined, size: number): TypedArray | null => (want.weights ? (s ?? allocateLike(x, size)) : null);
+  const bias = a.biasIh !== null && a.biasHh !== null;
+  return {
+    x: dx, weightIh: orZeros(sums[0], 4 * H * I), weightHh: orZeros(sums[1], G * N * H),
+    biasIh: bias ? orZeros(sums[2], 4 * H) : null, biasHh: bias ? orZeros(sums[3], G) : null,
+  };
+}
+
+// ---- WebAssembly: the whole fold on wasm memory ----
+
+/** The most internal rows of any level, and each level's first child index in the concatenated i32 index array. */
+function indexPlan(a: NaryTreeLstmFoldArgs): { maxInternal: number; offsets: number[]; total: number } {
+  let maxInternal = 0, total = 0;
+  const offsets: number[] = [];
+  for (const lv of a.levels) {
+    offsets.push(total);
+    total += lv.internal * a.arity;
+    if (lv.internal > maxInternal) maxInternal = lv.internal;
+  }
+  return { maxInternal, offsets, total };
+}
+
+function writeIndices(w: WasmKernels, at: number, a: NaryTreeLstmFoldArgs, total: number): void {
+  const idx = new Int32Array(w.f32.buffer, at, total);
+  let e = 0;
+  for (const lv of a.levels) for (let k = 0; k < lv.internal * a.arity; k++) idx[e++] = lv.children[k] as number;
+}
+
+/**
+ * Forward on wasm memory: [W_ih in block order | W_hh], the biases, x and the child indices
+ * written once; per level, z = bias, the internal rows' [x | h_1..h_N] gathered from the
+ * states of the level below and multiplied in one gemm (the leaves' x by the W_ih columns
+ * alone), the gates pass writing h and c straight into the level's rows of the states. The
+ * states, gates and tanh(c) are read out once at the end.
+ */
+function foldForwardWasm(w: WasmKernels, a: NaryTreeLstmFoldArgs, tape: NaryTreeLstmFoldTape, out: Float32Array): void {
+  const { nodes, inputSize: I, hiddenSize: H, arity: N } = a;
+  const G = (N + 3) * H, NH = N * H, K = I + NH;
+  const { maxInternal: M, offsets, total } = indexPlan(a);
+  const sizes = [G * K, G, nodes * I, 2 * nodes * H, nodes * G, nodes * H, M * K, M * NH, total];
+  const [wAt, biasAt, xAt, sAt, zAt, tcAt, inAt, ccAt, idxAt] =
+    layout(w.scratch('treeLstmFold', layoutBytes(sizes)), sizes) as [number, number, number, number, number, number, number, number, number];
+  const { wx, bias } = inputWeightsInBlockOrder(a);
+  writeSideBySide(w, wAt, G, wx, I, a.weightHh, NH);
+  w.write(biasAt, bias);
+  w.write(xAt, a.x);
+  writeIndices(w, idxAt, a, total);
+  const e = w.exports;
+  const hAt = (row: number): number => sAt + 4 * row * H;
+  const cAt = (row: number): number => sAt + 4 * (nodes + row) * H;
+  for (const [l, lv] of a.levels.entries()) {
+    const m = lv.internal, leaves = lv.count - m, row0 = lv.start;
+    e.copyRows(lv.count, G, biasAt, 0, zAt + 4 * row0 * G, G);
+    if (m > 0) {
+      const below = a.levels[l - 1] as FoldLevelSchedule;
+      const idx = idxAt + 4 * (offsets[l] as number);
+      e.copyRows(m, I, xAt + 4 * row0 * I, I, inAt, K);
+      e.gatherChildRows(m, H, N, idx, below.count, hAt(below.start), inAt, K, I);
+      e.gatherChildRows(m, H, N, idx, below.count, cAt(below.start), ccAt, NH, 0);
+      const z = zAt + 4 * row0 * G;
+      sgemmAt(false, true, m, G, K, 1, inAt, K, wAt, K, 1, z, G);
+      e.treeGatesForward(m, H, N, z, G, (N + 1) * H, (N + 2) * H, z + 4 * H, G, ccAt, 1, tcAt + 4 * row0 * H, hAt(row0), cAt(row0));
+    }
+    if (leaves > 0) {
+      const r1 = row0 + m, z = zAt + 4 * r1 * G;
+      sgemmAt(false, true, leaves, G, I, 1, xAt + 4 * r1 * I, I, wAt, K, 1, z, G);
+      e.treeGatesForward(leaves, H, N, z, G, (N + 1) * H, (N + 2) * H, z + 4 * H, G, 0, 0, tcAt + 4 * r1 * H, hAt(r1), cAt(r1));
+    }
+  }
+  w.read(sAt, 2 * nodes * H, out);
+  tape.gates = new Float32Array(nodes * G);
+  tape.tanhC = new Float32Array(nodes * H);
+  w.read(zAt, nodes * G, tape.gates as Float32Array);
+  w.read(tcAt, nodes * H, tape.tanhC as Float32Array);
+}
+
+/**
+ * Backward on wasm memory: everything the levels read written once, the state gradients
+ * ds [2, nodes, H] starting as dy; from the top level down, the gates pass of the level's
+ * internal rows (children's c gathered again) and of its leaves, then
+ *
+ *     [dx | d(h_1..h_N)] = dz [W_ih in block order | W_hh]   scattered: dx to its rows, d h_k and d c_k to the children's rows
+ *     dW += dz^T [x | h_1..h_N],   dW_ih += da^T x (leaves),  dx = da W_ih (leaves)
+ *
+ * with both weight gradients accumulated in wasm memory across levels, and the bias
+ * gradients as column sums over all nodes at the end.
+ */
+function foldBackwardWasm(
+  w: WasmKernels, a: NaryTreeLstmFoldArgs, tape: NaryTreeLstmFoldTape, states: Float32Array, dy: Float32Array, want: { readonly x: boolean; readonly weights: boolean },
+): NaryTreeLstmFoldGrads {
+  const { nodes, inputSize: I, hiddenSize: H, arity: N } = a;
+  const G = (N + 3) * H, NH = N * H, K = I + NH, H4 = 4 * H;
+  const { maxInternal: M, offsets, total } = indexPlan(a);
+  const bias = a.biasIh !== null && a.biasHh !== null;
+  const sizes = [
+    G * K, nodes * I, 2 * nodes * H, nodes * G, nodes * H, M * K, M * NH, total,
+    2 * nodes * H, nodes * G, nodes * H4, nodes * I, M * K, M * NH, G * K, H4 * I, H4 * I, H4, G,
+  ];
+  const [wAt, xAt, sAt, zAt, tcAt, inAt, ccAt, idxAt, dsAt, dzAt, daAt, dxAt, dInAt, dccAt, dwAt, dwihAt, wihAt, dbihAt, dbhhAt] =
+    layout(w.scratch('treeLstmFold', layoutBytes(sizes)), sizes) as number[] as [
+      number, number, number, number, number, number, number, number, number, number, number, number, number, number, number, number, number, number, number,
+    ];
+  writeSideBySide(w, wAt, G, inputWeightsInBlockOrder(a).wx, I, a.weightHh, NH);
+  w.write(xAt, a.x);
+  w.write(sAt, states);
+  w.write(zAt, tape.gates as Float32Array);
+  w.write(tcAt, tape.tanhC as Float32Array);
+  writeIndices(w, idxAt, a, total);
+  w.write(dsAt, dy);
+  if (want.x) w.write(wihAt, a.weightIh);
+  if (want.weights) {
+    w.f32.fill(0, dwAt >> 2, (dwAt >> 2) + G * K);
+    w.f32.fill(0, dwihAt >> 2, (dwihAt >> 2) + H4 * I);
+  }
+  const e = w.exports;
+  const hAt = (row: number): number => sAt + 4 * row * H;
+  const cAt = (row: number): number => sAt + 4 * (nodes + row) * H;
+  const dhAt = (row: number): number => dsAt + 4 * row * H;
+  const dcAt = (row: number): number => dsAt + 4 * (nodes + row) * H;
+  for (let l = a.levels.length - 1; l >= 0; l--) {
+    const lv = a.levels[l] as FoldLevelSchedule;
+    const m = lv.internal, leaves = lv.count - m, row0 = lv.start;
+    if (m > 0) {
+      const below = a.levels[l - 1] as FoldLevelSchedule;
+      const idx = idxAt + 4 * (offsets[l] as number);
+      const z = zAt + 4 * row0 * G, dz = dzAt + 4 * row0 * G;
+      e.gatherChildRows(m, H, N, idx, below.count, cAt(below.start), ccAt, NH, 0);
+      e.treeGatesBackward(m, H, N, z, G, (N + 1) * H, (N + 2) * H, z + 4 * H, G, ccAt, 1, tcAt + 4 * row0 * H, dhAt(row0), dcAt(row0), dz, dz + 4 * H, daAt + 4 * row0 * H4, dccAt);
+      sgemmAt(false, false, m, K, G, 1, dz, G, wAt, K, 0, dInAt, K);
+      if (want.x) e.copyRows(m, I, dInAt, K, dxAt + 4 * row0 * I, I);
+      e.scatterAddChildRows(m, H, N, idx, below.count, dInAt, K, I, dhAt(below.start));
+      e.scatterAddChildRows(m, H, N, idx, below.count, dccAt, NH, 0, dcAt(below.start));
+      if (want.weights) {
+        e.copyRows(m, I, xAt + 4 * row0 * I, I, inAt, K);
+        e.gatherChildRows(m, H, N, idx, below.count, hAt(below.start), inAt, K, I);
+        sgemmAt(true, false, G, K, m, 1, dz, G, inAt, K, 1, dwAt, K);
+      }
+    }
+    if (leaves > 0) {
+      const r1 = row0 + m, z = zAt + 4 * r1 * G, dz = dzAt + 4 * r1 * G, da = daAt + 4 * r1 * H4;
+      e.treeGatesBackward(leaves, H, N, z, G, (N + 1) * H, (N + 2) * H, z + 4 * H, G, 0, 0, tcAt + 4 * r1 * H, dhAt(r1), dcAt(r1), dz, dz + 4 * H, da, 0);
+      if (want.x) sgemmAt(false, false, leaves, I, H4, 1, da, H4, wihAt, I, 0, dxAt + 4 * r1 * I, I);
+      if (want.weights) sgemmAt(true, false, H4, I, leaves, 1, da, H4, xAt + 4 * r1 * I, I, 1, dwihAt, I);
+    }
+  }
+  const readOut = (at: number, size: number): Float32Array => {
+    const dst = new Float32Array(size);
+    w.read(at, size, dst);
+    return dst;
+  };
+  let dWih: Float32Array | null = null, dWhh: Float32Array | null = null, dbIh: Float32Array | null = null, dbHh: Float32Array | null = null;
+  if (want.weights) {
+    const [blocks, dW] = readSideBySide(w, dwAt, G, I, NH);
+    dWhh = dW;
+    // The internal rows' row blocks folded back onto W_ih's gates (i, the N forget blocks onto f, g, o), added to the leaves' own.
+    dWih = readOut(dwihAt, H4 * I);
+    for (let b = 0; b < N + 3; b++) {
+      const to = gateOfBlock(b, N) * H * I;
+      for (let k = 0, from = b * H * I; k < H * I; k++) dWih[to + k] = (dWih[to + k] as number) + (blocks[from + k] as number);
+    }
+    if (bias) {
+      e.columnSums(daAt, H4, nodes, H4, dbihAt);
+      e.columnSums(dzAt, G, nodes, G, dbhhAt);
+      dbIh = readOut(dbihAt, H4);
+      dbHh = readOut(dbhhAt, G);
+    }
+  }
+  return { x: want.x ? readOut(dxAt, nodes * I) : null, weightIh: dWih, weightHh: dWhh, biasIh: dbIh, biasHh: dbHh };
+}
