@@ -86,17 +86,17 @@ test('gemm workload reports one figure per size and implementation, with the bac
   for (const r of records) assert.ok(r.value > 0 && Number.isFinite(r.value));
 });
 
-test('tree workload reports treesPerSec per hidden size, batch and implementation, unfold-nodewise up to its largest batch', async () => {
+test('tree workload reports treesPerSec per hidden size, batch and implementation, unfold-nodewise up to its largest batch, unfold-bylevel at its batches', async () => {
   const records: BenchRecord[] = [];
   const notes: string[] = [];
   const w = treeWorkload({
-    batches: [1, 2, 4], hiddens: [4], cell: 'rnn', nodewiseMaxBatch: 2,
+    batches: [1, 2, 4], hiddens: [4], cell: 'rnn', nodewiseMaxBatch: 2, byLevelBatches: [1, 4],
     timing: { minSampleMs: 0, maxSamples: 1, minSamples: 1, budgetMs: 0 },
   });
   assert.equal(w.name, 'tree');
   await w.run({ record: (r) => records.push(r), note: (l) => notes.push(l) });
   assert.deepEqual(records.map((r) => `${r.impl} ${r.params.hidden} ${r.params.batch}`), [
-    'unfold 4 1', 'unfold-nodewise 4 1', 'unfold 4 2', 'unfold-nodewise 4 2', 'unfold 4 4',
+    'unfold 4 1', 'unfold-bylevel 4 1', 'unfold-nodewise 4 1', 'unfold 4 2', 'unfold-nodewise 4 2', 'unfold 4 4', 'unfold-bylevel 4 4',
   ]);
   for (const r of records) {
     assert.deepEqual(Object.keys(r).sort(), ['bench', 'detail', 'higherIsBetter', 'impl', 'metric', 'params', 'unit', 'value']);
@@ -108,8 +108,9 @@ test('tree workload reports treesPerSec per hidden size, batch and implementatio
     assert.ok(r.value > 0 && Number.isFinite(r.value));
   }
   assert.match(formatRecordJson(records[0] as BenchRecord), /^\{"bench":"tree","hidden":4,"batch":1,"impl":"unfold","metric":"treesPerSec","value":[\d.e+]+,"unit":"trees\/s"\}$/);
-  assert.equal(notes.length, 2);
+  assert.equal(notes.length, 3);
   assert.match(notes[0] ?? '', /^hidden 4: trees\/s over batch 1: batch 2 [\d.]+x, batch 4 [\d.]+x$/);
   // Over the node-at-a-time loop only where both ran (it stops at nodewiseMaxBatch).
   assert.match(notes[1] ?? '', /^hidden 4: trees\/s over the node-at-a-time loop: batch 1 [\d.]+x, batch 2 [\d.]+x$/);
+  assert.match(notes[2] ?? '', /^hidden 4: trees\/s over the by-level fold: batch 1 [\d.]+x, batch 4 [\d.]+x$/);
 });

@@ -13,8 +13,13 @@ import type { Workload } from './workload.js';
 /** Trees folded per timed call (at least): the same trees for every batch size. */
 const POOL = 64;
 
-/** The two ways of folding a batch that the tree benchmark compares. */
-export type TreeImpl = 'unfold' | 'unfold-nodewise';
+/**
+ * The ways of folding a batch that the tree benchmark compares: `unfold` is foldTree as a
+ * user calls it (the cell's fused whole-fold kernel when it has one), `unfold-bylevel` is
+ * foldTree with `{ byLevel: true }` (one graph op per level: the fold before the fused
+ * kernel, kept to show what fusing buys), `unfold-nodewise` the node-at-a-time loop.
+ */
+export type TreeImpl = 'unfold' | 'unfold-bylevel' | 'unfold-nodewise';
 
 /** What {@link treeWorkload} measures. */
 export interface TreeBenchOptions {
@@ -26,6 +31,8 @@ export interface TreeBenchOptions {
   readonly hiddens?: readonly number[];
   /** unfold-nodewise is timed only up to this batch (it is slow, and flat in the batch). */
   readonly nodewiseMaxBatch?: number;
+  /** The batches at which unfold-bylevel is timed (default 1 and 64: the two ends). */
+  readonly byLevelBatches?: readonly number[];
   readonly timing?: TimingOptions;
 }
 
@@ -50,15 +57,18 @@ export const treeTiming: TimingOptions = { ...defaultTiming, minSamples: 8, budg
  *
  *     trees/s = batch / (seconds per pass)
  *
- * `unfold` is foldTree, level-batched: every level of the whole batch in one compose call
- * (one gemm per product). `unfold-nodewise` is foldTreeNodewise, the reference loop that
- * composes one node at a time (as Stanford's Tree-LSTM code does), with the same model.
+ * `unfold` is foldTree, level-batched: every level of the whole batch in one gemm per
+ * product, and for the N-ary Tree-LSTM all levels in one fused op (weights joined once per
+ * pass, children gathered in wasm). `unfold-bylevel` is foldTree with `{ byLevel: true }`:
+ * one graph op per level, the fold before fusing (timed at `byLevelBatches` only).
+ * `unfold-nodewise` is foldTreeNodewise, the reference loop that composes one node at a
+ * time (as Stanford's Tree-LSTM code does), with the same model.
  * Every batch size folds the same trees (drawn once with a fixed seed: 64 of them, or
  * `batch` when larger), one timed call being one pass over all of them in batches of
  * `batch`; figures are the best of runs interleaved across all batch sizes and both
  * implementations of one hidden size (see {@link treeTiming}). The notes give each batch's
- * trees/s over batch 1's, and over the node-at-a-time loop's at the same batch: the gains of
- * level batching.
+ * trees/s over batch 1's, over the node-at-a-time loop's at the same batch (the gains of
+ * level batching), and over the by-level fold's (the gain of fusing).
  *
  * @example
  * ```ts
@@ -69,9 +79,10 @@ export const treeTiming: TimingOptions = { ...defaultTiming, minSamples: 8, budg
 export function treeWorkload(options: TreeBenchOptions = {}): Workload {
   const batches = options.batches ?? [1, 4, 16, 64, 256];
   const hiddens = options.hiddens ?? [32, 128];
-  const impls = options.impls ?? ['unfold', 'unfold-nodewise'];
+  const impls = options.impls ?? ['unfold', 'unfold-bylevel', 'unfold-nodewise'];
   const cell = options.cell ?? 'nary-lstm';
   const nodewiseMax = options.nodewiseMaxBatch ?? 64;
+  const byLevelBatches = new Set(options.byLevelBatches ?? [1, 64]);
   const timing = options.timing ?? treeTiming;
   return {
     name: 'tree',
@@ -82,6 +93,7 @@ export function treeWorkload(options: TreeBenchOptions = {}): Workload {
         const model = new TreeClassifier({ cell, vocabulary: spec.vocabulary, classes: spec.classes, embeddingSize: 32, hiddenSize: hidden }, new Rng(1));
         const perTree = new Map<number, number>();
         const nodewise = new Map<number, number>();
+        const byLevel = new Map<number, number>();
         // Every batch size folds the same trees: a pool of max(batch, 64), one call being one
         // pass over the whole pool in batches of `batch` (so batch 1 is not one lucky tree).
         // All batch sizes of one hidden size are timed interleaved, so their ratio compares
@@ -92,7 +104,8 @@ export function treeWorkload(options: TreeBenchOptions = {}): Workload {
           const chunks: Tree<NodeLabel>[][] = [];
           for (let i = 0; i < pool.length; i += batch) chunks.push(pool.slice(i, i + batch));
           for (const impl of impls) {
-            if (impl !== 'unfold' && batch > nodewiseMax) continue;
+            if (impl === 'unfold-nodewise' && batch > nodewiseMax) continue;
+            if (impl === 'unfold-bylevel' && !byLevelBatches.has(batch)) continue;
             subjects.push({ impl, batch, trees: pool.length, call: () => { for (const trees of chunks) trainingPass(model, trees, impl); } });
           }
         }
@@ -101,7 +114,7 @@ export function treeWorkload(options: TreeBenchOptions = {}): Workload {
           const t = timings[i];
           if (t === undefined) continue;
           const treesPerSecond = s.trees / (t.msPerCall / 1000);
-          (s.impl === 'unfold' ? perTree : nodewise).set(s.batch, treesPerSecond);
+          ({ unfold: perTree, 'unfold-bylevel': byLevel, 'unfold-nodewise': nodewise })[s.impl].set(s.batch, treesPerSecond);
           report.record({
             bench: 'tree', params: { hidden, batch: s.batch }, impl: s.impl, metric: 'treesPerSec', value: treesPerSecond, unit: 'trees/s', higherIsBetter: true,
             detail: { cell },
@@ -113,6 +126,8 @@ export function treeWorkload(options: TreeBenchOptions = {}): Workload {
         // The reference code's way (one node at a time) at the same batch: what level batching buys.
         const overNodewise = [...perTree].filter(([b]) => nodewise.has(b)).map(([b, rate]) => `batch ${b} ${(rate / (nodewise.get(b) as number)).toFixed(1)}x`);
         if (overNodewise.length > 0) report.note(`hidden ${hidden}: trees/s over the node-at-a-time loop: ${overNodewise.join(', ')}`);
+        const overByLevel = [...perTree].filter(([b]) => byLevel.has(b)).map(([b, rate]) => `batch ${b} ${(rate / (byLevel.get(b) as number)).toFixed(2)}x`);
+        if (overByLevel.length > 0) report.note(`hidden ${hidden}: trees/s over the by-level fold: ${overByLevel.join(', ')}`);
       }
     },
   };
@@ -120,8 +135,8 @@ export function treeWorkload(options: TreeBenchOptions = {}): Workload {
 
 function trainingPass(model: TreeClassifier, trees: readonly Tree<NodeLabel>[], impl: TreeImpl): void {
   model.zeroGrad();
-  if (impl === 'unfold') {
-    backward(model.nodeLoss(model.forward(trees)));
+  if (impl !== 'unfold-nodewise') {
+    backward(model.nodeLoss(model.forward(trees, { byLevel: impl === 'unfold-bylevel' })));
     return;
   }
   const dtype = model.embedding.weight.dtype;

@@ -1,7 +1,7 @@
 import { Embedding, Linear, Module } from '../../nn/index.js';
 import { crossEntropy, gather } from '../../ops/index.js';
 import { ArgumentError, Rng, Tensor, type DType } from '../../tensor/index.js';
-import { foldTree, planFold, type FoldPlan } from '../../tree/fold.js';
+import { foldTree, planFold, type FoldOptions, type FoldPlan } from '../../tree/fold.js';
 import type { NodeLabel } from '../../tree/parse.js';
 import { TREE_CELLS, type TreeCellKind, type TreeCellOptions } from '../../tree/registry.js';
 import type { TreeCell } from '../../tree/tree-cell.js';
@@ -109,14 +109,18 @@ export class TreeClassifier extends Module {
     return planFold(trees, this.cell.arity);
   }
 
-  /** Class scores for every node and every root of a batch of trees (see the class doc). */
-  forward(trees: readonly Tree<NodeLabel>[] | FoldPlan<NodeLabel>): TreeClassifierOutput {
+  /**
+   * Class scores for every node and every root of a batch of trees (see the class doc).
+   * `fold` goes to {@link foldTree} (e.g. `{ byLevel: true }` for the level-by-level graph
+   * instead of the cell's fused whole-fold kernel: the same numbers, slower).
+   */
+  forward(trees: readonly Tree<NodeLabel>[] | FoldPlan<NodeLabel>, fold: FoldOptions = {}): TreeClassifierOutput {
     const dtype = this.embedding.weight.dtype;
     const { plan, outputs } = foldTree(this.cell, trees, (values) => {
       const ids = dtype === 'float64' ? new Float64Array(values.length) : new Float32Array(values.length);
       for (let i = 0; i < values.length; i++) ids[i] = this.wordIndex((values[i] as NodeLabel).word);
       return this.embedding.forward(new Tensor(ids, [values.length]));
-    });
+    }, fold);
     const nodeLogits = this.head.forward(outputs);
     const rootLogits = gather(nodeLogits, new Tensor(plan.rootRows, [plan.trees.length]));
     return { plan, nodeLogits, rootLogits };
