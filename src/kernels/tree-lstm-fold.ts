@@ -310,10 +310,18 @@ function foldForwardWasm(w: WasmKernels, a: NaryTreeLstmFoldArgs, tape: NaryTree
  * internal rows (children's c gathered again) and of its leaves, then
  *
  *     [dx | d(h_1..h_N)] = dz [W_ih in block order | W_hh]   scattered: dx to its rows, d h_k and d c_k to the children's rows
- *     dW += dz^T [x | h_1..h_N],   dW_ih += da^T x (leaves),  dx = da W_ih (leaves)
+ *     dW_ih += da^T x (leaves),  dx = da W_ih (leaves)
  *
- * with both weight gradients accumulated in wasm memory across levels, and the bias
- * gradients as column sums over all nodes at the end.
+ * The internal rows' weight gradient is deferred: each level's dz goes into the next rows of
+ * one table of every internal node's dz (dz rows in "internal first" order: the internal
+ * rows of all levels, then the leaves) and its [x | h_1..h_N] into the same rows of a second
+ * table, and after the loop
+ *
+ *     dW = dz_internal^T [x | h_1..h_N]_internal
+ *
+ * is ONE product with the depth of all internal nodes, where a per-level product would read
+ * and write the whole G x K gradient once per level (at one tree and 128 units, 184 k floats
+ * for a level of one or two nodes). The bias gradients are column sums over all nodes.
  */
 function foldBackwardWasm(
   w: WasmKernels, a: NaryTreeLstmFoldArgs, tape: NaryTreeLstmFoldTape, states: Float32Array, dy: Float32Array, want: { readonly x: boolean; readonly weights: boolean },
@@ -322,8 +330,11 @@ function foldBackwardWasm(
   const G = (N + 3) * H, NH = N * H, K = I + NH, H4 = 4 * H;
   const { maxInternal: M, offsets, total } = indexPlan(a);
   const bias = a.biasIh !== null && a.biasHh !== null;
+  // dz rows: internal rows of every level first (level by level), then the leaves; T internal in all.
+  let T = 0;
+  for (const lv of a.levels) T += lv.internal;
   const sizes = [
-    G * K, nodes * I, 2 * nodes * H, nodes * G, nodes * H, M * K, M * NH, total,
+    G * K, nodes * I, 2 * nodes * H, nodes * G, nodes * H, want.weights ? T * K : M * K, M * NH, total,
     2 * nodes * H, nodes * G, nodes * H4, nodes * I, M * K, M * NH, G * K, H4 * I, H4 * I, H4, G,
   ];
   const [wAt, xAt, sAt, zAt, tcAt, inAt, ccAt, idxAt, dsAt, dzAt, daAt, dxAt, dInAt, dccAt, dwAt, dwihAt, wihAt, dbihAt, dbhhAt] =
@@ -338,22 +349,23 @@ function foldBackwardWasm(
   writeIndices(w, idxAt, a, total);
   w.write(dsAt, dy);
   if (want.x) w.write(wihAt, a.weightIh);
-  if (want.weights) {
-    w.f32.fill(0, dwAt >> 2, (dwAt >> 2) + G * K);
-    w.f32.fill(0, dwihAt >> 2, (dwihAt >> 2) + H4 * I);
-  }
+  if (want.weights) w.f32.fill(0, dwihAt >> 2, (dwihAt >> 2) + H4 * I);
   const e = w.exports;
   const hAt = (row: number): number => sAt + 4 * row * H;
   const cAt = (row: number): number => sAt + 4 * (nodes + row) * H;
   const dhAt = (row: number): number => dsAt + 4 * row * H;
   const dcAt = (row: number): number => dsAt + 4 * (nodes + row) * H;
+  // Going down, the internal rows of level l take dz rows t .. t + m - 1 and the leaves rows u .. u + leaves - 1.
+  let t = T, u = nodes;
   for (let l = a.levels.length - 1; l >= 0; l--) {
     const lv = a.levels[l] as FoldLevelSchedule;
     const m = lv.internal, leaves = lv.count - m, row0 = lv.start;
+    t -= m;
+    u -= leaves;
     if (m > 0) {
       const below = a.levels[l - 1] as FoldLevelSchedule;
       const idx = idxAt + 4 * (offsets[l] as number);
-      const z = zAt + 4 * row0 * G, dz = dzAt + 4 * row0 * G;
+      const z = zAt + 4 * row0 * G, dz = dzAt + 4 * t * G;
       e.gatherChildRows(m, H, N, idx, below.count, cAt(below.start), ccAt, NH, 0);
       e.treeGatesBackward(m, H, N, z, G, (N + 1) * H, (N + 2) * H, z + 4 * H, G, ccAt, 1, tcAt + 4 * row0 * H, dhAt(row0), dcAt(row0), dz, dz + 4 * H, daAt + 4 * row0 * H4, dccAt);
       sgemmAt(false, false, m, K, G, 1, dz, G, wAt, K, 0, dInAt, K);
@@ -361,17 +373,21 @@ function foldBackwardWasm(
       e.scatterAddChildRows(m, H, N, idx, below.count, dInAt, K, I, dhAt(below.start));
       e.scatterAddChildRows(m, H, N, idx, below.count, dccAt, NH, 0, dcAt(below.start));
       if (want.weights) {
-        e.copyRows(m, I, xAt + 4 * row0 * I, I, inAt, K);
-        e.gatherChildRows(m, H, N, idx, below.count, hAt(below.start), inAt, K, I);
-        sgemmAt(true, false, G, K, m, 1, dz, G, inAt, K, 1, dwAt, K);
+        const into = inAt + 4 * t * K;
+        e.copyRows(m, I, xAt + 4 * row0 * I, I, into, K);
+        e.gatherChildRows(m, H, N, idx, below.count, hAt(below.start), into, K, I);
       }
     }
     if (leaves > 0) {
-      const r1 = row0 + m, z = zAt + 4 * r1 * G, dz = dzAt + 4 * r1 * G, da = daAt + 4 * r1 * H4;
+      const r1 = row0 + m, z = zAt + 4 * r1 * G, dz = dzAt + 4 * u * G, da = daAt + 4 * r1 * H4;
       e.treeGatesBackward(leaves, H, N, z, G, (N + 1) * H, (N + 2) * H, z + 4 * H, G, 0, 0, tcAt + 4 * r1 * H, dhAt(r1), dcAt(r1), dz, dz + 4 * H, da, 0);
       if (want.x) sgemmAt(false, false, leaves, I, H4, 1, da, H4, wihAt, I, 0, dxAt + 4 * r1 * I, I);
       if (want.weights) sgemmAt(true, false, H4, I, leaves, 1, da, H4, xAt + 4 * r1 * I, I, 1, dwihAt, I);
     }
+  }
+  if (want.weights) {
+    if (T > 0) sgemmAt(true, false, G, K, T, 1, dzAt, G, inAt, K, 0, dwAt, K);
+    else w.f32.fill(0, dwAt >> 2, (dwAt >> 2) + G * K);
   }
   const readOut = (at: number, size: number): Float32Array => {
     const dst = new Float32Array(size);

@@ -1,0 +1,121 @@
+import assert from 'node:assert/strict';
+import { test } from 'node:test';
+import { backward } from '../autograd/index.js';
+import { gemmReady, setGemmBackend } from '../kernels/gemm.js';
+import { sequenceKernelPath } from '../kernels/sequence-wasm.js';
+import { kernelThreadsReady, setKernelThreads } from '../kernels/threads.js';
+import { gather, mul, sum } from '../ops/index.js';
+import { Rng, Tensor, randn, type DType } from '../tensor/index.js';
+import { foldTree } from './fold.js';
+import { NaryTreeLSTMCell } from './tree-lstm-cells.js';
+import { tree, type Tree } from './tree.js';
+
+// The fused whole-fold N-ary Tree-LSTM (foldTree's default for the cell: ONE naryTreeLstmFold
+// op, kernels/tree-lstm-fold.ts) in float32 against two references: the same fold in float64
+// (the JavaScript level kernels, exact maths) with the same weights, and the level-by-level
+// graph in float32 ({ byLevel: true }, one naryTreeLstm op per level). Values and the
+// gradients of the node inputs and every parameter, on the WebAssembly path (small folds,
+// and one large enough that its products are split over two kernel threads) and on the
+// JavaScript path. The float64 fused fold against the one-node-at-a-time loop is in
+// tree-cells.test.ts.
+
+const VOCAB = 10;
+
+/** A random tree of at most `depth` levels below the root: leaves, unary nodes and full nodes of `arity` children. */
+function randomTree(rng: Rng, depth: number, arity: number): Tree<number> {
+  const word = rng.int(VOCAB);
+  const u = rng.uniform();
+  if (depth === 0 || u < 0.25) return tree(word, []);
+  const kids = u < 0.35 ? 1 : arity;
+  return tree(word, Array.from({ length: kids }, () => randomTree(rng, depth - 1, arity)));
+}
+
+interface Config {
+  readonly label: string;
+  readonly input: number;
+  readonly hidden: number;
+  readonly arity: number;
+  readonly bias: boolean;
+  readonly trees: number;
+  readonly depth: number;
+}
+
+const SMALL: Config[] = [
+  { label: 'binary, bias', input: 5, hidden: 8, arity: 2, bias: true, trees: 12, depth: 5 },
+  { label: 'ternary, no bias', input: 3, hidden: 4, arity: 3, bias: false, trees: 9, depth: 4 },
+  // One tree: levels of one or two nodes, the batch-1 shape.
+  { label: 'binary, one tree', input: 5, hidden: 8, arity: 2, bias: true, trees: 1, depth: 6 },
+];
+// 64 trees with 64 units: a level's products exceed the threaded split's threshold.
+const LARGE: Config = { label: 'binary, 64 trees of 64 units', input: 16, hidden: 64, arity: 2, bias: true, trees: 64, depth: 6 };
+
+interface Run {
+  readonly outputs: Float64Array;
+  /** Gradients of the embedding table, then of every parameter of the cell. */
+  readonly grads: Float64Array[];
+}
+
+function run(c: Config, dtype: DType, byLevel: boolean): Run {
+  // The same weights and inputs in every dtype: drawn in float64, then cast.
+  const ref = new NaryTreeLSTMCell({ inputSize: c.input, hiddenSize: c.hidden, arity: c.arity, bias: c.bias, dtype: 'float64' }, new Rng(7));
+  const cell = new NaryTreeLSTMCell({ inputSize: c.input, hiddenSize: c.hidden, arity: c.arity, bias: c.bias, dtype }, new Rng(7));
+  cell.parameters().forEach((p, i) => p.data.set((ref.parameters()[i] as Tensor).data));
+  const table64 = randn([VOCAB, c.input], new Rng(8), { dtype: 'float64' });
+  const table = new Tensor(dtype === 'float64' ? table64.data.slice() : Float32Array.from(table64.data), [VOCAB, c.input], true);
+  const rng = new Rng(9);
+  const trees = Array.from({ length: c.trees }, () => randomTree(rng, c.depth, c.arity));
+  const ids = (values: readonly number[]): Tensor => new Tensor(dtype === 'float64' ? Float64Array.from(values) : Float32Array.from(values), [values.length]);
+  const { outputs } = foldTree(cell, trees, (values) => gather(table, ids(values)), { byLevel });
+  const weights64 = randn(outputs.shape, new Rng(10), { dtype: 'float64' });
+  const weights = new Tensor(dtype === 'float64' ? weights64.data.slice() : Float32Array.from(weights64.data), outputs.shape);
+  backward(sum(mul(outputs, weights)));
+  return { outputs: Float64Array.from(outputs.data), grads: [table, ...cell.parameters()].map((p) => Float64Array.from(p.grad?.data ?? [])) };
+}
+
+/** |a - b| within `tol` of the larger of 1 and b's largest magnitude, element by element. */
+function assertClose(a: Float64Array, b: Float64Array, tol: number, what: string): void {
+  assert.equal(a.length, b.length, `${what}: lengths`);
+  let scale = 1;
+  for (const v of b) scale = Math.max(scale, Math.abs(v));
+  for (let i = 0; i < a.length; i++) {
+    const d = Math.abs((a[i] as number) - (b[i] as number));
+    if (!(d <= tol * scale)) assert.fail(`${what}: element ${i} is ${a[i]}, expected ${b[i]} (difference ${d}, scale ${scale})`);
+  }
+}
+
+function check(c: Config, path: string): void {
+  const fused = run(c, 'float32', false);
+  const byLevel = run(c, 'float32', true);
+  const exact = run(c, 'float64', false);
+  assert.ok(fused.grads.every((g) => g.some((v) => v !== 0)), `${c.label}: every gradient is non-zero`);
+  assertClose(fused.outputs, exact.outputs, 2e-5, `${path} ${c.label}: outputs against float64`);
+  assertClose(fused.outputs, byLevel.outputs, 2e-5, `${path} ${c.label}: outputs against the by-level fold`);
+  fused.grads.forEach((g, i) => {
+    assertClose(g, exact.grads[i] as Float64Array, 1e-4, `${path} ${c.label}: gradient ${i} against float64`);
+    assertClose(g, byLevel.grads[i] as Float64Array, 1e-4, `${path} ${c.label}: gradient ${i} against the by-level fold`);
+  });
+}
+
+test('the fused fold in float32 equals the float64 fold and the by-level fold, on WebAssembly and JavaScript', async () => {
+  await gemmReady();
+  try {
+    assert.equal(sequenceKernelPath(), 'wasm-simd', 'the wasm path is available on Node 20');
+    for (const c of SMALL) check(c, 'wasm');
+    setGemmBackend('js');
+    for (const c of SMALL) check(c, 'js');
+  } finally {
+    setGemmBackend('auto');
+  }
+});
+
+test('the fused fold in float32 equals the float64 fold with its products split over two kernel threads', async () => {
+  await gemmReady();
+  try {
+    setKernelThreads(2);
+    await kernelThreadsReady();
+    check(LARGE, 'wasm, 2 threads');
+  } finally {
+    setKernelThreads('auto');
+    await kernelThreadsReady();
+  }
+});
