@@ -15,8 +15,9 @@ import { wasmKernels, type WasmKernels } from './wasm-module.js';
 // backward, the copy of the weights into wasm memory (twice), the weight gradient allocated,
 // copied out and summed into the other levels' by the autograd (at 128 units, 184 k floats
 // per level). Here the weights go into wasm memory once per pass, the children's rows are
-// gathered and their gradients scattered inside wasm memory, and the weight gradient is ONE
-// accumulator that every level's product adds into (beta = 1) and that is read out once.
+// gathered and their gradients scattered inside wasm memory, and the internal rows' weight
+// gradient is ONE product over all levels (each level keeps its dz and [x | h] rows), read
+// out once. That costs T x (I + N H) floats of wasm memory for T internal nodes.
 // The maths of one level is kernels/tree-lstm.ts's; the JavaScript path (float64, or float32
 // without wasm) runs exactly those level kernels, so it is the per-level fold's arithmetic.
 
