@@ -171,3 +171,29 @@ export function sgemmAt(
     return [ta, tb, r1 - r0, n, k, alpha, a + (transA ? r0 : r0 * lda) * 4, lda, b, ldb, beta, c + r0 * ldc * 4, ldc, s.packA, s.packB, s.tile];
   });
 }
+
+/**
+ * {@link sgemmAt} with op(B) already packed whole by the kernel's `packB` (same transB, k
+ * and n) at `packedB`: split by rows of C over the kernel threads like sgemmAt, every part
+ * reading the one packed copy. For a product by the same weights many times (each level of a
+ * tree fold), B is packed once instead of once per call and per thread.
+ *
+ *     C[m x n] = alpha * op(A) * B + beta * C
+ *
+ * @example
+ * ```ts
+ * e.packB(1, K, G, wAt, K, packedAt);                                // op(B) = W^T, W [G, K]
+ * sgemmPackedAt(false, m, G, K, 1, inAt, K, packedAt, 1, zAt, G);  // z += [x | h] W^T
+ * ```
+ */
+export function sgemmPackedAt(
+  transA: boolean, m: number, n: number, k: number, alpha: number, a: number, lda: number, packedB: number, beta: number, c: number, ldc: number,
+): void {
+  const parts = partsFor(m, m * n * k, PARALLEL_MIN_MACS);
+  const ta = transA ? 1 : 0;
+  runParts('sgemmPacked', parts, (p) => {
+    const [r0, r1] = rowsOf(m, parts, p);
+    const s = threadScratch(p);
+    return [ta, r1 - r0, n, k, alpha, a + (transA ? r0 : r0 * lda) * 4, lda, packedB, beta, c + r0 * ldc * 4, ldc, s.packA, s.tile];
+  });
+}

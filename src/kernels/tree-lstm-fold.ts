@@ -1,6 +1,6 @@
 import { ArgumentError } from '../tensor/errors.js';
 import type { TypedArray } from '../tensor/index.js';
-import { sgemmAt } from './gemm-wasm.js';
+import { sgemmAt, sgemmPackedAt } from './gemm-wasm.js';
 import { allocateLike, checkLength } from './rnn-sequence-common.js';
 import { useWasmSequence } from './sequence-wasm.js';
 import {
@@ -268,15 +268,17 @@ function foldForwardWasm(w: WasmKernels, a: NaryTreeLstmFoldArgs, tape: NaryTree
   const { nodes, inputSize: I, hiddenSize: H, arity: N } = a;
   const G = (N + 3) * H, NH = N * H, K = I + NH;
   const { maxInternal: M, offsets, total } = indexPlan(a);
-  const sizes = [G * K, G, nodes * I, 2 * nodes * H, nodes * G, nodes * H, M * K, M * NH, total];
-  const [wAt, biasAt, xAt, sAt, zAt, tcAt, inAt, ccAt, idxAt] =
-    layout(w.scratch('treeLstmFold', layoutBytes(sizes)), sizes) as [number, number, number, number, number, number, number, number, number];
+  const e = w.exports;
+  const sizes = [G * K, G, nodes * I, 2 * nodes * H, nodes * G, nodes * H, M * K, M * NH, total, e.packedBBytes(K, G) / 4];
+  const [wAt, biasAt, xAt, sAt, zAt, tcAt, inAt, ccAt, idxAt, packedAt] =
+    layout(w.scratch('treeLstmFold', layoutBytes(sizes)), sizes) as [number, number, number, number, number, number, number, number, number, number];
   const { wx, bias } = inputWeightsInBlockOrder(a);
   writeSideBySide(w, wAt, G, wx, I, a.weightHh, NH);
+  // [W_ih | W_hh]^T packed once for every level's internal product.
+  e.packB(1, K, G, wAt, K, packedAt);
   w.write(biasAt, bias);
   w.write(xAt, a.x);
   writeIndices(w, idxAt, a, total);
-  const e = w.exports;
   const hAt = (row: number): number => sAt + 4 * row * H;
   const cAt = (row: number): number => sAt + 4 * (nodes + row) * H;
   for (const [l, lv] of a.levels.entries()) {
@@ -289,7 +291,7 @@ function foldForwardWasm(w: WasmKernels, a: NaryTreeLstmFoldArgs, tape: NaryTree
       e.gatherChildRows(m, H, N, idx, below.count, hAt(below.start), inAt, K, I);
       e.gatherChildRows(m, H, N, idx, below.count, cAt(below.start), ccAt, NH, 0);
       const z = zAt + 4 * row0 * G;
-      sgemmAt(false, true, m, G, K, 1, inAt, K, wAt, K, 1, z, G);
+      sgemmPackedAt(false, m, G, K, 1, inAt, K, packedAt, 1, z, G);
       e.treeGatesForward(m, H, N, z, G, (N + 1) * H, (N + 2) * H, z + 4 * H, G, ccAt, 1, tcAt + 4 * row0 * H, hAt(row0), cAt(row0));
     }
     if (leaves > 0) {
@@ -336,13 +338,15 @@ function foldBackwardWasm(
   for (const lv of a.levels) T += lv.internal;
   const sizes = [
     G * K, nodes * I, 2 * nodes * H, nodes * G, nodes * H, want.weights ? T * K : M * K, M * NH, total,
-    2 * nodes * H, nodes * G, nodes * H4, nodes * I, M * K, M * NH, G * K, H4 * I, H4 * I, H4, G,
+    2 * nodes * H, nodes * G, nodes * H4, nodes * I, M * K, M * NH, G * K, H4 * I, H4 * I, H4, G, w.exports.packedBBytes(G, K) / 4,
   ];
-  const [wAt, xAt, sAt, zAt, tcAt, inAt, ccAt, idxAt, dsAt, dzAt, daAt, dxAt, dInAt, dccAt, dwAt, dwihAt, wihAt, dbihAt, dbhhAt] =
+  const [wAt, xAt, sAt, zAt, tcAt, inAt, ccAt, idxAt, dsAt, dzAt, daAt, dxAt, dInAt, dccAt, dwAt, dwihAt, wihAt, dbihAt, dbhhAt, packedAt] =
     layout(w.scratch('treeLstmFold', layoutBytes(sizes)), sizes) as number[] as [
-      number, number, number, number, number, number, number, number, number, number, number, number, number, number, number, number, number, number, number,
+      number, number, number, number, number, number, number, number, number, number, number, number, number, number, number, number, number, number, number, number,
     ];
   writeSideBySide(w, wAt, G, inputWeightsInBlockOrder(a).wx, I, a.weightHh, NH);
+  // [W_ih | W_hh] packed once for every level's product dz [W_ih | W_hh].
+  w.exports.packB(0, G, K, wAt, K, packedAt);
   w.write(xAt, a.x);
   w.write(sAt, states);
   w.write(zAt, tape.gates as Float32Array);
@@ -369,7 +373,7 @@ function foldBackwardWasm(
       const z = zAt + 4 * row0 * G, dz = dzAt + 4 * t * G;
       e.gatherChildRows(m, H, N, idx, below.count, cAt(below.start), ccAt, NH, 0);
       e.treeGatesBackward(m, H, N, z, G, (N + 1) * H, (N + 2) * H, z + 4 * H, G, ccAt, 1, tcAt + 4 * row0 * H, dhAt(row0), dcAt(row0), dz, dz + 4 * H, daAt + 4 * row0 * H4, dccAt);
-      sgemmAt(false, false, m, K, G, 1, dz, G, wAt, K, 0, dInAt, K);
+      sgemmPackedAt(false, m, K, G, 1, dz, G, packedAt, 0, dInAt, K);
       if (want.x) e.copyRows(m, I, dInAt, K, dxAt + 4 * row0 * I, I);
       e.scatterAddChildRows(m, H, N, idx, below.count, dInAt, K, I, dhAt(below.start));
       e.scatterAddChildRows(m, H, N, idx, below.count, dccAt, NH, 0, dcAt(below.start));
