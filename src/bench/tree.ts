@@ -65,7 +65,7 @@ export const treeTiming: TimingOptions = { ...defaultTiming, minSamples: 8, budg
  * time (as Stanford's Tree-LSTM code does), with the same model.
  * Every batch size folds the same trees (drawn once with a fixed seed: 64 of them, or
  * `batch` when larger), one timed call being one pass over all of them in batches of
- * `batch`; figures are the best of runs interleaved across all batch sizes and both
+ * `batch`; figures are the best of runs interleaved across all batch sizes and all
  * implementations of one hidden size (see {@link treeTiming}). The notes give each batch's
  * trees/s over batch 1's, over the node-at-a-time loop's at the same batch (the gains of
  * level batching), and over the by-level fold's (the gain of fusing).
@@ -91,9 +91,9 @@ export function treeWorkload(options: TreeBenchOptions = {}): Workload {
       const spec = TREE_TASKS.arithmetic;
       for (const hidden of hiddens) {
         const model = new TreeClassifier({ cell, vocabulary: spec.vocabulary, classes: spec.classes, embeddingSize: 32, hiddenSize: hidden }, new Rng(1));
-        const perTree = new Map<number, number>();
-        const nodewise = new Map<number, number>();
-        const byLevel = new Map<number, number>();
+        // trees/s by batch, per implementation.
+        const rates: Record<TreeImpl, Map<number, number>> = { unfold: new Map(), 'unfold-bylevel': new Map(), 'unfold-nodewise': new Map() };
+        const { unfold: perTree, 'unfold-bylevel': byLevel, 'unfold-nodewise': nodewise } = rates;
         // Every batch size folds the same trees: a pool of max(batch, 64), one call being one
         // pass over the whole pool in batches of `batch` (so batch 1 is not one lucky tree).
         // All batch sizes of one hidden size are timed interleaved, so their ratio compares
@@ -114,7 +114,7 @@ export function treeWorkload(options: TreeBenchOptions = {}): Workload {
           const t = timings[i];
           if (t === undefined) continue;
           const treesPerSecond = s.trees / (t.msPerCall / 1000);
-          ({ unfold: perTree, 'unfold-bylevel': byLevel, 'unfold-nodewise': nodewise })[s.impl].set(s.batch, treesPerSecond);
+          rates[s.impl].set(s.batch, treesPerSecond);
           report.record({
             bench: 'tree', params: { hidden, batch: s.batch }, impl: s.impl, metric: 'treesPerSec', value: treesPerSecond, unit: 'trees/s', higherIsBetter: true,
             detail: { cell },

@@ -274,8 +274,8 @@ function foldForwardWasm(w: WasmKernels, a: NaryTreeLstmFoldArgs, tape: NaryTree
     layout(w.scratch('treeLstmFold', layoutBytes(sizes)), sizes) as [number, number, number, number, number, number, number, number, number, number];
   const { wx, bias } = inputWeightsInBlockOrder(a);
   writeSideBySide(w, wAt, G, wx, I, a.weightHh, NH);
-  // [W_ih | W_hh]^T packed once for every level's internal product.
-  e.packB(1, K, G, wAt, K, packedAt);
+  // [W_ih | W_hh]^T packed once for every level's internal product (none when all are leaves).
+  if (M > 0) e.packB(1, K, G, wAt, K, packedAt);
   w.write(biasAt, bias);
   w.write(xAt, a.x);
   writeIndices(w, idxAt, a, total);
@@ -337,7 +337,7 @@ function foldBackwardWasm(
   let T = 0;
   for (const lv of a.levels) T += lv.internal;
   const sizes = [
-    G * K, nodes * I, 2 * nodes * H, nodes * G, nodes * H, want.weights ? T * K : M * K, M * NH, total,
+    G * K, nodes * I, 2 * nodes * H, nodes * G, nodes * H, want.weights ? T * K : 0, M * NH, total,
     2 * nodes * H, nodes * G, nodes * H4, nodes * I, M * K, M * NH, G * K, H4 * I, H4 * I, H4, G, w.exports.packedBBytes(G, K) / 4,
   ];
   const [wAt, xAt, sAt, zAt, tcAt, inAt, ccAt, idxAt, dsAt, dzAt, daAt, dxAt, dInAt, dccAt, dwAt, dwihAt, wihAt, dbihAt, dbhhAt, packedAt] =
@@ -345,8 +345,8 @@ function foldBackwardWasm(
       number, number, number, number, number, number, number, number, number, number, number, number, number, number, number, number, number, number, number, number,
     ];
   writeSideBySide(w, wAt, G, inputWeightsInBlockOrder(a).wx, I, a.weightHh, NH);
-  // [W_ih | W_hh] packed once for every level's product dz [W_ih | W_hh].
-  w.exports.packB(0, G, K, wAt, K, packedAt);
+  // [W_ih | W_hh] packed once for every level's product dz [W_ih | W_hh] (none when all are leaves).
+  if (M > 0) w.exports.packB(0, G, K, wAt, K, packedAt);
   w.write(xAt, a.x);
   w.write(sAt, states);
   w.write(zAt, tape.gates as Float32Array);

@@ -6,7 +6,7 @@ import { sequenceKernelPath } from '../kernels/sequence-wasm.js';
 import { kernelThreadsReady, setKernelThreads } from '../kernels/threads.js';
 import { gather, mul, sum } from '../ops/index.js';
 import { Rng, Tensor, randn, type DType } from '../tensor/index.js';
-import { foldTree } from './fold.js';
+import { foldTree, planFold } from './fold.js';
 import { NaryTreeLSTMCell } from './tree-lstm-cells.js';
 import { tree, type Tree } from './tree.js';
 
@@ -49,6 +49,27 @@ const SMALL: Config[] = [
 // 64 trees with 64 units: a level's products exceed the threaded split's threshold.
 const LARGE: Config = { label: 'binary, 64 trees of 64 units', input: 16, hidden: 64, arity: 2, bias: true, trees: 64, depth: 6 };
 
+/** The ops of the graph that produced `t` (a walk over gradFn inputs). */
+function opsBehind(t: Tensor): Set<string> {
+  const ops = new Set<string>();
+  const seen = new Set<Tensor>();
+  const stack = [t];
+  while (stack.length > 0) {
+    const node = stack.pop() as Tensor;
+    if (seen.has(node) || node.gradFn === null) continue;
+    seen.add(node);
+    ops.add(node.gradFn.op);
+    stack.push(...node.gradFn.inputs);
+  }
+  return ops;
+}
+
+/** The trees a config folds (the same ones on every call). */
+function treesOf(c: Config): Tree<number>[] {
+  const rng = new Rng(9);
+  return Array.from({ length: c.trees }, () => randomTree(rng, c.depth, c.arity));
+}
+
 interface Run {
   readonly outputs: Float64Array;
   /** Gradients of the embedding table, then of every parameter of the cell. */
@@ -62,10 +83,13 @@ function run(c: Config, dtype: DType, byLevel: boolean): Run {
   cell.parameters().forEach((p, i) => p.data.set((ref.parameters()[i] as Tensor).data));
   const table64 = randn([VOCAB, c.input], new Rng(8), { dtype: 'float64' });
   const table = new Tensor(dtype === 'float64' ? table64.data.slice() : Float32Array.from(table64.data), [VOCAB, c.input], true);
-  const rng = new Rng(9);
-  const trees = Array.from({ length: c.trees }, () => randomTree(rng, c.depth, c.arity));
+  const trees = treesOf(c);
   const ids = (values: readonly number[]): Tensor => new Tensor(dtype === 'float64' ? Float64Array.from(values) : Float32Array.from(values), [values.length]);
   const { outputs } = foldTree(cell, trees, (values) => gather(table, ids(values)), { byLevel });
+  // Which fold ran: one naryTreeLstmFold op, or one naryTreeLstm op per level and none of the whole fold.
+  const ops = opsBehind(outputs);
+  assert.equal(ops.has('naryTreeLstmFold'), !byLevel, `${c.label}: naryTreeLstmFold in the graph`);
+  assert.equal(ops.has('naryTreeLstm'), byLevel, `${c.label}: naryTreeLstm in the graph`);
   const weights64 = randn(outputs.shape, new Rng(10), { dtype: 'float64' });
   const weights = new Tensor(dtype === 'float64' ? weights64.data.slice() : Float32Array.from(weights64.data), outputs.shape);
   backward(sum(mul(outputs, weights)));
@@ -112,8 +136,15 @@ test('the fused fold in float32 equals the float64 fold with its products split 
   await gemmReady();
   try {
     setKernelThreads(2);
-    await kernelThreadsReady();
+    assert.equal(await kernelThreadsReady(), 2, 'two kernel threads started');
     check(LARGE, 'wasm, 2 threads');
+    // The products that are split: the deferred weight gradient (G x K over all T internal
+    // nodes) and the largest level's; both above gemm-wasm.ts's PARALLEL_MIN_MACS (2^22).
+    const plan = planFold(treesOf(LARGE), LARGE.arity);
+    const G = 5 * LARGE.hidden, K = LARGE.input + 2 * LARGE.hidden;
+    const T = plan.levels.reduce((n, lv) => n + lv.internal, 0);
+    const widest = Math.max(...plan.levels.map((lv) => lv.internal));
+    assert.ok(G * K * T >= 1 << 22 && widest * G * K >= 1 << 22, `products of ${G * K * T} and ${widest * G * K} multiply-adds`);
   } finally {
     setKernelThreads('auto');
     await kernelThreadsReady();
