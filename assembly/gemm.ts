@@ -11,11 +11,14 @@
 // streams both operands contiguously; an MR x NR block of C is held in v128 registers for the
 // whole KC loop.
 
+import { madd } from './simd-math';
+
 // 4 x 8 is the largest tile whose 8 accumulators, 2 B vectors, the A splat and the product
 // temporary fit V8's 15 allocatable xmm registers; 4 x 12 and 4 x 16 spill and ran at half the
 // speed (measured in docs/decisions/0001-gemm-webassembly-simd.md). Without FMA in baseline
 // wasm SIMD, 4 x 8 issues 8 mul + 8 add per depth step, which saturates two mul and two add
-// pipes.
+// pipes. Built with relaxed SIMD, `madd` is one fused multiply-add (docs/decisions/0010): the
+// same 8 accumulators, and no product temporary.
 
 /** Rows of C per micro-tile. */
 const MR: i32 = 4;
@@ -239,14 +242,14 @@ export function sgemv(m: i32, n: i32, alpha: f32, a: usize, lda: i32, x: usize, 
       const off = <usize>p * 4;
       const xv = v128.load(x + off);
       let r = r0 + off;
-      s0 = f32x4.add(s0, f32x4.mul(v128.load(r), xv)); r += ldaBytes;
-      s1 = f32x4.add(s1, f32x4.mul(v128.load(r), xv)); r += ldaBytes;
-      s2 = f32x4.add(s2, f32x4.mul(v128.load(r), xv)); r += ldaBytes;
-      s3 = f32x4.add(s3, f32x4.mul(v128.load(r), xv)); r += ldaBytes;
-      s4 = f32x4.add(s4, f32x4.mul(v128.load(r), xv)); r += ldaBytes;
-      s5 = f32x4.add(s5, f32x4.mul(v128.load(r), xv)); r += ldaBytes;
-      s6 = f32x4.add(s6, f32x4.mul(v128.load(r), xv)); r += ldaBytes;
-      s7 = f32x4.add(s7, f32x4.mul(v128.load(r), xv));
+      s0 = madd(v128.load(r), xv, s0); r += ldaBytes;
+      s1 = madd(v128.load(r), xv, s1); r += ldaBytes;
+      s2 = madd(v128.load(r), xv, s2); r += ldaBytes;
+      s3 = madd(v128.load(r), xv, s3); r += ldaBytes;
+      s4 = madd(v128.load(r), xv, s4); r += ldaBytes;
+      s5 = madd(v128.load(r), xv, s5); r += ldaBytes;
+      s6 = madd(v128.load(r), xv, s6); r += ldaBytes;
+      s7 = madd(v128.load(r), xv, s7);
     }
     storeRowSums(s0, s1, s2, s3, r0, ldaBytes, n4, n, x, alpha, beta, y + <usize>i * 4);
     storeRowSums(s4, s5, s6, s7, r0 + 4 * ldaBytes, ldaBytes, n4, n, x, alpha, beta, y + <usize>(i + 4) * 4);
@@ -260,17 +263,17 @@ export function sgemv(m: i32, n: i32, alpha: f32, a: usize, lda: i32, x: usize, 
     for (let p = 0; p < n4; p += 4) {
       const off = <usize>p * 4;
       const xv = v128.load(x + off);
-      s0 = f32x4.add(s0, f32x4.mul(v128.load(r0 + off), xv));
-      s1 = f32x4.add(s1, f32x4.mul(v128.load(r1 + off), xv));
-      s2 = f32x4.add(s2, f32x4.mul(v128.load(r2 + off), xv));
-      s3 = f32x4.add(s3, f32x4.mul(v128.load(r3 + off), xv));
+      s0 = madd(v128.load(r0 + off), xv, s0);
+      s1 = madd(v128.load(r1 + off), xv, s1);
+      s2 = madd(v128.load(r2 + off), xv, s2);
+      s3 = madd(v128.load(r3 + off), xv, s3);
     }
     storeRowSums(s0, s1, s2, s3, r0, ldaBytes, n4, n, x, alpha, beta, y + <usize>i * 4);
   }
   for (; i < m; i++) {
     const r = a + <usize>i * ldaBytes;
     let acc = f32x4.splat(0);
-    for (let p = 0; p < n4; p += 4) acc = f32x4.add(acc, f32x4.mul(v128.load(r + <usize>p * 4), v128.load(x + <usize>p * 4)));
+    for (let p = 0; p < n4; p += 4) acc = madd(v128.load(r + <usize>p * 4), v128.load(x + <usize>p * 4), acc);
     let sum = f32x4.extract_lane(acc, 0) + f32x4.extract_lane(acc, 1) + f32x4.extract_lane(acc, 2) + f32x4.extract_lane(acc, 3);
     for (let p = n4; p < n; p++) sum += load<f32>(r + <usize>p * 4) * load<f32>(x + <usize>p * 4);
     const yp = y + <usize>i * 4;
@@ -317,17 +320,17 @@ function kernel(kc: i32, pa: usize, pb: usize, pbStride: usize, dst: usize, ldd:
     const b0 = v128.load(pb, 0);
     const b1 = v128.load(pb, 16);
     const a0 = v128.load32_splat(pa, 0);
-    c00 = f32x4.add(c00, f32x4.mul(a0, b0));
-    c01 = f32x4.add(c01, f32x4.mul(a0, b1));
+    c00 = madd(a0, b0, c00);
+    c01 = madd(a0, b1, c01);
     const a1 = v128.load32_splat(pa, 4);
-    c10 = f32x4.add(c10, f32x4.mul(a1, b0));
-    c11 = f32x4.add(c11, f32x4.mul(a1, b1));
+    c10 = madd(a1, b0, c10);
+    c11 = madd(a1, b1, c11);
     const a2 = v128.load32_splat(pa, 8);
-    c20 = f32x4.add(c20, f32x4.mul(a2, b0));
-    c21 = f32x4.add(c21, f32x4.mul(a2, b1));
+    c20 = madd(a2, b0, c20);
+    c21 = madd(a2, b1, c21);
     const a3 = v128.load32_splat(pa, 12);
-    c30 = f32x4.add(c30, f32x4.mul(a3, b0));
-    c31 = f32x4.add(c31, f32x4.mul(a3, b1));
+    c30 = madd(a3, b0, c30);
+    c31 = madd(a3, b1, c31);
     pa += 16;
     pb += pbStride;
   }

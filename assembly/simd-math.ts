@@ -27,6 +27,18 @@ export function vexp(x: v128): v128 {
   return f32x4.mul(p, scale);
 }
 
+/**
+ * c + a b per lane: one fused multiply-add (a single rounding) when the module is built with
+ * relaxed SIMD (ASC_FEATURE_RELAXED_SIMD, a compile-time constant, so the branch folds away),
+ * else a multiply then an add. The engine lowers relaxed_madd to FMA where the CPU has it
+ * (x64 FMA3, arm64) and to the same multiply-add pair where it does not.
+ */
+@inline
+export function madd(a: v128, b: v128, c: v128): v128 {
+  if (ASC_FEATURE_RELAXED_SIMD) return f32x4.relaxed_madd(a, b, c);
+  return f32x4.add(c, f32x4.mul(a, b));
+}
+
 /** sigma(x) = 1 / (1 + e^-x) per lane. */
 @inline
 export function vsigmoid(x: v128): v128 {

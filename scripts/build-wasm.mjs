@@ -8,30 +8,33 @@ import asc from 'assemblyscript/asc';
 import { mkdir, readFile, rename, writeFile } from 'node:fs/promises';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
+import { setFlagsFromString } from 'node:v8';
 
 const root = join(dirname(fileURLToPath(import.meta.url)), '..');
 
 /**
  * One entry per kernel module: AssemblyScript entry file -> generated TS module. The kernels
- * are built twice from one source: with a plain imported memory (every engine with SIMD), and
- * with an imported SHARED memory that worker threads can run on too (engines with threads,
- * e.g. Node, or a cross-origin-isolated page). Both import exactly `env.memory`.
+ * are built four times from one source: with a plain imported memory (every engine with SIMD)
+ * or an imported SHARED memory that worker threads can run on too (engines with threads, e.g.
+ * Node, or a cross-origin-isolated page); and with baseline SIMD, or with relaxed SIMD as
+ * well, whose relaxed_madd the gemm micro-kernel uses as a fused multiply-add (Node >= 22,
+ * Chrome >= 114; src/kernels/wasm-module.ts picks it where the engine validates it,
+ * docs/decisions/0010-relaxed-simd-fma.md). All import exactly `env.memory`.
  */
+const SHARED = ['--sharedMemory', '--maximumMemory', '65536', '--enable', 'threads'];
+const RELAXED = ['--enable', 'relaxed-simd'];
 const modules = [
-  {
-    entry: 'assembly/index.ts',
-    out: 'src/kernels/wasm/kernels-wasm.generated.ts',
-    exportName: 'kernelsWasmBase64',
-    flags: [],
-  },
-  {
-    entry: 'assembly/index.ts',
-    out: 'src/kernels/wasm/kernels-shared-wasm.generated.ts',
-    exportName: 'kernelsSharedWasmBase64',
-    // Shared memories must declare a maximum: wasm32's 4 GiB (the JS side asks for less).
-    flags: ['--sharedMemory', '--maximumMemory', '65536', '--enable', 'threads'],
-  },
-];
+  { out: 'src/kernels/wasm/kernels-wasm.generated.ts', exportName: 'kernelsWasmBase64', flags: [] },
+  // Shared memories must declare a maximum: wasm32's 4 GiB (the JS side asks for less).
+  { out: 'src/kernels/wasm/kernels-shared-wasm.generated.ts', exportName: 'kernelsSharedWasmBase64', flags: SHARED },
+  { out: 'src/kernels/wasm/kernels-relaxed-wasm.generated.ts', exportName: 'kernelsRelaxedWasmBase64', flags: RELAXED },
+  { out: 'src/kernels/wasm/kernels-shared-relaxed-wasm.generated.ts', exportName: 'kernelsSharedRelaxedWasmBase64', flags: [...SHARED, ...RELAXED] },
+].map((m) => ({ entry: 'assembly/index.ts', ...m }));
+
+// The import check below compiles each module; Node 20 compiles relaxed SIMD only behind this
+// flag (Node >= 22 has it on and no longer knows the flag, so set it only where needed).
+const RELAXED_PROBE = new Uint8Array([0, 97, 115, 109, 1, 0, 0, 0, 1, 6, 1, 96, 1, 123, 1, 123, 3, 2, 1, 0, 10, 13, 1, 11, 0, 32, 0, 32, 0, 32, 0, 253, 133, 2, 11]);
+if (!WebAssembly.validate(RELAXED_PROBE)) setFlagsFromString('--experimental-wasm-relaxed-simd');
 
 const ascFlags = [
   '-O3',

@@ -67,6 +67,6 @@ const total = Object.values(buckets).reduce((a, b) => a + b, 0);
 console.log(`tree pass over ${pool.length} trees, batch ${batch}, hidden ${hidden}, ${threads} kernel thread(s): ${ms.toFixed(2)} ms (${Math.round(pool.length / (ms / 1000))} trees/s), ${passes} passes profiled`);
 for (const [k, v] of Object.entries(buckets)) console.log(`  ${k.padEnd(24)} ${(v / 1000 / passes).toFixed(2).padStart(7)} ms  ${((100 * v) / total).toFixed(1).padStart(5)} %`);
 console.log('top functions (self time per pass):');
-for (const [name, us] of [...byFunction].sort((a, b) => b[1] - a[1]).slice(0, 20)) {
+for (const [name, us] of [...byFunction].sort((a, b) => b[1] - a[1]).slice(0, Number(process.env.TOP ?? 20))) {
   console.log(`  ${(us / 1000 / passes).toFixed(2).padStart(7)} ms  ${name}`);
 }

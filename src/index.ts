@@ -12,6 +12,7 @@ export {
 export {
   gemm, gemmBackend, setGemmBackend, gemmReady, type GemmBackend, type GemmBackendSetting, sequenceKernelPath,
   setKernelThreads, kernelThreads, kernelThreadsReady, type KernelThreadsSetting, withResidentWeights,
+  setWasmRelaxedSimd, wasmKernelVariant, wasmRelaxedSimdSupported, type WasmKernelVariant,
   RecurrentStepper, LinearStepper, type StepperCell, type StepperWeights,
   qr, cholesky, choleskySolve, solveSpd, type QrResult,
 } from './kernels/index.js';

@@ -1,4 +1,4 @@
-import { gemm, gemmBackend, gemmReady, kernelThreads, kernelThreadsReady, setGemmBackend, setKernelThreads } from '../kernels/index.js';
+import { gemm, gemmBackend, gemmReady, kernelThreads, kernelThreadsReady, setGemmBackend, setKernelThreads, wasmKernelVariant } from '../kernels/index.js';
 import { loadTfjs, tfjsWasmFlavour, type Tfjs, type TfjsBackend } from './peers.js';
 import { findTorchPython, runChild, torchChild } from './subprocess.js';
 import { defaultTiming, timeInterleaved, type TimingOptions, type TimingSubject } from './timing.js';
@@ -106,7 +106,7 @@ async function makeSubjects(impl: GemmImpl, sizes: readonly number[]): Promise<S
       setKernelThreads(threads);
       await kernelThreadsReady();
       const backend = gemmBackend();
-      const detail = impl === 'unfold-js' ? { backend } : { backend, threads: String(kernelThreads()) };
+      const detail = impl === 'unfold-js' ? { backend } : { backend, build: wasmKernelVariant() ?? 'none', threads: String(kernelThreads()) };
       setKernelThreads('auto');
       return sizes.map((n) => {
         const a = randomMatrix(n, 1), b = randomMatrix(n, 2), c = new Float32Array(n * n);

@@ -109,7 +109,8 @@ export function runChild(cmd: ChildCommand): Promise<ChildReport> {
  * ```
  */
 export function nodeChild(bench: string, impl: string, timeoutMs = 600_000): ChildCommand {
-  return { command: process.execPath, args: [fileURLToPath(new URL('./child.js', import.meta.url)), bench, impl], timeoutMs };
+  // The parent's Node flags too (e.g. --experimental-wasm-relaxed-simd): peers run on the same engine settings.
+  return { command: process.execPath, args: [...process.execArgv, fileURLToPath(new URL('./child.js', import.meta.url)), bench, impl], timeoutMs };
 }
 
 // The Python that has torch: an explicit choice, Debian's interpreter (python3-torch), then

@@ -1,5 +1,5 @@
 import { backward } from '../autograd/index.js';
-import { gemmBackend, gemmReady, kernelThreadsReady, sequenceKernelPath } from '../kernels/index.js';
+import { gemmBackend, gemmReady, kernelThreadsReady, sequenceKernelPath, wasmKernelVariant } from '../kernels/index.js';
 import { LanguageModel } from '../models/index.js';
 import { crossEntropy } from '../ops/index.js';
 import { Adam } from '../optim/index.js';
@@ -143,7 +143,7 @@ async function trainUnfold(kind: TrainKind): Promise<ChildReport> {
   return {
     ok: true, value: (batch * steps) / (t.bestMs / 1000), unit: 'tokens/s', reps: t.reps, peakRssMb: peakRssMb(),
     detail: {
-      gemm: gemmBackend(), kernels: sequenceKernelPath(), threads: String(threads),
+      gemm: gemmBackend(), build: wasmKernelVariant() ?? 'none', kernels: sequenceKernelPath(), threads: String(threads),
       median: `${((batch * steps) / (t.medianMs / 1000)).toFixed(0)} tokens/s`,
     },
   };

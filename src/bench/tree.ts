@@ -1,4 +1,5 @@
 import { backward } from '../autograd/index.js';
+import { gemmReady, wasmKernelVariant } from '../kernels/index.js';
 import { TreeClassifier } from '../models/tree/tree-classifier.js';
 import { crossEntropy } from '../ops/index.js';
 import { Rng, Tensor } from '../tensor/index.js';
@@ -88,6 +89,8 @@ export function treeWorkload(options: TreeBenchOptions = {}): Workload {
     name: 'tree',
     title: `tree: forward + backward of a ${cell} tree classifier (float32) on arithmetic trees of depth 1-6; trees/s, best of interleaved runs (higher is better)`,
     async run(report) {
+      await gemmReady();
+      report.note(buildNote());
       const spec = TREE_TASKS.arithmetic;
       for (const hidden of hiddens) {
         const model = new TreeClassifier({ cell, vocabulary: spec.vocabulary, classes: spec.classes, embeddingSize: 32, hiddenSize: hidden }, new Rng(1));
@@ -117,7 +120,7 @@ export function treeWorkload(options: TreeBenchOptions = {}): Workload {
           rates[s.impl].set(s.batch, treesPerSecond);
           report.record({
             bench: 'tree', params: { hidden, batch: s.batch }, impl: s.impl, metric: 'treesPerSec', value: treesPerSecond, unit: 'trees/s', higherIsBetter: true,
-            detail: { cell },
+            detail: { cell, build: wasmKernelVariant() ?? 'none' },
           });
         }
         const one = perTree.get(1);
@@ -131,6 +134,17 @@ export function treeWorkload(options: TreeBenchOptions = {}): Workload {
       }
     },
   };
+}
+
+/**
+ * Which kernel build ran, for the notes: relaxed SIMD's FMA gemm, or the baseline SIMD one
+ * (with how to get the other where the engine has it behind a flag).
+ */
+function buildNote(): string {
+  const variant = wasmKernelVariant();
+  if (variant === 'relaxed-simd') return 'WebAssembly kernels: the relaxed SIMD build (FMA in the gemm)';
+  if (variant === 'simd') return 'WebAssembly kernels: the baseline SIMD build (no relaxed SIMD here; Node 20 has it behind node --experimental-wasm-relaxed-simd, Node >= 22 by default)';
+  return 'WebAssembly kernels: none (JavaScript kernels)';
 }
 
 function trainingPass(model: TreeClassifier, trees: readonly Tree<NodeLabel>[], impl: TreeImpl): void {

@@ -1,5 +1,6 @@
 export { gemm, gemmBackend, setGemmBackend, gemmReady, type GemmBackend, type GemmBackendSetting } from './gemm.js';
 export { sequenceKernelPath } from './sequence-wasm.js';
+export { setWasmRelaxedSimd, wasmKernelVariant, wasmRelaxedSimdSupported, type WasmKernelVariant } from './wasm-module.js';
 export { setKernelThreads, kernelThreads, kernelThreadsReady, type KernelThreadsSetting } from './threads.js';
 export { withResidentWeights } from './resident.js';
 export { RecurrentStepper, LinearStepper, type StepperCell, type StepperWeights } from './stepper.js';

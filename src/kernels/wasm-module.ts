@@ -1,3 +1,5 @@
+import { kernelsRelaxedWasmBase64 } from './wasm/kernels-relaxed-wasm.generated.js';
+import { kernelsSharedRelaxedWasmBase64 } from './wasm/kernels-shared-relaxed-wasm.generated.js';
 import { kernelsSharedWasmBase64 } from './wasm/kernels-shared-wasm.generated.js';
 import { kernelsWasmBase64 } from './wasm/kernels-wasm.generated.js';
 
@@ -115,6 +117,87 @@ export const wasmSimdSupported: boolean = (() => {
   }
 })();
 
+// (module (func (param v128) (result v128) local.get 0 local.get 0 local.get 0
+// f32x4.relaxed_madd)): validates only where relaxed SIMD is on (Node >= 22, Chrome >= 114;
+// Node 20 behind --experimental-wasm-relaxed-simd).
+const RELAXED_SIMD_PROBE = new Uint8Array([
+  0, 97, 115, 109, 1, 0, 0, 0, 1, 6, 1, 96, 1, 123, 1, 123, 3, 2, 1, 0, 10, 13, 1, 11, 0, 32, 0, 32, 0, 32, 0, 253, 133, 2, 11,
+]);
+
+/**
+ * True when this engine implements relaxed SIMD, whose f32x4.relaxed_madd the gemm
+ * micro-kernel then uses as a fused multiply-add (docs/decisions/0010-relaxed-simd-fma.md).
+ *
+ * @example
+ * ```ts
+ * import { wasmRelaxedSimdSupported } from 'unfold';
+ * console.log(wasmRelaxedSimdSupported ? 'gemm uses FMA' : 'gemm uses multiply then add');
+ * ```
+ */
+export const wasmRelaxedSimdSupported: boolean = (() => {
+  try {
+    return wasmSimdSupported && wasmApi !== undefined && wasmApi.validate(RELAXED_SIMD_PROBE);
+  } catch {
+    return false;
+  }
+})();
+
+/** Which build of the kernel module runs: baseline SIMD, or SIMD with relaxed SIMD's FMA. */
+export type WasmKernelVariant = 'simd' | 'relaxed-simd';
+
+let relaxedSetting: boolean | 'auto' = 'auto';
+
+/**
+ * Chooses the kernel build before the kernels load: 'auto' (the default) takes the relaxed
+ * SIMD build where the engine has it, `false` always the baseline one, `true` the relaxed one
+ * (a TypeError where the engine lacks it). With FMA a multiply-add rounds once instead of
+ * twice, so float32 results differ from the baseline build's in the last bits, and between
+ * CPUs with and without FMA; `false` gives the same bits on every machine. Once the kernels
+ * are instantiated the choice is fixed: changing it then throws.
+ *
+ * @example
+ * ```ts
+ * import { setWasmRelaxedSimd, gemmReady } from 'unfold';
+ * setWasmRelaxedSimd(false); // reproducible float32 bits across machines
+ * await gemmReady();
+ * ```
+ */
+export function setWasmRelaxedSimd(setting: boolean | 'auto'): void {
+  if (setting === true && !wasmRelaxedSimdSupported) {
+    throw new TypeError('setWasmRelaxedSimd(true): this engine has no WebAssembly relaxed SIMD (Node >= 22, Chrome >= 114, or Node 20 with --experimental-wasm-relaxed-simd)');
+  }
+  if (kernels !== undefined || pending !== undefined) {
+    if (relaxedWanted(setting) !== relaxedWanted(relaxedSetting)) {
+      throw new Error(`setWasmRelaxedSimd(${String(setting)}): the kernels are already loaded as the ${wasmKernelVariant() ?? 'pending'} build; choose before the first kernel call`);
+    }
+  }
+  relaxedSetting = setting;
+}
+
+/**
+ * The kernel build that runs, or undefined before the kernels are instantiated (or where
+ * there is no WebAssembly SIMD).
+ *
+ * @example
+ * ```ts
+ * import { wasmKernelVariant, gemmReady } from 'unfold';
+ * await gemmReady();
+ * console.log(wasmKernelVariant()); // 'relaxed-simd' on Node >= 22
+ * ```
+ */
+export function wasmKernelVariant(): WasmKernelVariant | undefined {
+  return kernels?.variant;
+}
+
+function relaxedWanted(setting: boolean | 'auto'): boolean {
+  return setting === 'auto' ? wasmRelaxedSimdSupported : setting;
+}
+
+function kernelBase64(shared: boolean, relaxed: boolean): string {
+  if (relaxed) return shared ? kernelsSharedRelaxedWasmBase64 : kernelsRelaxedWasmBase64;
+  return shared ? kernelsSharedWasmBase64 : kernelsWasmBase64;
+}
+
 const PAGE = 65536;
 // Blocks start on cache lines: two threads writing neighbouring blocks never share a line.
 const ALIGN = 64;
@@ -141,6 +224,8 @@ export class WasmKernels {
   readonly exports: KernelExports;
   /** Whether the memory is a SharedArrayBuffer that worker threads may attach to. */
   readonly shared: boolean;
+  /** Which build of the module this is. */
+  readonly variant: WasmKernelVariant;
   /** The compiled module, for worker threads to instantiate on the same memory. */
   readonly module: object;
   readonly memory: WasmMemory;
@@ -156,8 +241,9 @@ export class WasmKernels {
   private readonly holes: [number, number][] = [];
   private readonly scratchBlocks = new Map<string, [number, number]>();
 
-  constructor(module: object, exports: object, memory: WasmMemory, shared: boolean) {
+  constructor(module: object, exports: object, memory: WasmMemory, shared: boolean, variant: WasmKernelVariant = 'simd') {
     this.module = module;
+    this.variant = variant;
     this.exports = exports as KernelExports;
     this.memory = memory;
     this.shared = shared;
@@ -319,17 +405,19 @@ export function wasmKernels(): WasmKernels | undefined {
   if (kernels !== undefined) return kernels;
   if (!wasmSimdSupported || wasmApi === undefined || pending !== undefined) return undefined;
   const { memory, shared } = makeMemory();
-  const bytes = decodeBase64(shared ? kernelsSharedWasmBase64 : kernelsWasmBase64);
+  const relaxed = relaxedWanted(relaxedSetting);
+  const variant: WasmKernelVariant = relaxed ? 'relaxed-simd' : 'simd';
+  const bytes = decodeBase64(kernelBase64(shared, relaxed));
   try {
     const module = new wasmApi.Module(bytes);
-    kernels = new WasmKernels(module, new wasmApi.Instance(module, { env: { memory } }).exports, memory, shared);
+    kernels = new WasmKernels(module, new wasmApi.Instance(module, { env: { memory } }).exports, memory, shared, variant);
     return kernels;
   } catch {
     const api = wasmApi;
     pending = api.compile(bytes)
       .then(async (module) => {
         const instance = await api.instantiate(module, { env: { memory } });
-        kernels = new WasmKernels(module, instance.exports, memory, shared);
+        kernels = new WasmKernels(module, instance.exports, memory, shared, variant);
         return true;
       }, () => false);
     return undefined;
@@ -360,7 +448,7 @@ export async function loadWasmKernels(): Promise<boolean> {
  * ```
  */
 export function sharedKernelBytes(): Uint8Array | undefined {
-  return kernels?.shared === true ? decodeBase64(kernelsSharedWasmBase64) : undefined;
+  return kernels?.shared === true ? decodeBase64(kernelBase64(true, kernels.variant === 'relaxed-simd')) : undefined;
 }
 
 // atob is not in every runtime this library targets (and not in the ES2022 lib), so decode
