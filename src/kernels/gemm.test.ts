@@ -2,6 +2,7 @@ import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { Rng, ArgumentError, DTypeError, type TypedArray } from '../tensor/index.js';
 import { gemm, gemmBackend, gemmReady, setGemmBackend, type GemmBackend } from './gemm.js';
+import { setWasmRelaxedSimd, wasmKernelVariant, wasmRelaxedSimdSupported } from './wasm-module.js';
 
 interface Case {
   transA: boolean; transB: boolean; m: number; n: number; k: number;
@@ -116,6 +117,19 @@ test('Node 20 runs the WebAssembly SIMD backend by default', async () => {
   assert.equal(await gemmReady(), 'wasm-simd');
   assert.equal(gemmBackend(), 'wasm-simd');
   withBackend('js', () => assert.equal(gemmBackend(), 'js'));
+});
+
+test('setWasmRelaxedSimd(true) is a TypeError where the engine has no relaxed SIMD, and fixed once the kernels load', async () => {
+  await gemmReady();
+  if (wasmRelaxedSimdSupported) {
+    setWasmRelaxedSimd(true);
+    assert.equal(wasmKernelVariant(), 'relaxed-simd');
+    return;
+  }
+  assert.throws(() => setWasmRelaxedSimd(true), (e: unknown) => e instanceof TypeError && /no WebAssembly relaxed SIMD/.test(e.message));
+  assert.equal(wasmKernelVariant(), 'simd');
+  setWasmRelaxedSimd(false);
+  setWasmRelaxedSimd('auto');
 });
 
 test('doc example: 2 x 2 product', () => {

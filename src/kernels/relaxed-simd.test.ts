@@ -23,6 +23,14 @@ test('with relaxed SIMD on, the kernels load as the relaxed build, and the choic
   assert.equal(wasmKernelVariant(), 'relaxed-simd');
 });
 
+test('setWasmRelaxedSimd(false) before the first kernel call loads the baseline build even where relaxed SIMD is on', () => {
+  const index = new URL('../index.js', import.meta.url).href;
+  const code = `const u = await import(${JSON.stringify(index)}); u.setWasmRelaxedSimd(false); await u.gemmReady(); console.log(u.wasmRelaxedSimdSupported, u.wasmKernelVariant());`;
+  const r = spawnSync(process.execPath, [...relaxedSimdNodeFlags, '--input-type=module', '-e', code], { encoding: 'utf8', timeout: 60_000 });
+  assert.equal(r.status, 0, r.stderr);
+  assert.equal(r.stdout.trim(), 'true simd');
+});
+
 // Whether this CPU has FMA, which V8 needs to lower relaxed_madd to one fused instruction
 // (arm64 always has it; on x64 it is the cpuinfo flag fma), or undefined when unknown.
 function cpuHasFma(): boolean | undefined {
