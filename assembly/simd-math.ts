@@ -30,8 +30,9 @@ export function vexp(x: v128): v128 {
 /**
  * c + a b per lane: one fused multiply-add (a single rounding) when the module is built with
  * relaxed SIMD (ASC_FEATURE_RELAXED_SIMD, a compile-time constant, so the branch folds away),
- * else a multiply then an add. The engine lowers relaxed_madd to FMA where the CPU has it
- * (x64 FMA3, arm64) and to the same multiply-add pair where it does not.
+ * else a multiply then an add. Relaxed SIMD lets the engine choose: V8 emits an FMA where the
+ * CPU has one (seen here on x64 with FMA3: relaxed-simd.test observes the single rounding),
+ * and may round twice on a CPU without.
  */
 @inline
 export function madd(a: v128, b: v128, c: v128): v128 {

@@ -2,6 +2,7 @@ import { kernelsRelaxedWasmBase64 } from './wasm/kernels-relaxed-wasm.generated.
 import { kernelsSharedRelaxedWasmBase64 } from './wasm/kernels-shared-relaxed-wasm.generated.js';
 import { kernelsSharedWasmBase64 } from './wasm/kernels-shared-wasm.generated.js';
 import { kernelsWasmBase64 } from './wasm/kernels-wasm.generated.js';
+import { RELAXED_SIMD_PROBE, SIMD_PROBE } from './wasm-probes.js';
 
 // The WebAssembly SIMD kernels (assembly/*.ts, compiled by scripts/build-wasm.mjs and embedded
 // as base64, so loading needs neither fetch nor fs) and the memory they run on. The memory is
@@ -102,12 +103,6 @@ interface WasmNamespace {
 
 const wasmApi = (globalThis as { WebAssembly?: WasmNamespace }).WebAssembly;
 
-// (module (func (result v128) i32.const 0 i8x16.splat i8x16.popcnt)): validates only where
-// the SIMD proposal is implemented, without compiling the real kernel.
-const SIMD_PROBE = new Uint8Array([
-  0, 97, 115, 109, 1, 0, 0, 0, 1, 5, 1, 96, 0, 1, 123, 3, 2, 1, 0, 10, 10, 1, 8, 0, 65, 0, 253, 15, 253, 98, 11,
-]);
-
 /** True when this engine implements WebAssembly SIMD (checked once, by validating a probe). */
 export const wasmSimdSupported: boolean = (() => {
   try {
@@ -116,13 +111,6 @@ export const wasmSimdSupported: boolean = (() => {
     return false;
   }
 })();
-
-// (module (func (param v128) (result v128) local.get 0 local.get 0 local.get 0
-// f32x4.relaxed_madd)): validates only where relaxed SIMD is on (Node >= 22, Chrome >= 114;
-// Node 20 behind --experimental-wasm-relaxed-simd).
-const RELAXED_SIMD_PROBE = new Uint8Array([
-  0, 97, 115, 109, 1, 0, 0, 0, 1, 6, 1, 96, 1, 123, 1, 123, 3, 2, 1, 0, 10, 13, 1, 11, 0, 32, 0, 32, 0, 32, 0, 253, 133, 2, 11,
-]);
 
 /**
  * True when this engine implements relaxed SIMD, whose f32x4.relaxed_madd the gemm
@@ -168,7 +156,8 @@ export function setWasmRelaxedSimd(setting: boolean | 'auto'): void {
   }
   if (kernels !== undefined || pending !== undefined) {
     if (relaxedWanted(setting) !== relaxedWanted(relaxedSetting)) {
-      throw new Error(`setWasmRelaxedSimd(${String(setting)}): the kernels are already loaded as the ${wasmKernelVariant() ?? 'pending'} build; choose before the first kernel call`);
+      const state = kernels === undefined ? 'already loading' : `already loaded as the ${kernels.variant} build`;
+      throw new Error(`setWasmRelaxedSimd(${String(setting)}): the kernels are ${state}; choose before the first kernel call`);
     }
   }
   relaxedSetting = setting;
@@ -241,7 +230,7 @@ export class WasmKernels {
   private readonly holes: [number, number][] = [];
   private readonly scratchBlocks = new Map<string, [number, number]>();
 
-  constructor(module: object, exports: object, memory: WasmMemory, shared: boolean, variant: WasmKernelVariant = 'simd') {
+  constructor(module: object, exports: object, memory: WasmMemory, shared: boolean, variant: WasmKernelVariant) {
     this.module = module;
     this.variant = variant;
     this.exports = exports as KernelExports;
