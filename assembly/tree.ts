@@ -12,6 +12,7 @@
 // states); da [n, 4H] with blocks i, f, g, o. Addresses in bytes, sizes and offsets in elements. `kids` is 0 for the step with no
 // children (leaves): the forget gates are then not activated and get no gradient.
 
+import { sgemmPacked } from './gemm';
 import { ld, ld1, sigmoid1, st, st1, tanh1, vsigmoid, vtanh } from './simd-math';
 
 @inline
@@ -211,5 +212,107 @@ export function scatterAddChildRows(m: i32, H: i32, K: i32, idx: usize, none: i3
       for (; q + 4 <= H; q += 4) st(d, q, f32x4.add(ld(d, q), ld(s, q)));
       for (; q < H; q++) st1(d, q, ld1(d, q) + ld1(s, q));
     }
+  }
+}
+
+// ---- One level of a whole N-ary Tree-LSTM fold (src/kernels/tree-lstm-fold.ts) ----
+//
+// The rows of one level never interact: row r reads only its own inputs and its children's
+// states (rows of the level below, finished), and writes only its own rows of z, tanh(c) and
+// the states (forward), or its own rows of dz, da and dx and its OWN children's rows of the
+// state gradient (backward: every child has one parent). So a level splits by rows over the
+// kernel threads with no synchronisation inside it, each part running the whole level's
+// chain (gathers, product, gates, scatters) on its rows, with its own gemm scratch.
+//
+// Layout (floats; G = (N + 3) H, K = I + N H): x [nodes, I]; states [2, nodes, H] (h, then c);
+// z and tanhC by node row; the level's internal rows start at node row `row0` and its leaves at
+// `leafRow0`; `idx` is the level's child index table (i32, N per internal row, `belowCount`
+// for no child), indexing the rows of the level below (which start at `belowStart`). Part
+// ranges are [mFrom, mTo) of the internal rows and [lFrom, lTo) of the leaves, both counted
+// from the level's first row of that kind. The scratch tables inTab [*, K] and cc [*, N H] are
+// indexed by internal row.
+
+@inline
+function stateRow(states: usize, row: i32, H: i32): usize {
+  return at(states, row * H);
+}
+
+/**
+ * Forward of one level's part: internal rows z = bias + [x | h_1..h_N] W^T (W^T packed whole at
+ * `packedW`), leaves z = bias + x W_x^T (W's first I columns, packed at `packedWx`), then the
+ * gates pass of each, writing h and c into the states.
+ */
+export function treeFoldLevelForward(
+  mFrom: i32, mTo: i32, lFrom: i32, lTo: i32, H: i32, N: i32, I: i32, nodes: i32, row0: i32, leafRow0: i32, belowStart: i32, belowCount: i32,
+  idx: usize, x: usize, bias: usize, packedW: usize, packedWx: usize, z: usize, tanhC: usize, states: usize, inTab: usize, cc: usize,
+  packA: usize, tile: usize,
+): void {
+  const G = (N + 3) * H, NH = N * H, K = I + NH;
+  const cStates = at(states, nodes * H);
+  const m = mTo - mFrom;
+  if (m > 0) {
+    const r = row0 + mFrom, zr = at(z, r * G), inR = at(inTab, mFrom * K), ccR = at(cc, mFrom * NH), ix = idx + (<usize>(mFrom * N) << 2);
+    copyRows(m, G, bias, 0, zr, G);
+    copyRows(m, I, at(x, r * I), I, inR, K);
+    gatherChildRows(m, H, N, ix, belowCount, stateRow(states, belowStart, H), inR, K, I);
+    gatherChildRows(m, H, N, ix, belowCount, stateRow(cStates, belowStart, H), ccR, NH, 0);
+    sgemmPacked(false, m, G, K, 1, inR, K, packedW, 1, zr, G, packA, tile);
+    treeGatesForward(m, H, N, zr, G, (N + 1) * H, (N + 2) * H, at(zr, H), G, ccR, true, at(tanhC, r * H), stateRow(states, r, H), stateRow(cStates, r, H));
+  }
+  const l = lTo - lFrom;
+  if (l > 0) {
+    const r = leafRow0 + lFrom, zr = at(z, r * G);
+    copyRows(l, G, bias, 0, zr, G);
+    sgemmPacked(false, l, G, I, 1, at(x, r * I), I, packedWx, 1, zr, G, packA, tile);
+    treeGatesForward(l, H, N, zr, G, (N + 1) * H, (N + 2) * H, at(zr, H), G, 0, false, at(tanhC, r * H), stateRow(states, r, H), stateRow(cStates, r, H));
+  }
+}
+
+/**
+ * Backward of one level's part, from the state gradients ds [2, nodes, H] of its rows: the
+ * gates pass into dz (rows t + i of the dz table for internal row i, u + j for leaf j) and
+ * da (by node row), then
+ *
+ *     [dx | d(h_1..h_N)] = dz [W_x | W_hh]   (internal; W packed at packedW)   dx = dz W_x   (leaves; W_x packed at packedWx)
+ *
+ * with d h_k, d c_k added into the children's rows of ds, and, for the deferred weight
+ * gradient (when hTab is not 0), each row's x into xTab and its children's h into hTab, at its
+ * dz table row. dx is skipped when 0.
+ */
+export function treeFoldLevelBackward(
+  mFrom: i32, mTo: i32, lFrom: i32, lTo: i32, H: i32, N: i32, I: i32, nodes: i32, row0: i32, leafRow0: i32, belowStart: i32, belowCount: i32,
+  idx: usize, x: usize, states: usize, z: usize, tanhC: usize, ds: usize, dzTab: usize, t: i32, u: i32, da: usize, dx: usize,
+  hTab: usize, xTab: usize, cc: usize, dIn: usize, dcc: usize, packedW: usize, packedWx: usize, packA: usize, tile: usize,
+): void {
+  const G = (N + 3) * H, NH = N * H, K = I + NH, H4 = 4 * H;
+  const cStates = at(states, nodes * H), dc = at(ds, nodes * H);
+  const m = mTo - mFrom;
+  if (m > 0) {
+    const r = row0 + mFrom, zr = at(z, r * G), dzr = at(dzTab, (t + mFrom) * G), ix = idx + (<usize>(mFrom * N) << 2);
+    const ccR = at(cc, mFrom * NH), dccR = at(dcc, mFrom * NH), dInR = at(dIn, mFrom * K);
+    gatherChildRows(m, H, N, ix, belowCount, stateRow(cStates, belowStart, H), ccR, NH, 0);
+    treeGatesBackward(
+      m, H, N, zr, G, (N + 1) * H, (N + 2) * H, at(zr, H), G, ccR, true, at(tanhC, r * H), stateRow(ds, r, H), stateRow(dc, r, H),
+      dzr, at(dzr, H), at(da, r * H4), dccR,
+    );
+    sgemmPacked(false, m, K, G, 1, dzr, G, packedW, 0, dInR, K, packA, tile);
+    if (dx != 0) copyRows(m, I, dInR, K, at(dx, r * I), I);
+    scatterAddChildRows(m, H, N, ix, belowCount, dInR, K, I, stateRow(ds, belowStart, H));
+    scatterAddChildRows(m, H, N, ix, belowCount, dccR, NH, 0, stateRow(dc, belowStart, H));
+    if (hTab != 0) {
+      copyRows(m, I, at(x, r * I), I, at(xTab, (t + mFrom) * I), I);
+      gatherChildRows(m, H, N, ix, belowCount, stateRow(states, belowStart, H), at(hTab, (t + mFrom) * NH), NH, 0);
+    }
+  }
+  const l = lTo - lFrom;
+  if (l > 0) {
+    const r = leafRow0 + lFrom, zr = at(z, r * G), dzr = at(dzTab, (u + lFrom) * G);
+    treeGatesBackward(
+      l, H, N, zr, G, (N + 1) * H, (N + 2) * H, at(zr, H), G, 0, false, at(tanhC, r * H), stateRow(ds, r, H), stateRow(dc, r, H),
+      dzr, at(dzr, H), at(da, r * H4), 0,
+    );
+    // dz's forget blocks are zero on a leaf, so dz W_x is da W_ih.
+    if (dx != 0) sgemmPacked(false, l, I, G, 1, dzr, G, packedWx, 0, at(dx, r * I), I, packA, tile);
+    if (hTab != 0) copyRows(l, I, at(x, r * I), I, at(xTab, (u + lFrom) * I), I);
   }
 }

@@ -5,7 +5,8 @@ import { wasmKernels, type KernelExports, type WasmKernels } from './wasm-module
 // that memory; a job is an export name and numeric arguments (byte addresses and sizes), so
 // dispatching one copies nothing. The kernels split work so that threads never synchronise
 // inside a loop: a recurrence by batch rows (rows never interact, so each thread runs the
-// whole time loop on its rows), a gemm by rows of C.
+// whole time loop on its rows), a gemm by rows of C, a tree fold level by its rows (a
+// node never reads its siblings, and only its own children).
 //
 // Threads need a shared memory (SharedArrayBuffer: Node, or a cross-origin-isolated page) and
 // a way to start a worker: `process.getBuiltinModule('node:worker_threads')` in Node
@@ -16,6 +17,7 @@ import { wasmKernels, type KernelExports, type WasmKernels } from './wasm-module
 /** The kernel exports a worker may run (its job table). */
 const JOBS = [
   'sgemm', 'lstmForwardLoop', 'lstmBackwardLoop', 'gruForwardLoop', 'gruBackwardLoop', 'rnnForwardLoop', 'rnnBackwardLoop', 'sgemv', 'sgemmPacked',
+  'treeFoldLevelForward', 'treeFoldLevelBackward',
 ] as const satisfies readonly (keyof KernelExports)[];
 
 /** A kernel export that can run on a worker thread. */

@@ -1,11 +1,12 @@
 import { ArgumentError } from '../tensor/errors.js';
 import type { TypedArray } from '../tensor/index.js';
-import { sgemmAt, sgemmPackedAt } from './gemm-wasm.js';
+import { sgemmAt } from './gemm-wasm.js';
 import { allocateLike, checkLength } from './rnn-sequence-common.js';
 import { useWasmSequence } from './sequence-wasm.js';
+import { partsFor, rowsOf, runParts, threadScratch } from './threads.js';
 import {
   checkNaryTreeLstmArgs, gateOfBlock, inputWeightsInBlockOrder, layout, layoutBytes, naryTreeLstmBackward, naryTreeLstmForward,
-  naryTreeLstmTape, readSideBySide, writeSideBySide, type NaryTreeLstmArgs, type NaryTreeLstmTape,
+  naryTreeLstmTape, writeSideBySide, type NaryTreeLstmArgs, type NaryTreeLstmTape,
 } from './tree-lstm.js';
 import { wasmKernels, type WasmKernels } from './wasm-module.js';
 
@@ -15,9 +16,11 @@ import { wasmKernels, type WasmKernels } from './wasm-module.js';
 // backward, the copy of the weights into wasm memory (twice), the weight gradient allocated,
 // copied out and summed into the other levels' by the autograd (at 128 units, 184 k floats
 // per level). Here the weights go into wasm memory once per pass, the children's rows are
-// gathered and their gradients scattered inside wasm memory, and the internal rows' weight
-// gradient is ONE product over all levels (each level keeps its dz and [x | h] rows), read
-// out once. That costs T x (I + N H) floats of wasm memory for T internal nodes.
+// gathered and their gradients scattered inside wasm memory, and the weight gradient is two
+// products over all levels (each level keeps its dz, x and children's h rows), read out once.
+// That costs T N H + nodes I floats of wasm memory for T internal nodes. Each level is one
+// kernel job, split by rows over the kernel threads (its rows are independent), so at a large
+// batch the gates and gathers run in parallel as well as the products.
 // The maths of one level is kernels/tree-lstm.ts's; the JavaScript path (float64, or float32
 // without wasm) runs exactly those level kernels, so it is the per-level fold's arithmetic.
 
@@ -258,47 +261,67 @@ function writeIndices(w: WasmKernels, at: number, a: NaryTreeLstmFoldArgs, total
 }
 
 /**
+ * About 0.1 ms of products at 20 GFLOP/s, plus the level's gates and gathers: a smaller level
+ * runs on one thread, where waking a worker (16-38 us, threads.ts) would cost most of what
+ * the split saves. 2^18 and 2^22 measured the same as 2^20 on the tree benchmark's batch 64.
+ */
+const LEVEL_PARALLEL_MIN_MACS = 1 << 20;
+
+/**
+ * How many parts (kernel threads) each level of a fold splits into, bottom level first: a
+ * level's rows are independent, so a part runs the level's whole chain (gathers, product,
+ * gates, scatters) on its share of the internal rows and of the leaves, each part at least 8
+ * rows, and one part for a level under 2^20 multiply-adds. Both passes split the same way.
+ *
+ * @example
+ * ```ts
+ * naryTreeLstmFoldLevelParts({ inputSize: 32, hiddenSize: 128, arity: 2, levels: plan.levels }); // e.g. [2, 2, 2, 2, 2, 2, 1] with two threads
+ * ```
+ */
+export function naryTreeLstmFoldLevelParts(a: Pick<NaryTreeLstmFoldArgs, 'inputSize' | 'hiddenSize' | 'arity' | 'levels'>): number[] {
+  const { inputSize: I, hiddenSize: H, arity: N } = a;
+  const G = (N + 3) * H, K = I + N * H;
+  return a.levels.map((lv) => partsFor(lv.count, lv.internal * G * K + (lv.count - lv.internal) * G * I, LEVEL_PARALLEL_MIN_MACS));
+}
+
+/**
  * Forward on wasm memory: [W_ih in block order | W_hh], the biases, x and the child indices
- * written once; per level, z = bias, the internal rows' [x | h_1..h_N] gathered from the
- * states of the level below and multiplied in one gemm (the leaves' x by the W_ih columns
- * alone), the gates pass writing h and c straight into the level's rows of the states. The
- * states, gates and tanh(c) are read out once at the end.
+ * written once, and W^T packed once (whole, for the internal rows, and its first I columns,
+ * for the leaves); per level, one treeFoldLevelForward job split by rows over the kernel
+ * threads: z = bias, the internal rows' [x | h_1..h_N] gathered from the states of the level
+ * below and multiplied in one product (the leaves' x by the W_ih columns alone), the gates
+ * pass writing h and c straight into the level's rows of the states. The states, gates and
+ * tanh(c) are read out once at the end.
  */
 function foldForwardWasm(w: WasmKernels, a: NaryTreeLstmFoldArgs, tape: NaryTreeLstmFoldTape, out: Float32Array): void {
   const { nodes, inputSize: I, hiddenSize: H, arity: N } = a;
   const G = (N + 3) * H, NH = N * H, K = I + NH;
   const { maxInternal: M, offsets, total } = indexPlan(a);
   const e = w.exports;
-  const sizes = [G * K, G, nodes * I, 2 * nodes * H, nodes * G, nodes * H, M * K, M * NH, total, e.packedBBytes(K, G) / 4];
-  const [wAt, biasAt, xAt, sAt, zAt, tcAt, inAt, ccAt, idxAt, packedAt] =
-    layout(w.scratch('treeLstmFold', layoutBytes(sizes)), sizes) as [number, number, number, number, number, number, number, number, number, number];
+  const sizes = [G * K, G, nodes * I, 2 * nodes * H, nodes * G, nodes * H, M * K, M * NH, total, e.packedBBytes(K, G) / 4, e.packedBBytes(I, G) / 4];
+  const [wAt, biasAt, xAt, sAt, zAt, tcAt, inAt, ccAt, idxAt, packedAt, packedXAt] =
+    layout(w.scratch('treeLstmFold', layoutBytes(sizes)), sizes) as [number, number, number, number, number, number, number, number, number, number, number];
   const { wx, bias } = inputWeightsInBlockOrder(a);
   writeSideBySide(w, wAt, G, wx, I, a.weightHh, NH);
-  // [W_ih | W_hh]^T packed once for every level's internal product (none when all are leaves).
+  // [W_ih | W_hh]^T packed once for every level's internal product (none when all are leaves), and W_ih^T for the leaves'.
   if (M > 0) e.packB(1, K, G, wAt, K, packedAt);
+  e.packB(1, I, G, wAt, K, packedXAt);
   w.write(biasAt, bias);
   w.write(xAt, a.x);
   writeIndices(w, idxAt, a, total);
-  const hAt = (row: number): number => sAt + 4 * row * H;
-  const cAt = (row: number): number => sAt + 4 * (nodes + row) * H;
+  const split = naryTreeLstmFoldLevelParts(a);
   for (const [l, lv] of a.levels.entries()) {
-    const m = lv.internal, leaves = lv.count - m, row0 = lv.start;
-    e.copyRows(lv.count, G, biasAt, 0, zAt + 4 * row0 * G, G);
-    if (m > 0) {
-      const below = a.levels[l - 1] as FoldLevelSchedule;
-      const idx = idxAt + 4 * (offsets[l] as number);
-      e.copyRows(m, I, xAt + 4 * row0 * I, I, inAt, K);
-      e.gatherChildRows(m, H, N, idx, below.count, hAt(below.start), inAt, K, I);
-      e.gatherChildRows(m, H, N, idx, below.count, cAt(below.start), ccAt, NH, 0);
-      const z = zAt + 4 * row0 * G;
-      sgemmPackedAt(false, m, G, K, 1, inAt, K, packedAt, 1, z, G);
-      e.treeGatesForward(m, H, N, z, G, (N + 1) * H, (N + 2) * H, z + 4 * H, G, ccAt, 1, tcAt + 4 * row0 * H, hAt(row0), cAt(row0));
-    }
-    if (leaves > 0) {
-      const r1 = row0 + m, z = zAt + 4 * r1 * G;
-      sgemmAt(false, true, leaves, G, I, 1, xAt + 4 * r1 * I, I, wAt, K, 1, z, G);
-      e.treeGatesForward(leaves, H, N, z, G, (N + 1) * H, (N + 2) * H, z + 4 * H, G, 0, 0, tcAt + 4 * r1 * H, hAt(r1), cAt(r1));
-    }
+    const m = lv.internal, leaves = lv.count - m;
+    const below = l > 0 ? (a.levels[l - 1] as FoldLevelSchedule) : null;
+    const parts = split[l] as number;
+    const idx = idxAt + 4 * (offsets[l] as number);
+    runParts('treeFoldLevelForward', parts, (p) => {
+      const s = threadScratch(p);
+      return [
+        ...rowsOf(m, parts, p), ...rowsOf(leaves, parts, p), H, N, I, nodes, lv.start, lv.start + m, below?.start ?? 0, below?.count ?? 0,
+        idx, xAt, biasAt, packedAt, packedXAt, zAt, tcAt, sAt, inAt, ccAt, s.packA, s.tile,
+      ];
+    });
   }
   w.read(sAt, 2 * nodes * H, out);
   tape.gates = new Float32Array(nodes * G);
@@ -309,22 +332,25 @@ function foldForwardWasm(w: WasmKernels, a: NaryTreeLstmFoldArgs, tape: NaryTree
 
 /**
  * Backward on wasm memory: everything the levels read written once, the state gradients
- * ds [2, nodes, H] starting as dy; from the top level down, the gates pass of the level's
- * internal rows (children's c gathered again) and of its leaves, then
+ * ds [2, nodes, H] starting as dy; from the top level down, one treeFoldLevelBackward job per
+ * level split by rows over the kernel threads: the gates pass of the level's internal rows
+ * (children's c gathered again) and of its leaves, then
  *
- *     [dx | d(h_1..h_N)] = dz [W_ih in block order | W_hh]   scattered: dx to its rows, d h_k and d c_k to the children's rows
- *     dW_ih += da^T x (leaves),  dx = da W_ih (leaves)
+ *     [dx | d(h_1..h_N)] = dz [W_x | W_hh]   scattered: dx to its rows, d h_k and d c_k to the children's rows
+ *     dx = dz W_x   (leaves: their forget blocks of dz are 0, so this is da W_ih)
  *
- * The internal rows' weight gradient is deferred: each level's dz goes into the next rows of
- * one table of every internal node's dz (dz rows in "internal first" order: the internal
- * rows of all levels, then the leaves) and its [x | h_1..h_N] into the same rows of a second
- * table, and after the loop
+ * with W = [W_ih in block order | W_hh] and W_x its first I columns, each packed once. The
+ * weight gradient is deferred to two products after the loop: each level's dz goes into the
+ * next rows of one table of every node's dz ("internal first" order: the internal rows of all
+ * levels, then the leaves), its x into the same rows of an x table and, for the internal rows,
+ * its children's h into a third, and then
  *
- *     dW = dz_internal^T [x | h_1..h_N]_internal
+ *     dW_hh = dz_internal^T [h_1..h_N]_internal,   dW_x = dz^T x   (all nodes)
  *
- * is ONE product with the depth of all internal nodes, where a per-level product would read
- * and write the whole G x K gradient once per level (at one tree and 128 units, 184 k floats
- * for a level of one or two nodes). The bias gradients are column sums over all nodes.
+ * where per-level products would read and write the whole G x K gradient once per level (at
+ * one tree and 128 units, 184 k floats for a level of one or two nodes) and, split over
+ * threads, race on it. dW_x's row blocks fold onto W_ih's gates; the bias gradients are column
+ * sums over all nodes.
  */
 function foldBackwardWasm(
   w: WasmKernels, a: NaryTreeLstmFoldArgs, tape: NaryTreeLstmFoldTape, states: Float32Array, dy: Float32Array, want: { readonly x: boolean; readonly weights: boolean },
@@ -336,63 +362,47 @@ function foldBackwardWasm(
   // dz rows: internal rows of every level first (level by level), then the leaves; T internal in all.
   let T = 0;
   for (const lv of a.levels) T += lv.internal;
+  const e = w.exports;
   const sizes = [
-    G * K, nodes * I, 2 * nodes * H, nodes * G, nodes * H, want.weights ? T * K : 0, M * NH, total,
-    2 * nodes * H, nodes * G, nodes * H4, nodes * I, M * K, M * NH, G * K, H4 * I, H4 * I, H4, G, w.exports.packedBBytes(G, K) / 4,
+    G * K, nodes * I, 2 * nodes * H, nodes * G, nodes * H, want.weights ? T * NH : 0, want.weights ? nodes * I : 0, M * NH, total,
+    2 * nodes * H, nodes * G, nodes * H4, want.x ? nodes * I : 0, M * K, M * NH, G * NH, G * I, H4, G, e.packedBBytes(G, K) / 4, e.packedBBytes(G, I) / 4,
   ];
-  const [wAt, xAt, sAt, zAt, tcAt, inAt, ccAt, idxAt, dsAt, dzAt, daAt, dxAt, dInAt, dccAt, dwAt, dwihAt, wihAt, dbihAt, dbhhAt, packedAt] =
+  const [wAt, xAt, sAt, zAt, tcAt, hTabAt, xTabAt, ccAt, idxAt, dsAt, dzAt, daAt, dxAt, dInAt, dccAt, dwhAt, dwxAt, dbihAt, dbhhAt, packedAt, packedXAt] =
     layout(w.scratch('treeLstmFold', layoutBytes(sizes)), sizes) as number[] as [
-      number, number, number, number, number, number, number, number, number, number, number, number, number, number, number, number, number, number, number, number,
+      number, number, number, number, number, number, number, number, number, number, number, number, number, number, number, number, number,
+      number, number, number, number,
     ];
   writeSideBySide(w, wAt, G, inputWeightsInBlockOrder(a).wx, I, a.weightHh, NH);
-  // [W_ih | W_hh] packed once for every level's product dz [W_ih | W_hh] (none when all are leaves).
-  if (M > 0) w.exports.packB(0, G, K, wAt, K, packedAt);
+  // [W_ih | W_hh] packed once for every level's product dz [W_ih | W_hh] (none when all are
+  // leaves), and its first I columns for the leaves' dx.
+  if (M > 0) e.packB(0, G, K, wAt, K, packedAt);
+  if (want.x) e.packB(0, G, I, wAt, K, packedXAt);
   w.write(xAt, a.x);
   w.write(sAt, states);
   w.write(zAt, tape.gates as Float32Array);
   w.write(tcAt, tape.tanhC as Float32Array);
   writeIndices(w, idxAt, a, total);
   w.write(dsAt, dy);
-  if (want.x) w.write(wihAt, a.weightIh);
-  if (want.weights) w.f32.fill(0, dwihAt >> 2, (dwihAt >> 2) + H4 * I);
-  const e = w.exports;
-  const hAt = (row: number): number => sAt + 4 * row * H;
-  const cAt = (row: number): number => sAt + 4 * (nodes + row) * H;
-  const dhAt = (row: number): number => dsAt + 4 * row * H;
-  const dcAt = (row: number): number => dsAt + 4 * (nodes + row) * H;
   // Going down, the internal rows of level l take dz rows t .. t + m - 1 and the leaves rows u .. u + leaves - 1.
+  const split = naryTreeLstmFoldLevelParts(a);
   let t = T, u = nodes;
   for (let l = a.levels.length - 1; l >= 0; l--) {
     const lv = a.levels[l] as FoldLevelSchedule;
-    const m = lv.internal, leaves = lv.count - m, row0 = lv.start;
+    const m = lv.internal, leaves = lv.count - m;
+    const below = l > 0 ? (a.levels[l - 1] as FoldLevelSchedule) : null;
     t -= m;
     u -= leaves;
-    if (m > 0) {
-      const below = a.levels[l - 1] as FoldLevelSchedule;
-      const idx = idxAt + 4 * (offsets[l] as number);
-      const z = zAt + 4 * row0 * G, dz = dzAt + 4 * t * G;
-      e.gatherChildRows(m, H, N, idx, below.count, cAt(below.start), ccAt, NH, 0);
-      e.treeGatesBackward(m, H, N, z, G, (N + 1) * H, (N + 2) * H, z + 4 * H, G, ccAt, 1, tcAt + 4 * row0 * H, dhAt(row0), dcAt(row0), dz, dz + 4 * H, daAt + 4 * row0 * H4, dccAt);
-      sgemmPackedAt(false, m, K, G, 1, dz, G, packedAt, 0, dInAt, K);
-      if (want.x) e.copyRows(m, I, dInAt, K, dxAt + 4 * row0 * I, I);
-      e.scatterAddChildRows(m, H, N, idx, below.count, dInAt, K, I, dhAt(below.start));
-      e.scatterAddChildRows(m, H, N, idx, below.count, dccAt, NH, 0, dcAt(below.start));
-      if (want.weights) {
-        const into = inAt + 4 * t * K;
-        e.copyRows(m, I, xAt + 4 * row0 * I, I, into, K);
-        e.gatherChildRows(m, H, N, idx, below.count, hAt(below.start), into, K, I);
-      }
-    }
-    if (leaves > 0) {
-      const r1 = row0 + m, z = zAt + 4 * r1 * G, dz = dzAt + 4 * u * G, da = daAt + 4 * r1 * H4;
-      e.treeGatesBackward(leaves, H, N, z, G, (N + 1) * H, (N + 2) * H, z + 4 * H, G, 0, 0, tcAt + 4 * r1 * H, dhAt(r1), dcAt(r1), dz, dz + 4 * H, da, 0);
-      if (want.x) sgemmAt(false, false, leaves, I, H4, 1, da, H4, wihAt, I, 0, dxAt + 4 * r1 * I, I);
-      if (want.weights) sgemmAt(true, false, H4, I, leaves, 1, da, H4, xAt + 4 * r1 * I, I, 1, dwihAt, I);
-    }
-  }
-  if (want.weights) {
-    if (T > 0) sgemmAt(true, false, G, K, T, 1, dzAt, G, inAt, K, 0, dwAt, K);
-    else w.f32.fill(0, dwAt >> 2, (dwAt >> 2) + G * K);
+    const parts = split[l] as number;
+    const idx = idxAt + 4 * (offsets[l] as number);
+    const [tl, ul] = [t, u];
+    runParts('treeFoldLevelBackward', parts, (p) => {
+      const s = threadScratch(p);
+      return [
+        ...rowsOf(m, parts, p), ...rowsOf(leaves, parts, p), H, N, I, nodes, lv.start, lv.start + m, below?.start ?? 0, below?.count ?? 0,
+        idx, xAt, sAt, zAt, tcAt, dsAt, dzAt, tl, ul, daAt, want.x ? dxAt : 0, want.weights ? hTabAt : 0, xTabAt, ccAt, dInAt, dccAt,
+        packedAt, packedXAt, s.packA, s.tile,
+      ];
+    });
   }
   const readOut = (at: number, size: number): Float32Array => {
     const dst = new Float32Array(size);
@@ -401,10 +411,13 @@ function foldBackwardWasm(
   };
   let dWih: Float32Array | null = null, dWhh: Float32Array | null = null, dbIh: Float32Array | null = null, dbHh: Float32Array | null = null;
   if (want.weights) {
-    const [blocks, dW] = readSideBySide(w, dwAt, G, I, NH);
-    dWhh = dW;
-    // The internal rows' row blocks folded back onto W_ih's gates (i, the N forget blocks onto f, g, o), added to the leaves' own.
-    dWih = readOut(dwihAt, H4 * I);
+    if (T > 0) sgemmAt(true, false, G, NH, T, 1, dzAt, G, hTabAt, NH, 0, dwhAt, NH);
+    else w.f32.fill(0, dwhAt >> 2, (dwhAt >> 2) + G * NH);
+    sgemmAt(true, false, G, I, nodes, 1, dzAt, G, xTabAt, I, 0, dwxAt, I);
+    dWhh = readOut(dwhAt, G * NH);
+    // dW_x's row blocks (i, the N forget blocks, g, o) folded back onto W_ih's gates (i, f, g, o).
+    const blocks = readOut(dwxAt, G * I);
+    dWih = new Float32Array(H4 * I);
     for (let b = 0; b < N + 3; b++) {
       const to = gateOfBlock(b, N) * H * I;
       for (let k = 0, from = b * H * I; k < H * I; k++) dWih[to + k] = (dWih[to + k] as number) + (blocks[from + k] as number);

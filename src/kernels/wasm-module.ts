@@ -79,6 +79,17 @@ export interface KernelExports {
     n: number, H: number, K: number, z: number, rowStride: number, gOff: number, oOff: number, f: number, fStride: number,
     childC: number, kids: number, tanhC: number, dh: number, dc: number, dz: number, df: number, da: number, dChildC: number,
   ): void;
+  treeFoldLevelForward(
+    mFrom: number, mTo: number, lFrom: number, lTo: number, H: number, N: number, I: number, nodes: number, row0: number, leafRow0: number,
+    belowStart: number, belowCount: number, idx: number, x: number, bias: number, packedW: number, packedWx: number, z: number, tanhC: number,
+    states: number, inTab: number, cc: number, packA: number, tile: number,
+  ): void;
+  treeFoldLevelBackward(
+    mFrom: number, mTo: number, lFrom: number, lTo: number, H: number, N: number, I: number, nodes: number, row0: number, leafRow0: number,
+    belowStart: number, belowCount: number, idx: number, x: number, states: number, z: number, tanhC: number, ds: number, dzTab: number,
+    t: number, u: number, da: number, dx: number, hTab: number, xTab: number, cc: number, dIn: number, dcc: number, packedW: number,
+    packedWx: number, packA: number, tile: number,
+  ): void;
   joinColumns(rows: number, a: number, aCols: number, b: number, bCols: number, dst: number): void;
   splitColumns(rows: number, src: number, a: number, aCols: number, b: number, bCols: number): void;
   copyRows(rows: number, cols: number, src: number, srcStride: number, dst: number, dstStride: number): void;
