@@ -3,7 +3,7 @@ import assert from 'node:assert/strict';
 import { runBench, runBenchWith, workloads } from './main.js';
 import { gemmWorkload } from './gemm.js';
 import { treeWorkload } from './tree.js';
-import { wasmKernelVariant } from '../kernels/index.js';
+import { kernelThreadsReady, wasmKernelVariant } from '../kernels/index.js';
 import { formatRecordJson, formatTable, type BenchRecord, type Workload } from './workload.js';
 
 function capture(): { out: string[]; err: string[]; io: { out: (l: string) => void; err: (l: string) => void } } {
@@ -106,13 +106,14 @@ test('tree workload reports treesPerSec per hidden size, batch and implementatio
     assert.equal(r.unit, 'trees/s');
     assert.equal(r.higherIsBetter, true);
     // The kernel build that ran: the baseline one on Node 20, relaxed SIMD's where the engine has it.
-    assert.deepEqual(r.detail, { cell: 'rnn', build: wasmKernelVariant() });
+    // And the kernel threads: the bench waits for them (a pass never yields to the event loop).
+    assert.deepEqual(r.detail, { cell: 'rnn', build: wasmKernelVariant(), threads: String(await kernelThreadsReady()) });
     assert.ok(r.detail?.['build'] === 'simd' || r.detail?.['build'] === 'relaxed-simd');
     assert.ok(r.value > 0 && Number.isFinite(r.value));
   }
   assert.match(formatRecordJson(records[0] as BenchRecord), /^\{"bench":"tree","hidden":4,"batch":1,"impl":"unfold","metric":"treesPerSec","value":[\d.e+]+,"unit":"trees\/s"\}$/);
   assert.equal(notes.length, 4);
-  assert.match(notes[0] ?? '', /^WebAssembly kernels: the (baseline|relaxed) SIMD build/);
+  assert.match(notes[0] ?? '', /^WebAssembly kernels: the (baseline|relaxed) SIMD build.*; \d kernel threads?$/);
   assert.match(notes[1] ?? '', /^hidden 4: trees\/s over batch 1: batch 2 [\d.]+x, batch 4 [\d.]+x$/);
   // Over the node-at-a-time loop only where both ran (it stops at nodewiseMaxBatch).
   assert.match(notes[2] ?? '', /^hidden 4: trees\/s over the node-at-a-time loop: batch 1 [\d.]+x, batch 2 [\d.]+x$/);

@@ -1,5 +1,5 @@
 import { backward } from '../autograd/index.js';
-import { gemmReady, wasmKernelVariant } from '../kernels/index.js';
+import { gemmReady, kernelThreadsReady, wasmKernelVariant } from '../kernels/index.js';
 import { TreeClassifier } from '../models/tree/tree-classifier.js';
 import { crossEntropy } from '../ops/index.js';
 import { Rng, Tensor } from '../tensor/index.js';
@@ -90,7 +90,9 @@ export function treeWorkload(options: TreeBenchOptions = {}): Workload {
     title: `tree: forward + backward of a ${cell} tree classifier (float32) on arithmetic trees of depth 1-6; trees/s, best of interleaved runs (higher is better)`,
     async run(report) {
       await gemmReady();
-      report.note(buildNote());
+      // The workers start in the background; a pass is synchronous, so wait for them here.
+      const threads = await kernelThreadsReady();
+      report.note(`${buildNote()}; ${threads} kernel thread${threads === 1 ? '' : 's'}`);
       const spec = TREE_TASKS.arithmetic;
       for (const hidden of hiddens) {
         const model = new TreeClassifier({ cell, vocabulary: spec.vocabulary, classes: spec.classes, embeddingSize: 32, hiddenSize: hidden }, new Rng(1));
@@ -120,7 +122,7 @@ export function treeWorkload(options: TreeBenchOptions = {}): Workload {
           rates[s.impl].set(s.batch, treesPerSecond);
           report.record({
             bench: 'tree', params: { hidden, batch: s.batch }, impl: s.impl, metric: 'treesPerSec', value: treesPerSecond, unit: 'trees/s', higherIsBetter: true,
-            detail: { cell, build: wasmKernelVariant() ?? 'none' },
+            detail: { cell, build: wasmKernelVariant() ?? 'none', threads: String(threads) },
           });
         }
         const one = perTree.get(1);

@@ -26,9 +26,9 @@ export type ThreadJob = (typeof JOBS)[number];
 /** The thread count setting: a number (1 = no workers), or 'auto'. */
 export type KernelThreadsSetting = number | 'auto';
 
-// Control block per worker, in shared memory: [seq, job, argc, done, error] as int32, then up
-// to MAX_ARGS float64 arguments.
-const CTL_SEQ = 0, CTL_JOB = 1, CTL_ARGC = 2, CTL_DONE = 3, CTL_ERROR = 4;
+// Control block per worker, in shared memory: [seq, job, argc, done, error, ready] as int32,
+// then up to MAX_ARGS float64 arguments.
+const CTL_SEQ = 0, CTL_JOB = 1, CTL_ARGC = 2, CTL_DONE = 3, CTL_ERROR = 4, CTL_READY = 5;
 const CTL_INTS = 8;
 const MAX_ARGS = 32;
 const CTL_BYTES = CTL_INTS * 4 + MAX_ARGS * 8;
@@ -43,6 +43,9 @@ const start = (m) => {
   const args = new Float64Array(m.memory.buffer, m.control + ${CTL_INTS * 4}, ${MAX_ARGS});
   const fns = m.jobs.map((name) => exports[name]);
   let seen = 0;
+  // Ready, in shared memory: the caller sees it without its event loop turning (a
+  // synchronous training loop never reads the 'ready' message).
+  Atomics.store(ctl, ${CTL_READY}, 1);
   for (;;) {
     // No spinning before sleeping: on a machine busier than its cores (measured: 2 cores,
     // load 10) a spinning thread is preempted holding its slice and a round trip went from
@@ -209,11 +212,22 @@ class Pool {
     for (const h of this.handles) void h.terminate();
   }
 
-  /** Threads that can take work now: this one plus every started worker (none after a failure). */
+  /**
+   * Threads that can take work now: this one plus every started worker (none after a
+   * failure). A worker counts as started once it has said so in its control block, so a
+   * caller that never yields to its event loop (a synchronous training loop) gets the workers
+   * as soon as they are up, not only after the 'ready' message is delivered.
+   */
   threads(): number {
     if (this.failed) return 1;
     let n = 1;
-    for (const r of this.ready) if (r) n++;
+    for (let i = 0; i < this.ready.length; i++) {
+      if (!this.ready[i]) {
+        this.refreshViews();
+        if (Atomics.load((this.controls[i] as { ctl: Int32Array }).ctl, CTL_READY) === 1) this.ready[i] = true;
+      }
+      if (this.ready[i]) n++;
+    }
     return n;
   }
 
