@@ -57,11 +57,27 @@ export interface NaryTreeLstmFoldArgs {
   readonly levels: readonly FoldLevelSchedule[];
 }
 
-/** What the forward pass keeps: the activated gates and tanh(c) of every node (wasm path), or each level part's own call (JavaScript path). */
+/**
+ * What the forward pass keeps. On the wasm path: the block of wasm memory that holds what the
+ * backward reads (x, the states, the activated gates, tanh(c), the child indices), left in
+ * place between the passes (see {@link naryTreeLstmFoldRelease}); null once released or
+ * evicted, when the backward recomputes it. On the JavaScript path: each level part's own call.
+ */
 export interface NaryTreeLstmFoldTape {
-  gates: TypedArray | null;
-  tanhC: TypedArray | null;
+  wasm: boolean;
+  resident: ResidentFold | null;
   readonly parts: { readonly args: NaryTreeLstmArgs; readonly tape: NaryTreeLstmTape; readonly level: number; readonly from: number }[];
+}
+
+/** A forward's tape in wasm memory: the block (byte address and size) and where its tables start. */
+interface ResidentFold {
+  readonly at: number;
+  readonly bytes: number;
+  readonly x: number;
+  readonly states: number;
+  readonly gates: number;
+  readonly tanhC: number;
+  readonly idx: number;
 }
 
 /** Gradients of a fold's inputs; null where none was asked for. */
@@ -109,7 +125,7 @@ export function checkNaryTreeLstmFoldArgs(kernel: string, a: NaryTreeLstmFoldArg
  * An empty tape for a fold. @example `const tape = naryTreeLstmFoldTape(); naryTreeLstmFoldForward(args, tape, out);`
  */
 export function naryTreeLstmFoldTape(): NaryTreeLstmFoldTape {
-  return { gates: null, tanhC: null, parts: [] };
+  return { wasm: false, resident: null, parts: [] };
 }
 
 /**
@@ -145,14 +161,55 @@ export function naryTreeLstmFoldForward(a: NaryTreeLstmFoldArgs, tape: NaryTreeL
  * ```
  */
 export function naryTreeLstmFoldBackward(
-  a: NaryTreeLstmFoldArgs, tape: NaryTreeLstmFoldTape, states: TypedArray, dy: TypedArray, want: { readonly x: boolean; readonly weights: boolean },
+  a: NaryTreeLstmFoldArgs, tape: NaryTreeLstmFoldTape, dy: TypedArray, want: { readonly x: boolean; readonly weights: boolean },
 ): NaryTreeLstmFoldGrads {
-  if (tape.gates !== null) {
+  if (tape.wasm) {
     const w = wasmKernels();
     if (w === undefined) throw new Error('naryTreeLstmFoldBackward: the forward pass ran on the wasm kernels, which are gone');
-    return foldBackwardWasm(w, a, tape, states as Float32Array, dy as Float32Array, want);
+    return foldBackwardWasm(w, a, tape, dy as Float32Array, want);
   }
   return foldBackwardJs(a, tape, dy, want);
+}
+
+/**
+ * Frees a forward's tape in wasm memory (a no-op when it has none). Call it when no backward
+ * will follow (the op's output was not recorded); the backward frees it itself. A tape never
+ * released is evicted once newer ones need the room (RESIDENT_BUDGET_BYTES), and a backward
+ * that finds its tape gone recomputes the forward first (the same bits: the forward is
+ * deterministic, whatever the thread count).
+ *
+ * @example
+ * ```ts
+ * naryTreeLstmFoldForward(args, tape, out);
+ * naryTreeLstmFoldRelease(tape); // inference: no backward
+ * ```
+ */
+export function naryTreeLstmFoldRelease(tape: NaryTreeLstmFoldTape): void {
+  const r = tape.resident;
+  if (r === null) return;
+  tape.resident = null;
+  const i = residentTapes.indexOf(tape);
+  if (i >= 0) residentTapes.splice(i, 1);
+  residentBytes -= r.bytes;
+  wasmKernels()?.free(r.at);
+}
+
+// Tapes left in wasm memory, oldest first, and their bytes. A training step's forward is
+// followed by its backward, which frees the tape; a forward that is recorded but never
+// back-propagated (evaluation without noGrad) leaves one, so the oldest go once the total
+// would pass the budget. Beyond it the memory holds at most the newest tape.
+const residentTapes: NaryTreeLstmFoldTape[] = [];
+let residentBytes = 0;
+const RESIDENT_BUDGET_BYTES = 64 << 20;
+
+/** A block of `bytes` for a forward's tape, evicting the oldest tapes while the budget would be passed. */
+function holdResident(w: WasmKernels, tape: NaryTreeLstmFoldTape, bytes: number): number {
+  naryTreeLstmFoldRelease(tape);
+  while (residentTapes.length > 0 && residentBytes + bytes > RESIDENT_BUDGET_BYTES) naryTreeLstmFoldRelease(residentTapes[0] as NaryTreeLstmFoldTape);
+  const at = w.alloc(bytes);
+  residentTapes.push(tape);
+  residentBytes += bytes;
+  return at;
 }
 
 // ---- JavaScript: the level kernels of kernels/tree-lstm.ts, part by part ----
@@ -290,17 +347,24 @@ export function naryTreeLstmFoldLevelParts(a: Pick<NaryTreeLstmFoldArgs, 'inputS
  * for the leaves); per level, one treeFoldLevelForward job split by rows over the kernel
  * threads: z = bias, the internal rows' [x | h_1..h_N] gathered from the states of the level
  * below and multiplied in one product (the leaves' x by the W_ih columns alone), the gates
- * pass writing h and c straight into the level's rows of the states. The states, gates and
- * tanh(c) are read out once at the end.
+ * pass writing h and c straight into the level's rows of the states. The states are read out
+ * once at the end; they, x, the activated gates and tanh(c) stay in wasm memory for the
+ * backward (the tape, a block of its own: {@link naryTreeLstmFoldRelease}).
  */
 function foldForwardWasm(w: WasmKernels, a: NaryTreeLstmFoldArgs, tape: NaryTreeLstmFoldTape, out: Float32Array): void {
   const { nodes, inputSize: I, hiddenSize: H, arity: N } = a;
   const G = (N + 3) * H, NH = N * H, K = I + NH;
   const { maxInternal: M, offsets, total } = indexPlan(a);
   const e = w.exports;
-  const sizes = [G * K, G, nodes * I, 2 * nodes * H, nodes * G, nodes * H, M * K, M * NH, total, e.packedBBytes(K, G) / 4, e.packedBBytes(I, G) / 4];
-  const [wAt, biasAt, xAt, sAt, zAt, tcAt, inAt, ccAt, idxAt, packedAt, packedXAt] =
-    layout(w.scratch('treeLstmFold', layoutBytes(sizes)), sizes) as [number, number, number, number, number, number, number, number, number, number, number];
+  // What the backward reads stays in wasm memory (the tape); the rest is scratch.
+  const kept = [nodes * I, 2 * nodes * H, nodes * G, nodes * H, total];
+  const block = holdResident(w, tape, layoutBytes(kept));
+  const [xAt, sAt, zAt, tcAt, idxAt] = layout(block, kept) as [number, number, number, number, number];
+  tape.wasm = true;
+  tape.resident = { at: block, bytes: layoutBytes(kept), x: xAt, states: sAt, gates: zAt, tanhC: tcAt, idx: idxAt };
+  const sizes = [G * K, G, M * K, M * NH, e.packedBBytes(K, G) / 4, e.packedBBytes(I, G) / 4];
+  const [wAt, biasAt, inAt, ccAt, packedAt, packedXAt] =
+    layout(w.scratch('treeLstmFold', layoutBytes(sizes)), sizes) as [number, number, number, number, number, number];
   const { wx, bias } = inputWeightsInBlockOrder(a);
   writeSideBySide(w, wAt, G, wx, I, a.weightHh, NH);
   // [W_ih | W_hh]^T packed once for every level's internal product (none when all are leaves), and W_ih^T for the leaves'.
@@ -324,15 +388,12 @@ function foldForwardWasm(w: WasmKernels, a: NaryTreeLstmFoldArgs, tape: NaryTree
     });
   }
   w.read(sAt, 2 * nodes * H, out);
-  tape.gates = new Float32Array(nodes * G);
-  tape.tanhC = new Float32Array(nodes * H);
-  w.read(zAt, nodes * G, tape.gates as Float32Array);
-  w.read(tcAt, nodes * H, tape.tanhC as Float32Array);
 }
 
 /**
- * Backward on wasm memory: everything the levels read written once, the state gradients
- * ds [2, nodes, H] starting as dy; from the top level down, one treeFoldLevelBackward job per
+ * Backward on wasm memory, from the forward's tape (x, states, gates, tanh(c) and the child
+ * indices, still in wasm memory; recomputed first if it was evicted) and the weights written
+ * once, the state gradients ds [2, nodes, H] starting as dy; from the top level down, one treeFoldLevelBackward job per
  * level split by rows over the kernel threads: the gates pass of the level's internal rows
  * (children's c gathered again) and of its leaves, then
  *
@@ -353,35 +414,42 @@ function foldForwardWasm(w: WasmKernels, a: NaryTreeLstmFoldArgs, tape: NaryTree
  * sums over all nodes.
  */
 function foldBackwardWasm(
-  w: WasmKernels, a: NaryTreeLstmFoldArgs, tape: NaryTreeLstmFoldTape, states: Float32Array, dy: Float32Array, want: { readonly x: boolean; readonly weights: boolean },
+  w: WasmKernels, a: NaryTreeLstmFoldArgs, tape: NaryTreeLstmFoldTape, dy: Float32Array, want: { readonly x: boolean; readonly weights: boolean },
 ): NaryTreeLstmFoldGrads {
+  // A tape evicted (or freed by an earlier backward of a retained graph) is recomputed.
+  if (tape.resident === null) foldForwardWasm(w, a, tape, new Float32Array(2 * a.nodes * a.hiddenSize));
+  try {
+    return foldBackwardResident(w, a, tape.resident as ResidentFold, dy, want);
+  } finally {
+    naryTreeLstmFoldRelease(tape);
+  }
+}
+
+function foldBackwardResident(
+  w: WasmKernels, a: NaryTreeLstmFoldArgs, kept: ResidentFold, dy: Float32Array, want: { readonly x: boolean; readonly weights: boolean },
+): NaryTreeLstmFoldGrads {
+  const { x: xAt, states: sAt, gates: zAt, tanhC: tcAt, idx: idxAt } = kept;
   const { nodes, inputSize: I, hiddenSize: H, arity: N } = a;
   const G = (N + 3) * H, NH = N * H, K = I + NH, H4 = 4 * H;
-  const { maxInternal: M, offsets, total } = indexPlan(a);
+  const { maxInternal: M, offsets } = indexPlan(a);
   const bias = a.biasIh !== null && a.biasHh !== null;
   // dz rows: internal rows of every level first (level by level), then the leaves; T internal in all.
   let T = 0;
   for (const lv of a.levels) T += lv.internal;
   const e = w.exports;
   const sizes = [
-    G * K, nodes * I, 2 * nodes * H, nodes * G, nodes * H, want.weights ? T * NH : 0, want.weights ? nodes * I : 0, M * NH, total,
+    G * K, want.weights ? T * NH : 0, want.weights ? nodes * I : 0, M * NH,
     2 * nodes * H, nodes * G, nodes * H4, want.x ? nodes * I : 0, M * K, M * NH, G * NH, G * I, H4, G, e.packedBBytes(G, K) / 4, e.packedBBytes(G, I) / 4,
   ];
-  const [wAt, xAt, sAt, zAt, tcAt, hTabAt, xTabAt, ccAt, idxAt, dsAt, dzAt, daAt, dxAt, dInAt, dccAt, dwhAt, dwxAt, dbihAt, dbhhAt, packedAt, packedXAt] =
+  const [wAt, hTabAt, xTabAt, ccAt, dsAt, dzAt, daAt, dxAt, dInAt, dccAt, dwhAt, dwxAt, dbihAt, dbhhAt, packedAt, packedXAt] =
     layout(w.scratch('treeLstmFold', layoutBytes(sizes)), sizes) as number[] as [
-      number, number, number, number, number, number, number, number, number, number, number, number, number, number, number, number, number,
-      number, number, number, number,
+      number, number, number, number, number, number, number, number, number, number, number, number, number, number, number, number,
     ];
   writeSideBySide(w, wAt, G, inputWeightsInBlockOrder(a).wx, I, a.weightHh, NH);
   // [W_ih | W_hh] packed once for every level's product dz [W_ih | W_hh] (none when all are
   // leaves), and its first I columns for the leaves' dx.
   if (M > 0) e.packB(0, G, K, wAt, K, packedAt);
   if (want.x) e.packB(0, G, I, wAt, K, packedXAt);
-  w.write(xAt, a.x);
-  w.write(sAt, states);
-  w.write(zAt, tape.gates as Float32Array);
-  w.write(tcAt, tape.tanhC as Float32Array);
-  writeIndices(w, idxAt, a, total);
   w.write(dsAt, dy);
   // Going down, the internal rows of level l take dz rows t .. t + m - 1 and the leaves rows u .. u + leaves - 1.
   const split = naryTreeLstmFoldLevelParts(a);

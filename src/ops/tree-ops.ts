@@ -1,7 +1,8 @@
 import { checkChildSumLstmArgs, childSumLstmBackward, childSumLstmForward, childSumLstmTape, type ChildSumLstmArgs } from '../kernels/child-sum-lstm.js';
 import type { TreeLstmGrads, TreeLstmLevelArgs, TreeLstmWanted } from '../kernels/tree-lstm-gates.js';
 import {
-  checkNaryTreeLstmFoldArgs, naryTreeLstmFoldBackward, naryTreeLstmFoldForward, naryTreeLstmFoldTape, type NaryTreeLstmFoldArgs, type NaryTreeLstmFoldTape,
+  checkNaryTreeLstmFoldArgs, naryTreeLstmFoldBackward, naryTreeLstmFoldForward, naryTreeLstmFoldRelease, naryTreeLstmFoldTape, type NaryTreeLstmFoldArgs,
+  type NaryTreeLstmFoldTape,
 } from '../kernels/tree-lstm-fold.js';
 import { checkNaryTreeLstmArgs, naryTreeLstmBackward, naryTreeLstmForward, naryTreeLstmTape, type NaryTreeLstmArgs } from '../kernels/tree-lstm.js';
 import { ArgumentError, ShapeError, Tensor, allocate, type TypedArray } from '../tensor/index.js';
@@ -17,18 +18,28 @@ import { checkSameDType } from './raw/checks.js';
 /** Each tree op's saved activations of its recorded calls, found again through the output. */
 const savedByOp: WeakMap<Tensor, unknown>[] = [];
 
+/** naryTreeLstmFold's saved calls; a wasm fold's tape holds a block of wasm memory until released. */
+const foldSaved = new WeakMap<Tensor, { args: NaryTreeLstmFoldArgs; tape: NaryTreeLstmFoldTape }>();
+
 /**
- * Drops the saved activations of a naryTreeLstm or childSumTreeLstm output that no backward
- * will read (the call was not recorded). The functional wrapper calls it right after `apply`.
+ * Drops the saved activations of a naryTreeLstm, childSumTreeLstm or naryTreeLstmFold output
+ * that no backward will read (the call was not recorded), and frees a fold's tape in wasm
+ * memory. The functional wrappers call it right after `apply`.
  *
  * @example
  * ```ts
- * const y = apply('naryTreeLstm', inputs, attrs); // or 'childSumTreeLstm'
+ * const y = apply('naryTreeLstm', inputs, attrs); // or 'childSumTreeLstm', 'naryTreeLstmFold'
  * releaseTreeLstmTape(y);
  * ```
  */
 export function releaseTreeLstmTape(output: Tensor): void {
-  if (output.gradFn === null) for (const saved of savedByOp) saved.delete(output);
+  if (output.gradFn !== null) return;
+  for (const saved of savedByOp) saved.delete(output);
+  const fold = foldSaved.get(output);
+  if (fold !== undefined) {
+    naryTreeLstmFoldRelease(fold.tape);
+    foldSaved.delete(output);
+  }
 }
 
 function expectShape(name: string, t: Tensor, shape: readonly number[], op = 'naryTreeLstm'): void {
@@ -191,12 +202,11 @@ function foldArgsOf(inputs: NaryTreeLstmOpInputs, attrs: NaryTreeLstmFoldAttrs):
 
 /**
  * naryTreeLstmFold's entry: forward folds every level and keeps the tape under the output
- * (released with releaseTreeLstmTape when unrecorded); backward hands the kernel the output's
- * states and dy.
+ * (released with releaseTreeLstmTape when unrecorded); backward hands the kernel the tape and
+ * dy (and the kernel frees a wasm tape once it has read it).
  */
 function foldOp(): OpDef<'naryTreeLstmFold'> {
-  const saved = new WeakMap<Tensor, { args: NaryTreeLstmFoldArgs; tape: NaryTreeLstmFoldTape }>();
-  savedByOp.push(saved);
+  const saved = foldSaved;
   return {
     forward: (inputs, attrs) => {
       const args = foldArgsOf(inputs, attrs);
@@ -209,7 +219,7 @@ function foldOp(): OpDef<'naryTreeLstmFold'> {
     backward: (g, { inputs, attrs, output }) => {
       const s = saved.get(output);
       if (s === undefined) throw new ArgumentError('naryTreeLstmFold', 'backward found no saved activations for this output (was it released as unrecorded?)');
-      const grads = naryTreeLstmFoldBackward(s.args, s.tape, output.data, g.data, {
+      const grads = naryTreeLstmFoldBackward(s.args, s.tape, g.data, {
         x: inputs[0].requiresGrad,
         weights: inputs.slice(1).some((t) => t.requiresGrad),
       });

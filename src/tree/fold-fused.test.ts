@@ -1,15 +1,16 @@
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
-import { backward } from '../autograd/index.js';
+import { backward, noGrad } from '../autograd/index.js';
 import { gemmReady, setGemmBackend } from '../kernels/gemm.js';
 import { sequenceKernelPath } from '../kernels/sequence-wasm.js';
 import { naryTreeLstmFoldLevelParts } from '../kernels/tree-lstm-fold.js';
 import { kernelThreadsReady, setKernelThreads } from '../kernels/threads.js';
+import { wasmKernels } from '../kernels/wasm-module.js';
 import { gather, mul, sum } from '../ops/index.js';
 import { Rng, Tensor, randn, type DType } from '../tensor/index.js';
 import { foldTree, planFold } from './fold.js';
 import { NaryTreeLSTMCell } from './tree-lstm-cells.js';
-import { tree, type Tree } from './tree.js';
+import { preOrder, tree, type Tree } from './tree.js';
 
 // The fused whole-fold N-ary Tree-LSTM (foldTree's default for the cell: ONE naryTreeLstmFold
 // op, kernels/tree-lstm-fold.ts) in float32 against two references: the same fold in float64
@@ -153,4 +154,52 @@ test('the fused fold in float32 equals the float64 fold with its products split 
     setKernelThreads('auto');
     await kernelThreadsReady();
   }
+});
+
+// The wasm fold's tape (x, states, gates, tanh c) stays in wasm memory from the forward to the
+// backward. These check its life: freed by an unrecorded forward and by the backward, evicted
+// when recorded forwards pile up without a backward, and recomputed (the same bits) by a
+// backward that finds it gone, as a second backward of a retained graph does.
+test('the fused fold keeps its tape in wasm memory only as long as a backward can need it', async () => {
+  await gemmReady();
+  const w = wasmKernels();
+  assert.ok(w !== undefined, 'the wasm kernels are loaded on Node 20');
+  const c = LARGE;
+  const cell = new NaryTreeLSTMCell({ inputSize: c.input, hiddenSize: c.hidden, arity: c.arity, bias: c.bias }, new Rng(7));
+  const table = randn([VOCAB, c.input], new Rng(8), { requiresGrad: true });
+  const trees = treesOf(c);
+  const fold = (): Tensor => foldTree(cell, trees, (values) => gather(table, new Tensor(Float32Array.from(values), [values.length]))).outputs;
+  const weights = randn([treesOf(c).reduce((n, t) => n + preOrder(t).length, 0), c.hidden], new Rng(10));
+  const gradients = (): Float32Array[] => [table, ...cell.parameters()].map((p) => Float32Array.from(p.grad?.data ?? []));
+  const zero = (): void => [table, ...cell.parameters()].forEach((p) => { p.grad = null; });
+  // Reference gradients, and the scratch blocks allocated once.
+  backward(sum(mul(fold(), weights)));
+  const reference = gradients();
+  zero();
+  const base = w.usage().liveBytes;
+  noGrad(fold);
+  assert.equal(w.usage().liveBytes, base, 'an unrecorded forward frees its tape');
+  backward(sum(mul(fold(), weights)));
+  assert.equal(w.usage().liveBytes, base, 'the backward frees the tape');
+  zero();
+  // One recorded forward, then many recorded but never back-propagated: memory stays bounded
+  // (the oldest tapes go), and the first one's backward recomputes its evicted tape.
+  const first = sum(mul(fold(), weights));
+  const oneTape = w.usage().liveBytes - base;
+  assert.ok(oneTape > 0, 'a recorded forward keeps its tape');
+  let most = 0;
+  for (let i = 0; i < Math.ceil((80 << 20) / oneTape); i++) {
+    fold();
+    most = Math.max(most, w.usage().liveBytes - base);
+  }
+  assert.ok(most <= (64 << 20) + oneTape, `tapes held at most ${most} bytes (one is ${oneTape})`);
+  backward(first, undefined, { retainGraph: true });
+  const afterEviction = gradients();
+  zero();
+  backward(first);
+  const again = gradients();
+  reference.forEach((g, i) => {
+    assert.deepEqual(afterEviction[i], g, `gradient ${i} after the tape was evicted and recomputed`);
+    assert.deepEqual(again[i], g, `gradient ${i} from a second backward of the retained graph`);
+  });
 });
