@@ -30,7 +30,7 @@ export type KernelThreadsSetting = number | 'auto';
 // then up to MAX_ARGS float64 arguments.
 const CTL_SEQ = 0, CTL_JOB = 1, CTL_ARGC = 2, CTL_DONE = 3, CTL_ERROR = 4, CTL_READY = 5;
 const CTL_INTS = 8;
-const MAX_ARGS = 32;
+const MAX_ARGS = 40;
 const CTL_BYTES = CTL_INTS * 4 + MAX_ARGS * 8;
 
 // The worker's whole program, as source so that it needs no file of its own (bundlers, CDNs):

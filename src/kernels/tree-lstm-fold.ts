@@ -112,9 +112,15 @@ export function checkNaryTreeLstmFoldArgs(kernel: string, a: NaryTreeLstmFoldArg
     if (l === 0 && lv.internal > 0) throw new ArgumentError(kernel, 'level 0 cannot have internal nodes: there is no level below it');
     if (lv.children.length < lv.internal * N) throw new ArgumentError(kernel, `level ${l} needs ${lv.internal * N} child indices, got ${lv.children.length}`);
     const below = l > 0 ? (a.levels[l - 1] as FoldLevelSchedule).count : 0;
+    // Each row of the level below is the child of one parent at most: a level's rows are split
+    // over the kernel threads, and two parents in two parts would add into one child's gradient at once.
+    const parent = new Int32Array(below).fill(-1);
     for (let e = 0; e < lv.internal * N; e++) {
       const j = lv.children[e] as number;
       if (!Number.isInteger(j) || j < 0 || j > below) throw new ArgumentError(kernel, `level ${l}: child index ${j} at entry ${e} is outside 0..${below}`);
+      if (j === below) continue;
+      if (parent[j] !== -1) throw new ArgumentError(kernel, `level ${l}: row ${j} of the level below is a child at entries ${parent[j]} and ${e}; each node has one parent`);
+      parent[j] = e;
     }
     next += lv.count;
   }
@@ -176,7 +182,9 @@ export function naryTreeLstmFoldBackward(
  * will follow (the op's output was not recorded); the backward frees it itself. A tape never
  * released is evicted once newer ones need the room (RESIDENT_BUDGET_BYTES), and a backward
  * that finds its tape gone recomputes the forward first (the same bits: the forward is
- * deterministic, whatever the thread count).
+ * deterministic, whatever the thread count). The recompute reads x and the weights again, so
+ * they must not change between a forward and its backward, which the backward's own products
+ * (by the weights as they are then) assume already.
  *
  * @example
  * ```ts
@@ -353,15 +361,29 @@ export function naryTreeLstmFoldLevelParts(a: Pick<NaryTreeLstmFoldArgs, 'inputS
  */
 function foldForwardWasm(w: WasmKernels, a: NaryTreeLstmFoldArgs, tape: NaryTreeLstmFoldTape, out: Float32Array): void {
   const { nodes, inputSize: I, hiddenSize: H, arity: N } = a;
-  const G = (N + 3) * H, NH = N * H, K = I + NH;
-  const { maxInternal: M, offsets, total } = indexPlan(a);
-  const e = w.exports;
+  const G = (N + 3) * H;
+  const { total } = indexPlan(a);
   // What the backward reads stays in wasm memory (the tape); the rest is scratch.
   const kept = [nodes * I, 2 * nodes * H, nodes * G, nodes * H, total];
   const block = holdResident(w, tape, layoutBytes(kept));
   const [xAt, sAt, zAt, tcAt, idxAt] = layout(block, kept) as [number, number, number, number, number];
   tape.wasm = true;
   tape.resident = { at: block, bytes: layoutBytes(kept), x: xAt, states: sAt, gates: zAt, tanhC: tcAt, idx: idxAt };
+  try {
+    foldForwardInto(w, a, tape.resident, out);
+  } catch (error) {
+    // A half-written tape must not pass for a good one (a retried backward would read it).
+    naryTreeLstmFoldRelease(tape);
+    throw error;
+  }
+}
+
+function foldForwardInto(w: WasmKernels, a: NaryTreeLstmFoldArgs, kept: ResidentFold, out: Float32Array): void {
+  const { nodes, inputSize: I, hiddenSize: H, arity: N } = a;
+  const G = (N + 3) * H, NH = N * H, K = I + NH;
+  const { maxInternal: M, offsets, total } = indexPlan(a);
+  const e = w.exports;
+  const { x: xAt, states: sAt, gates: zAt, tanhC: tcAt, idx: idxAt } = kept;
   const sizes = [G * K, G, M * K, M * NH, e.packedBBytes(K, G) / 4, e.packedBBytes(I, G) / 4];
   const [wAt, biasAt, inAt, ccAt, packedAt, packedXAt] =
     layout(w.scratch('treeLstmFold', layoutBytes(sizes)), sizes) as [number, number, number, number, number, number];
@@ -416,9 +438,9 @@ function foldForwardWasm(w: WasmKernels, a: NaryTreeLstmFoldArgs, tape: NaryTree
 function foldBackwardWasm(
   w: WasmKernels, a: NaryTreeLstmFoldArgs, tape: NaryTreeLstmFoldTape, dy: Float32Array, want: { readonly x: boolean; readonly weights: boolean },
 ): NaryTreeLstmFoldGrads {
-  // A tape evicted (or freed by an earlier backward of a retained graph) is recomputed.
-  if (tape.resident === null) foldForwardWasm(w, a, tape, new Float32Array(2 * a.nodes * a.hiddenSize));
   try {
+    // A tape evicted (or freed by an earlier backward of a retained graph) is recomputed.
+    if (tape.resident === null) foldForwardWasm(w, a, tape, new Float32Array(2 * a.nodes * a.hiddenSize));
     return foldBackwardResident(w, a, tape.resident as ResidentFold, dy, want);
   } finally {
     naryTreeLstmFoldRelease(tape);

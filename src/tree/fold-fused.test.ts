@@ -6,8 +6,8 @@ import { sequenceKernelPath } from '../kernels/sequence-wasm.js';
 import { naryTreeLstmFoldLevelParts } from '../kernels/tree-lstm-fold.js';
 import { kernelThreadsReady, setKernelThreads } from '../kernels/threads.js';
 import { wasmKernels } from '../kernels/wasm-module.js';
-import { gather, mul, sum } from '../ops/index.js';
-import { Rng, Tensor, randn, type DType } from '../tensor/index.js';
+import { gather, mul, naryTreeLstmFold, sum } from '../ops/index.js';
+import { ArgumentError, Rng, Tensor, randn, type DType } from '../tensor/index.js';
 import { foldTree, planFold } from './fold.js';
 import { NaryTreeLSTMCell } from './tree-lstm-cells.js';
 import { preOrder, tree, type Tree } from './tree.js';
@@ -202,4 +202,18 @@ test('the fused fold keeps its tape in wasm memory only as long as a backward ca
     assert.deepEqual(afterEviction[i], g, `gradient ${i} after the tape was evicted and recomputed`);
     assert.deepEqual(again[i], g, `gradient ${i} from a second backward of the retained graph`);
   });
+});
+
+test('a fold schedule where a node has two parents is an ArgumentError naming the rows', () => {
+  const cell = new NaryTreeLSTMCell({ inputSize: 3, hiddenSize: 4, arity: 2 }, new Rng(1));
+  const x = randn([5, 3], new Rng(2));
+  // Level 0: three leaves; level 1: two parents, both reading leaf 1.
+  const levels = [
+    { start: 0, count: 3, internal: 0, children: new Int32Array(0) },
+    { start: 3, count: 2, internal: 2, children: Int32Array.from([0, 1, 1, 2]) },
+  ];
+  assert.throws(() => naryTreeLstmFold(x, cell, levels), (e: unknown) => e instanceof ArgumentError && /row 1 of the level below is a child at entries 1 and 2/.test(e.message));
+  // The same schedule with distinct children, and with an absent child (index 3 = none), folds.
+  levels[1] = { start: 3, count: 2, internal: 2, children: Int32Array.from([0, 1, 2, 3]) };
+  assert.equal(naryTreeLstmFold(x, cell, levels).h.shape.join(','), '5,4');
 });
