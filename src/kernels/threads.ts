@@ -213,10 +213,11 @@ class Pool {
   }
 
   /**
-   * Threads that can take work now: this one plus every started worker (none after a
-   * failure). A worker counts as started once it has said so in its control block, so a
-   * caller that never yields to its event loop (a synchronous training loop) gets the workers
-   * as soon as they are up, not only after the 'ready' message is delivered.
+   * Threads that can take work now: this one plus the started workers, in order up to the
+   * first that is still starting (none after a failure). A worker counts as started once it
+   * has said so in its control block, so a caller that never yields to its event loop (a
+   * synchronous training loop) gets the workers as soon as they are up, not only after the
+   * 'ready' message is delivered.
    */
   threads(): number {
     if (this.failed) return 1;
@@ -226,7 +227,10 @@ class Pool {
         this.refreshViews();
         if (Atomics.load((this.controls[i] as { ctl: Int32Array }).ctl, CTL_READY) === 1) this.ready[i] = true;
       }
-      if (this.ready[i]) n++;
+      // Only the started workers before the first one still starting: runParts posts to
+      // workers 0 .. parts - 2, and a post to one not yet up would wait for its start.
+      if (!this.ready[i]) break;
+      n++;
     }
     return n;
   }

@@ -3,6 +3,7 @@ import type { TypedArray } from '../tensor/index.js';
 import { sgemmAt } from './gemm-wasm.js';
 import { allocateLike, checkLength } from './rnn-sequence-common.js';
 import { useWasmSequence } from './sequence-wasm.js';
+import { residentCopy, residentScope } from './resident.js';
 import { partsFor, rowsOf, runParts, threadScratch } from './threads.js';
 import {
   checkNaryTreeLstmArgs, gateOfBlock, inputWeightsInBlockOrder, layout, layoutBytes, naryTreeLstmBackward, naryTreeLstmForward,
@@ -384,14 +385,21 @@ function foldForwardInto(w: WasmKernels, a: NaryTreeLstmFoldArgs, kept: Resident
   const { maxInternal: M, offsets, total } = indexPlan(a);
   const e = w.exports;
   const { x: xAt, states: sAt, gates: zAt, tanhC: tcAt, idx: idxAt } = kept;
-  const sizes = [G * K, G, M * K, M * NH, e.packedBBytes(K, G) / 4, e.packedBBytes(I, G) / 4];
-  const [wAt, biasAt, inAt, ccAt, packedAt, packedXAt] =
-    layout(w.scratch('treeLstmFold', layoutBytes(sizes)), sizes) as [number, number, number, number, number, number];
   const { wx, bias } = inputWeightsInBlockOrder(a);
-  writeSideBySide(w, wAt, G, wx, I, a.weightHh, NH);
-  // [W_ih | W_hh]^T packed once for every level's internal product (none when all are leaves), and W_ih^T for the leaves'.
-  if (M > 0) e.packB(1, K, G, wAt, K, packedAt);
-  e.packB(1, I, G, wAt, K, packedXAt);
+  // [W_ih | W_hh]^T packed once for every level's internal product, and W_ih^T for the
+  // leaves': kept across calls inside withResidentWeights (inference), else packed per call.
+  const resident = residentPackedWeights(w, a, wx);
+  const sizes = [resident === null ? G * K : 0, G, M * K, M * NH, resident === null ? e.packedBBytes(K, G) / 4 : 0, resident === null ? e.packedBBytes(I, G) / 4 : 0];
+  const [wAt, biasAt, inAt, ccAt, scratchPackedAt, scratchPackedXAt] =
+    layout(w.scratch('treeLstmFold', layoutBytes(sizes)), sizes) as [number, number, number, number, number, number];
+  let packedAt: number, packedXAt: number;
+  if (resident !== null) [packedAt, packedXAt] = resident;
+  else {
+    [packedAt, packedXAt] = [scratchPackedAt, scratchPackedXAt];
+    writeSideBySide(w, wAt, G, wx, I, a.weightHh, NH);
+    if (M > 0) e.packB(1, K, G, wAt, K, packedAt);
+    e.packB(1, I, G, wAt, K, packedXAt);
+  }
   w.write(biasAt, bias);
   w.write(xAt, a.x);
   writeIndices(w, idxAt, a, total);
@@ -410,6 +418,32 @@ function foldForwardInto(w: WasmKernels, a: NaryTreeLstmFoldArgs, kept: Resident
     });
   }
   w.read(sAt, 2 * nodes * H, out);
+}
+
+/** A number per weightIh array, so that a resident copy keyed on weightHh also names its W_ih. */
+const arrayIds = new WeakMap<object, number>();
+let nextArrayId = 0;
+
+/**
+ * Inside a withResidentWeights scope, the forward's two packed weights (W^T for the internal
+ * rows, W_x^T for the leaves), made once for the scope and kept in wasm memory; else null.
+ */
+function residentPackedWeights(w: WasmKernels, a: NaryTreeLstmFoldArgs, wx: TypedArray): [number, number] | null {
+  if (!residentScope()) return null;
+  const { inputSize: I, hiddenSize: H, arity: N } = a;
+  const G = (N + 3) * H, NH = N * H, K = I + NH;
+  let id = arrayIds.get(a.weightIh);
+  if (id === undefined) arrayIds.set(a.weightIh, (id = nextArrayId++));
+  const e = w.exports;
+  const pack = (transKG: boolean) => (at: number): void => {
+    const joined = w.scratch('treeLstmFoldJoin', 4 * G * K);
+    writeSideBySide(w, joined, G, wx, I, a.weightHh, NH);
+    if (transKG) e.packB(1, K, G, joined, K, at);
+    else e.packB(1, I, G, joined, K, at);
+  };
+  const packed = residentCopy(a.weightHh, `naryFold:WT:${id}:${I}`, e.packedBBytes(K, G) / 4, pack(true));
+  const packedX = residentCopy(a.weightHh, `naryFold:WxT:${id}:${I}`, e.packedBBytes(I, G) / 4, pack(false));
+  return packed === null || packedX === null ? null : [packed, packedX];
 }
 
 /**

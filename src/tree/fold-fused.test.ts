@@ -5,6 +5,7 @@ import { gemmReady, setGemmBackend } from '../kernels/gemm.js';
 import { sequenceKernelPath } from '../kernels/sequence-wasm.js';
 import { naryTreeLstmFoldLevelParts } from '../kernels/tree-lstm-fold.js';
 import { kernelThreadsReady, setKernelThreads } from '../kernels/threads.js';
+import { withResidentWeights } from '../kernels/resident.js';
 import { wasmKernels } from '../kernels/wasm-module.js';
 import { gather, mul, naryTreeLstmFold, sum } from '../ops/index.js';
 import { ArgumentError, Rng, Tensor, randn, type DType } from '../tensor/index.js';
@@ -216,4 +217,32 @@ test('a fold schedule where a node has two parents is an ArgumentError naming th
   // The same schedule with distinct children, and with an absent child (index 3 = none), folds.
   levels[1] = { start: 3, count: 2, internal: 2, children: Int32Array.from([0, 1, 2, 3]) };
   assert.equal(naryTreeLstmFold(x, cell, levels).h.shape.join(','), '5,4');
+});
+
+test('inside withResidentWeights the fused fold packs its weights once, with the same outputs', async () => {
+  await gemmReady();
+  const w = wasmKernels();
+  assert.ok(w !== undefined, 'the wasm kernels are loaded on Node 20');
+  const c = SMALL[0] as Config;
+  const cell = new NaryTreeLSTMCell({ inputSize: c.input, hiddenSize: c.hidden, arity: c.arity, bias: c.bias }, new Rng(7));
+  const table = randn([VOCAB, c.input], new Rng(8));
+  const trees = treesOf(c);
+  const fold = (): Float32Array => Float32Array.from(noGrad(() => foldTree(cell, trees, (values) => gather(table, new Tensor(Float32Array.from(values), [values.length]))).outputs).data);
+  const plain = fold();
+  withResidentWeights(fold); // the scratch blocks a scope uses, once
+  const base = w.usage().liveBytes;
+  const [first, second, held] = withResidentWeights(() => {
+    const a = fold();
+    const b = fold();
+    return [a, b, w.usage().liveBytes - base];
+  });
+  assert.deepEqual(first, plain, 'the first fold in the scope');
+  assert.deepEqual(second, plain, 'a second fold in the scope, from the kept weights');
+  assert.ok(held > 0, 'the scope keeps the packed weights');
+  assert.equal(w.usage().liveBytes, base, 'leaving the scope frees them');
+  // New weights after the scope are used by the next scope (nothing stale survives it).
+  for (const p of cell.parameters()) p.data[0] = (p.data[0] as number) + 0.5;
+  const changed = fold();
+  assert.notDeepEqual(changed, plain);
+  assert.deepEqual(withResidentWeights(fold), changed);
 });

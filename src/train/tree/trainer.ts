@@ -1,4 +1,5 @@
 import { backward, noGrad } from '../../autograd/index.js';
+import { withResidentWeights } from '../../kernels/index.js';
 import { loadParameters, parameterTensors, type ModelFileContents } from '../../io/index.js';
 import { TreeClassifier, type AnyTreeClassifierConfig } from '../../models/tree/tree-classifier.js';
 import { Adam, clipGradNorm, hasNonFinite } from '../../optim/index.js';
@@ -169,7 +170,8 @@ export function evaluateTreeClassifier(model: TreeClassifier, trees: readonly Tr
   let nodesRight = 0;
   let nodes = 0;
   const predictions: string[][] = [];
-  noGrad(() => {
+  // Weights fixed for the whole evaluation: kept in wasm memory (packed) across its batches.
+  noGrad(() => withResidentWeights(() => {
     for (let i = 0; i < trees.length; i += batch) {
       const out = model.forward(trees.slice(i, i + batch));
       const predicted = model.predict(out);
@@ -190,7 +192,7 @@ export function evaluateTreeClassifier(model: TreeClassifier, trees: readonly Tr
         }
       }
     }
-  });
+  }));
   model.train(wasTraining);
   return { rootAccuracy: roots > 0 ? rootsRight / roots : 0, nodeAccuracy: nodes > 0 ? nodesRight / nodes : 0, predictions };
 }
