@@ -18,9 +18,10 @@ import { preOrder, tree, type Tree } from './tree.js';
 // (the JavaScript level kernels, exact maths) with the same weights, and the level-by-level
 // graph in float32 ({ byLevel: true }, one naryTreeLstm op per level). Values and the
 // gradients of the node inputs and every parameter, on the WebAssembly path (small folds,
-// and one large enough that its levels and products are split over two kernel threads) and on the
-// JavaScript path. The float64 fused fold against the one-node-at-a-time loop is in
-// tree-cells.test.ts.
+// and one large enough that its levels and products are split over two kernel threads) and
+// on the JavaScript path. Then the wasm tape's life (freed, evicted, recomputed), the
+// one-parent check, and the weights kept inside withResidentWeights. The float64 fused fold
+// against the one-node-at-a-time loop is in tree-cells.test.ts.
 
 const VOCAB = 10;
 
