@@ -60,6 +60,11 @@ export interface TreeClassifierOutput {
  * `embedding.weight` [V + 2, embeddingSize], `cell.*` (the tree cell's own), `head.weight`
  * [classes, hiddenSize], `head.bias` [classes].
  *
+ * For many small inference calls (one tree at a time), run them inside `noGrad` and
+ * `withResidentWeights`: the N-ary Tree-LSTM's fold then packs its weights once for the scope
+ * instead of once per call (1.4-1.7x at batch 1, docs/decisions/0005); evaluateTreeClassifier
+ * does so.
+ *
  * @example
  * ```ts
  * const model = new TreeClassifier({ cell: 'nary-lstm', vocabulary: ['1', '2', '+'], classes: ['0', '1', '2', '3'],
