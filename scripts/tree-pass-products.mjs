@@ -23,14 +23,16 @@ for (let k = 0; k < pool.length; k += B) plans.push(planFold(pool.slice(k, k + B
 const I = 32, G = 5 * H, NH = 2 * H, K = I + NH;
 const w = wasmKernels(), e = w.exports;
 const base = w.scratch('treePassProducts', 48 << 20);
-const A = base, W = base + (16 << 20), C = base + (24 << 20), P = base + (32 << 20), PX = base + (40 << 20);
+const A = base, W = base + (16 << 20), C = base + (24 << 20), P = base + (32 << 20);
 for (let i = 0; i < (48 << 20) / 4; i++) w.f32[(base >> 2) + i] = Math.sin(i);
-const kinds = {
-  'forward, internal rows': [(m) => sgemmPackedAt(false, m, G, K, 1, A, K, P, 1, C, G), (m) => 2 * m * G * K, 'internal'],
-  'forward, leaves': [(l) => sgemmPackedAt(false, l, G, I, 1, A, I, PX, 1, C, G), (l) => 2 * l * G * I, 'leaves'],
-  'backward, internal dz W': [(m) => sgemmPackedAt(false, m, K, G, 1, A, G, P, 0, C, K), (m) => 2 * m * G * K, 'internal'],
-  'backward, leaves dz W_x': [(l) => sgemmPackedAt(false, l, I, G, 1, A, G, PX, 0, C, I), (l) => 2 * l * G * I, 'leaves'],
-};
+// Each kind: its product per level (rows: the level's internal rows or its leaves), its FLOP,
+// and how its packed B is made from the joined weights W [G, K] at W (as the fold packs it).
+const kinds = [
+  ['forward, internal rows', 'internal', (m) => sgemmPackedAt(false, m, G, K, 1, A, K, P, 1, C, G), (m) => 2 * m * G * K, () => e.packB(1, K, G, W, K, P)],
+  ['forward, leaves', 'leaves', (l) => sgemmPackedAt(false, l, G, I, 1, A, I, P, 1, C, G), (l) => 2 * l * G * I, () => e.packB(1, I, G, W, K, P)],
+  ['backward, internal dz W', 'internal', (m) => sgemmPackedAt(false, m, K, G, 1, A, G, P, 0, C, K), (m) => 2 * m * G * K, () => e.packB(0, G, K, W, K, P)],
+  ['backward, leaves dz W_x', 'leaves', (l) => sgemmPackedAt(false, l, I, G, 1, A, G, P, 0, C, I), (l) => 2 * l * G * I, () => e.packB(0, G, I, W, K, P)],
+];
 const time = (f) => {
   let best = Infinity;
   for (let r = 0; r < 30; r++) {
@@ -45,9 +47,8 @@ const report = (name, ms, flop) => {
   total += ms;
   console.log(`${name.padEnd(34)} ${ms.toFixed(2).padStart(7)} ms  ${(flop / ms / 1e6).toFixed(1)} GFLOP/s`);
 };
-for (const [name, [run, flops, rows]] of Object.entries(kinds)) {
-  e.packB(name.startsWith('forward') ? 1 : 0, name.startsWith('forward') ? K : G, name.startsWith('forward') ? G : K, W, K, P);
-  e.packB(name.startsWith('forward') ? 1 : 0, name.startsWith('forward') ? I : G, name.startsWith('forward') ? G : I, W, K, PX);
+for (const [name, rows, run, flops, pack] of kinds) {
+  pack();
   let flop = 0;
   const ms = time(() => {
     flop = 0;

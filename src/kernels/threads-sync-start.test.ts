@@ -8,10 +8,10 @@ import { wasmKernels } from './wasm-module.js';
 // that never yields to its event loop, as a synchronous training loop does (`unfold tree
 // train`, the tree benchmark). The workers once counted only after their 'ready' message was
 // delivered, which needs the event loop to turn, so such a loop ran on one thread throughout.
-test('kernel threads come up for a caller that never yields to the event loop', { timeout: 60_000 }, () => {
+test('kernel threads come up for a caller that never yields to the event loop', { timeout: 60_000 }, (t) => {
   const w = wasmKernels();
   if (w === undefined || !w.shared) {
-    assert.ok(true, 'no shared wasm memory here: threads never start');
+    t.skip('no shared wasm memory here: threads never start');
     return;
   }
   setKernelThreads(2);

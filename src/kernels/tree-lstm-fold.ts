@@ -389,17 +389,12 @@ function foldForwardInto(w: WasmKernels, a: NaryTreeLstmFoldArgs, kept: Resident
   // [W_ih | W_hh]^T packed once for every level's internal product, and W_ih^T for the
   // leaves': kept across calls inside withResidentWeights (inference), else packed per call.
   const resident = residentPackedWeights(w, a, wx);
-  const sizes = [resident === null ? G * K : 0, G, M * K, M * NH, resident === null ? e.packedBBytes(K, G) / 4 : 0, resident === null ? e.packedBBytes(I, G) / 4 : 0];
-  const [wAt, biasAt, inAt, ccAt, scratchPackedAt, scratchPackedXAt] =
-    layout(w.scratch('treeLstmFold', layoutBytes(sizes)), sizes) as [number, number, number, number, number, number];
-  let packedAt: number, packedXAt: number;
-  if (resident !== null) [packedAt, packedXAt] = resident;
-  else {
-    [packedAt, packedXAt] = [scratchPackedAt, scratchPackedXAt];
-    writeSideBySide(w, wAt, G, wx, I, a.weightHh, NH);
-    if (M > 0) e.packB(1, K, G, wAt, K, packedAt);
-    e.packB(1, I, G, wAt, K, packedXAt);
-  }
+  const packedFloats = resident === null ? e.packedBBytes(K, G) / 4 : 0;
+  const sizes = [G, M * K, M * NH, packedFloats + (resident === null ? e.packedBBytes(I, G) / 4 : 0)];
+  const [biasAt, inAt, ccAt, scratchPackedAt] = layout(w.scratch('treeLstmFold', layoutBytes(sizes)), sizes) as [number, number, number, number];
+  const packedAt = resident ?? scratchPackedAt;
+  if (resident === null) packForwardWeights(w, a, wx, packedAt, M > 0);
+  const packedXAt = packedAt + e.packedBBytes(K, G);
   w.write(biasAt, bias);
   w.write(xAt, a.x);
   writeIndices(w, idxAt, a, total);
@@ -425,25 +420,34 @@ const arrayIds = new WeakMap<object, number>();
 let nextArrayId = 0;
 
 /**
- * Inside a withResidentWeights scope, the forward's two packed weights (W^T for the internal
- * rows, W_x^T for the leaves), made once for the scope and kept in wasm memory; else null.
+ * The forward's packed weights at `at`: W^T = [W_ih in block order | W_hh]^T (for the internal
+ * rows; skipped when `internal` is false, a fold of leaves only), then at
+ * at + packedBBytes(K, G) its first I columns W_x^T (for the leaves).
  */
-function residentPackedWeights(w: WasmKernels, a: NaryTreeLstmFoldArgs, wx: TypedArray): [number, number] | null {
-  if (!residentScope()) return null;
+function packForwardWeights(w: WasmKernels, a: NaryTreeLstmFoldArgs, wx: TypedArray, at: number, internal: boolean): void {
   const { inputSize: I, hiddenSize: H, arity: N } = a;
   const G = (N + 3) * H, NH = N * H, K = I + NH;
+  const e = w.exports;
+  const joined = w.scratch('treeLstmFoldJoin', 4 * G * K);
+  writeSideBySide(w, joined, G, wx, I, a.weightHh, NH);
+  if (internal) e.packB(1, K, G, joined, K, at);
+  e.packB(1, I, G, joined, K, at + e.packedBBytes(K, G));
+}
+
+/**
+ * Inside a withResidentWeights scope, the address of the forward's packed weights
+ * ({@link packForwardWeights}), packed once for the scope and kept in wasm memory; else null.
+ * Kept under weightHh, with weightIh's identity in the variant (the pair makes the weights).
+ */
+function residentPackedWeights(w: WasmKernels, a: NaryTreeLstmFoldArgs, wx: TypedArray): number | null {
+  if (!residentScope()) return null;
+  const { inputSize: I, hiddenSize: H, arity: N } = a;
+  const G = (N + 3) * H, K = I + N * H;
   let id = arrayIds.get(a.weightIh);
   if (id === undefined) arrayIds.set(a.weightIh, (id = nextArrayId++));
   const e = w.exports;
-  const pack = (transKG: boolean) => (at: number): void => {
-    const joined = w.scratch('treeLstmFoldJoin', 4 * G * K);
-    writeSideBySide(w, joined, G, wx, I, a.weightHh, NH);
-    if (transKG) e.packB(1, K, G, joined, K, at);
-    else e.packB(1, I, G, joined, K, at);
-  };
-  const packed = residentCopy(a.weightHh, `naryFold:WT:${id}:${I}`, e.packedBBytes(K, G) / 4, pack(true));
-  const packedX = residentCopy(a.weightHh, `naryFold:WxT:${id}:${I}`, e.packedBBytes(I, G) / 4, pack(false));
-  return packed === null || packedX === null ? null : [packed, packedX];
+  const floats = (e.packedBBytes(K, G) + e.packedBBytes(I, G)) / 4;
+  return residentCopy(a.weightHh, `naryFold:${id}:${I}`, floats, (at) => packForwardWeights(w, a, wx, at, true));
 }
 
 /**

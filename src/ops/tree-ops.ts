@@ -206,18 +206,17 @@ function foldArgsOf(inputs: NaryTreeLstmOpInputs, attrs: NaryTreeLstmFoldAttrs):
  * dy (and the kernel frees a wasm tape once it has read it).
  */
 function foldOp(): OpDef<'naryTreeLstmFold'> {
-  const saved = foldSaved;
   return {
     forward: (inputs, attrs) => {
       const args = foldArgsOf(inputs, attrs);
       const tape = naryTreeLstmFoldTape();
       const y = new Tensor(allocate(inputs[0].dtype, 2 * args.nodes * args.hiddenSize), [2, args.nodes, args.hiddenSize]);
       naryTreeLstmFoldForward(args, tape, y.data);
-      saved.set(y, { args, tape });
+      foldSaved.set(y, { args, tape });
       return y;
     },
     backward: (g, { inputs, attrs, output }) => {
-      const s = saved.get(output);
+      const s = foldSaved.get(output);
       if (s === undefined) throw new ArgumentError('naryTreeLstmFold', 'backward found no saved activations for this output (was it released as unrecorded?)');
       const grads = naryTreeLstmFoldBackward(s.args, s.tape, g.data, {
         x: inputs[0].requiresGrad,

@@ -11,7 +11,7 @@ import { gather, mul, naryTreeLstmFold, sum } from '../ops/index.js';
 import { ArgumentError, Rng, Tensor, randn, type DType } from '../tensor/index.js';
 import { foldTree, planFold } from './fold.js';
 import { NaryTreeLSTMCell } from './tree-lstm-cells.js';
-import { preOrder, tree, type Tree } from './tree.js';
+import { tree, type Tree } from './tree.js';
 
 // The fused whole-fold N-ary Tree-LSTM (foldTree's default for the cell: ONE naryTreeLstmFold
 // op, kernels/tree-lstm-fold.ts) in float32 against two references: the same fold in float64
@@ -171,7 +171,7 @@ test('the fused fold keeps its tape in wasm memory only as long as a backward ca
   const table = randn([VOCAB, c.input], new Rng(8), { requiresGrad: true });
   const trees = treesOf(c);
   const fold = (): Tensor => foldTree(cell, trees, (values) => gather(table, new Tensor(Float32Array.from(values), [values.length]))).outputs;
-  const weights = randn([treesOf(c).reduce((n, t) => n + preOrder(t).length, 0), c.hidden], new Rng(10));
+  const weights = randn([planFold(trees, c.arity).nodes.length, c.hidden], new Rng(10));
   const gradients = (): Float32Array[] => [table, ...cell.parameters()].map((p) => Float32Array.from(p.grad?.data ?? []));
   const zero = (): void => [table, ...cell.parameters()].forEach((p) => { p.grad = null; });
   // Reference gradients, and the scratch blocks allocated once.
