@@ -3,6 +3,10 @@ import assert from 'node:assert/strict';
 import { runBench, runBenchWith, workloads } from './main.js';
 import { gemmWorkload } from './gemm.js';
 import { treeWorkload } from './tree.js';
+import { treePassProducts } from './tree-products.js';
+import { gemmReady } from '../kernels/index.js';
+import { planFold } from '../tree/fold.js';
+import { tree } from '../tree/tree.js';
 import { kernelThreadsReady, wasmKernelVariant } from '../kernels/index.js';
 import { formatRecordJson, formatTable, type BenchRecord, type Workload } from './workload.js';
 
@@ -118,4 +122,33 @@ test('tree workload reports treesPerSec per hidden size, batch and implementatio
   // Over the node-at-a-time loop only where both ran (it stops at nodewiseMaxBatch).
   assert.match(notes[2] ?? '', /^hidden 4: trees\/s over the node-at-a-time loop: batch 1 [\d.]+x, batch 2 [\d.]+x$/);
   assert.match(notes[3] ?? '', /^hidden 4: trees\/s over the by-level fold: batch 1 [\d.]+x, batch 4 [\d.]+x$/);
+});
+
+test('tree workload times the N-ary fold\'s products alone at its products batches and notes them over batch 1\'s whole pass', async () => {
+  const records: BenchRecord[] = [];
+  const notes: string[] = [];
+  const w = treeWorkload({
+    batches: [1, 2, 4], hiddens: [4], cell: 'nary-lstm', impls: ['unfold', 'unfold-products'], productsBatches: [1, 4],
+    timing: { minSampleMs: 0, maxSamples: 1, minSamples: 1, budgetMs: 0 },
+  });
+  await w.run({ record: (r) => records.push(r), note: (l) => notes.push(l) });
+  assert.deepEqual(records.map((r) => `${r.impl} ${r.params.batch}`), ['unfold 1', 'unfold-products 1', 'unfold 2', 'unfold 4', 'unfold-products 4']);
+  assert.match(formatRecordJson(records[1] as BenchRecord), /^\{"bench":"tree","hidden":4,"batch":1,"impl":"unfold","variant":"products","metric":"treesPerSec"/);
+  const one = records[0]?.value as number, products4 = records[4]?.value as number;
+  assert.equal(notes.at(-1), `hidden 4: products alone over batch 1's whole pass (the most batching can gain here): batch 4 ${(products4 / one).toFixed(1)}x`);
+});
+
+test('treePassProducts counts the FLOP of a pass\'s products: per level forward and backward, then the weight gradient', async () => {
+  await gemmReady();
+  // One tree (+ 1 2): level 0 two leaves, level 1 one internal node. I 3, H 2, N 2: G 10, N H 4, K 7.
+  const plan = planFold([tree('+', [tree('1'), tree('2')])], 2);
+  const p = treePassProducts([plan, plan], 3, 2, 2);
+  const flops = p.kinds.map((k) => k.flop);
+  // Two plans: forward internal 2 x (1 x 10 x 7), leaves 2 x (2 x 10 x 3); the same backward;
+  // weights 2 x 10 x (4 x 1 + 3 x 3) per plan. All times 2 (multiply and add).
+  assert.deepEqual(flops, [280, 240, 280, 240, 520]);
+  assert.equal(p.flop, 1560);
+  p.run();
+  p.release();
+  assert.throws(() => p.run(), /released/);
 });

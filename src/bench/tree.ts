@@ -1,14 +1,15 @@
 import { backward } from '../autograd/index.js';
-import { gemmReady, kernelThreadsReady, wasmKernelVariant } from '../kernels/index.js';
+import { gemmReady, kernelThreadsReady, sequenceKernelPath, wasmKernelVariant } from '../kernels/index.js';
 import { TreeClassifier } from '../models/tree/tree-classifier.js';
 import { crossEntropy } from '../ops/index.js';
 import { Rng, Tensor } from '../tensor/index.js';
 import { TREE_TASKS, sampleTrees } from '../train/tree/tasks.js';
-import { foldTreeNodewise } from '../tree/fold.js';
+import { foldTreeNodewise, planFold } from '../tree/fold.js';
 import type { NodeLabel } from '../tree/parse.js';
 import type { TreeCellKind } from '../tree/registry.js';
 import type { Tree } from '../tree/tree.js';
 import { defaultTiming, timeInterleaved, type TimingOptions, type TimingSubject } from './timing.js';
+import { treePassProducts, type TreePassProducts } from './tree-products.js';
 import type { Workload } from './workload.js';
 
 /** Trees folded per timed call (at least): the same trees for every batch size. */
@@ -18,9 +19,11 @@ const POOL = 64;
  * The ways of folding a batch that the tree benchmark compares: `unfold` is foldTree as a
  * user calls it (the cell's fused whole-fold kernel when it has one), `unfold-bylevel` is
  * foldTree with `{ byLevel: true }` (one graph op per level: the fold before the fused
- * kernel, kept to show what fusing buys), `unfold-nodewise` the node-at-a-time loop.
+ * kernel, kept to show what fusing buys), `unfold-nodewise` the node-at-a-time loop, and
+ * `unfold-products` not a fold at all: the products alone of the fused N-ary fold's pass
+ * ({@link treePassProducts}), the floor under its time on this machine.
  */
-export type TreeImpl = 'unfold' | 'unfold-bylevel' | 'unfold-nodewise';
+export type TreeImpl = 'unfold' | 'unfold-bylevel' | 'unfold-nodewise' | 'unfold-products';
 
 /** What {@link treeWorkload} measures. */
 export interface TreeBenchOptions {
@@ -34,6 +37,11 @@ export interface TreeBenchOptions {
   readonly nodewiseMaxBatch?: number;
   /** The batches at which unfold-bylevel is timed (default 1 and 64: the two ends). */
   readonly byLevelBatches?: readonly number[];
+  /**
+   * The batches at which unfold-products is timed (default 1 and 64), for the N-ary
+   * Tree-LSTM on the WebAssembly kernels only (the products are its fused fold's).
+   */
+  readonly productsBatches?: readonly number[];
   readonly timing?: TimingOptions;
 }
 
@@ -69,7 +77,12 @@ export const treeTiming: TimingOptions = { ...defaultTiming, minSamples: 8, budg
  * `batch`; figures are the best of runs interleaved across all batch sizes and all
  * implementations of one hidden size (see {@link treeTiming}). The notes give each batch's
  * trees/s over batch 1's, over the node-at-a-time loop's at the same batch (the gains of
- * level batching), and over the by-level fold's (the gain of fusing).
+ * level batching), and over the by-level fold's (the gain of fusing). For the N-ary
+ * Tree-LSTM on the WebAssembly kernels, `unfold-products` times the same batches' products
+ * alone, and a last note gives batch 1's whole pass against them: the most any batch could
+ * gain over batch 1 on this machine, were everything but the products free,
+ *
+ *     ceiling(batch) = trees/s of the products alone at batch / trees/s of the whole pass at batch 1
  *
  * @example
  * ```ts
@@ -80,10 +93,11 @@ export const treeTiming: TimingOptions = { ...defaultTiming, minSamples: 8, budg
 export function treeWorkload(options: TreeBenchOptions = {}): Workload {
   const batches = options.batches ?? [1, 4, 16, 64, 256];
   const hiddens = options.hiddens ?? [32, 128];
-  const impls = options.impls ?? ['unfold', 'unfold-bylevel', 'unfold-nodewise'];
+  const impls = options.impls ?? ['unfold', 'unfold-bylevel', 'unfold-nodewise', 'unfold-products'];
   const cell = options.cell ?? 'nary-lstm';
   const nodewiseMax = options.nodewiseMaxBatch ?? 64;
   const byLevelBatches = new Set(options.byLevelBatches ?? [1, 64]);
+  const productsBatches = new Set(options.productsBatches ?? [1, 64]);
   const timing = options.timing ?? treeTiming;
   return {
     name: 'tree',
@@ -97,8 +111,11 @@ export function treeWorkload(options: TreeBenchOptions = {}): Workload {
       for (const hidden of hiddens) {
         const model = new TreeClassifier({ cell, vocabulary: spec.vocabulary, classes: spec.classes, embeddingSize: 32, hiddenSize: hidden }, new Rng(1));
         // trees/s by batch, per implementation.
-        const rates: Record<TreeImpl, Map<number, number>> = { unfold: new Map(), 'unfold-bylevel': new Map(), 'unfold-nodewise': new Map() };
-        const { unfold: perTree, 'unfold-bylevel': byLevel, 'unfold-nodewise': nodewise } = rates;
+        const rates: Record<TreeImpl, Map<number, number>> = { unfold: new Map(), 'unfold-bylevel': new Map(), 'unfold-nodewise': new Map(), 'unfold-products': new Map() };
+        const { unfold: perTree, 'unfold-bylevel': byLevel, 'unfold-nodewise': nodewise, 'unfold-products': productsOnly } = rates;
+        // The products alone exist for the fused fold's kernels: the N-ary Tree-LSTM on wasm.
+        const withProducts = cell === 'nary-lstm' && model.cell.arity !== null && sequenceKernelPath() === 'wasm-simd' && model.embedding.weight.dtype === 'float32';
+        const held: TreePassProducts[] = [];
         // Every batch size folds the same trees: a pool of max(batch, 64), one call being one
         // pass over the whole pool in batches of `batch` (so batch 1 is not one lucky tree).
         // All batch sizes of one hidden size are timed interleaved, so their ratio compares
@@ -111,10 +128,22 @@ export function treeWorkload(options: TreeBenchOptions = {}): Workload {
           for (const impl of impls) {
             if (impl === 'unfold-nodewise' && batch > nodewiseMax) continue;
             if (impl === 'unfold-bylevel' && !byLevelBatches.has(batch)) continue;
+            if (impl === 'unfold-products') {
+              if (!withProducts || !productsBatches.has(batch)) continue;
+              const products = treePassProducts(chunks.map((trees) => planFold(trees, model.cell.arity)), model.cell.inputSize, hidden, model.cell.arity as number);
+              held.push(products);
+              subjects.push({ impl, batch, trees: pool.length, call: () => products.run() });
+              continue;
+            }
             subjects.push({ impl, batch, trees: pool.length, call: () => { for (const trees of chunks) trainingPass(model, trees, impl); } });
           }
         }
-        const timings = await timeInterleaved(subjects, timing);
+        let timings;
+        try {
+          timings = await timeInterleaved(subjects, timing);
+        } finally {
+          for (const p of held) p.release();
+        }
         for (const [i, s] of subjects.entries()) {
           const t = timings[i];
           if (t === undefined) continue;
@@ -133,6 +162,9 @@ export function treeWorkload(options: TreeBenchOptions = {}): Workload {
         if (overNodewise.length > 0) report.note(`hidden ${hidden}: trees/s over the node-at-a-time loop: ${overNodewise.join(', ')}`);
         const overByLevel = [...perTree].filter(([b]) => byLevel.has(b)).map(([b, rate]) => `batch ${b} ${(rate / (byLevel.get(b) as number)).toFixed(2)}x`);
         if (overByLevel.length > 0) report.note(`hidden ${hidden}: trees/s over the by-level fold: ${overByLevel.join(', ')}`);
+        // The ceiling: batch 1's whole pass against each batch's products alone.
+        const ceilings = [...productsOnly].filter(([b]) => b > 1).map(([b, rate]) => `batch ${b} ${one === undefined ? '?' : (rate / one).toFixed(1)}x`);
+        if (ceilings.length > 0) report.note(`hidden ${hidden}: products alone over batch 1's whole pass (the most batching can gain here): ${ceilings.join(', ')}`);
       }
     },
   };
