@@ -1,4 +1,4 @@
-import { concat, gather, reshape } from '../ops/index.js';
+import { concat, gather, reshape, slice } from '../ops/index.js';
 import { ArgumentError, Tensor } from '../tensor/index.js';
 import type { TreeCell, TreeState } from './tree-cell.js';
 import type { Tree } from './tree.js';
@@ -185,6 +185,14 @@ export function planFold<T>(trees: readonly Tree<T>[], arity: number | null): Fo
  */
 export type FoldInputs<T> = (values: readonly T[], level: number) => Tensor;
 
+/**
+ * What {@link foldTree} reads the nodes' inputs from: a {@link FoldInputs} callback, or the
+ * inputs of every node at once, [nodes, cell.inputSize] in plan order (row r for
+ * `plan.nodes[r]`), which needs the plan first but costs one lookup for the whole batch
+ * instead of one or two per level.
+ */
+export type FoldInputSource<T> = FoldInputs<T> | Tensor;
+
 /** Options of {@link foldTree}. */
 export interface FoldOptions {
   /**
@@ -232,6 +240,10 @@ export interface FoldResult<T> {
  * schedule to one `cell.fold` call, which does the same per-level arithmetic inside one op
  * (docs/decisions/0005). `{ byLevel: true }` forces the level-by-level graph.
  *
+ * `inputs` may instead be every node's input at once, [nodes, inputSize] in plan order (see
+ * {@link FoldInputSource}; pass the plan as `trees` so that the rows match): the fused fold
+ * takes it as is, and the level-by-level graph slices each part's rows out of it.
+ *
  * The result equals folding each tree alone, node by node ({@link foldTreeNodewise}): the same
  * outputs to the last bit in float64 (each row of a level's gemm is the same dot product,
  * whatever else shares the level), and the same gradients up to summation order.
@@ -242,21 +254,25 @@ export interface FoldResult<T> {
  * const emb = new Embedding({ numEmbeddings: vocab.length, embeddingDim: 8, rng });
  * const { outputs, roots } = foldTree(cell, trees, (values) => emb.forward(tensor(values.map((v) => vocab.indexOf(v.word ?? '')))));
  * // outputs [total nodes, 32] in plan order; roots [trees.length, 32]
+ * const plan = planFold(trees, cell.arity);
+ * const all = emb.forward(tensor(plan.nodes.map((n) => vocab.indexOf(n.value.word ?? '')))); // one lookup
+ * foldTree(cell, plan, all); // the same outputs
  * ```
  */
 export function foldTree<T, S extends TreeState>(
   cell: TreeCell<S>,
   trees: readonly Tree<T>[] | FoldPlan<T>,
-  inputs: FoldInputs<T>,
+  inputs: FoldInputSource<T>,
   options: FoldOptions = {},
 ): FoldResult<T> {
   const plan = 'levels' in trees ? trees : planFold(trees as readonly Tree<T>[], cell.arity);
   if (plan.arity !== cell.arity) {
     throw new ArgumentError('foldTree', `the plan was built for arity ${plan.arity} but the ${cell.kind} cell has arity ${cell.arity}`);
   }
+  if (inputs instanceof Tensor) checkInputs(cell, inputs, plan.nodes.length, true);
   if (cell.fold !== undefined && options.byLevel !== true) {
-    // One call for the whole fold: every level's inputs (all its nodes at once), then the cell's fused fold.
-    const xs = plan.levels.map((lv, l) => levelInputs(cell, plan, lv, 0, lv.count, l, inputs));
+    // One call for the whole fold: every node's inputs (all of a level's nodes at once), then the cell's fused fold.
+    const xs = inputs instanceof Tensor ? [inputs] : plan.levels.map((lv, l) => levelInputs(cell, plan, lv, 0, lv.count, l, inputs));
     const states = cell.fold(plan.levels, xs.length === 1 ? (xs[0] as Tensor) : concat(xs, 0));
     const outputs = cell.output(states);
     return { plan, outputs, roots: gather(outputs, new Tensor(plan.rootRows, [plan.trees.length])) };
@@ -347,7 +363,8 @@ export function foldTreeNodewise<T, S extends TreeState>(
   return { plan, outputs, roots };
 }
 
-function levelInputs<T>(cell: TreeCell, plan: FoldPlan<T>, lv: FoldLevel, from: number, to: number, l: number, inputs: FoldInputs<T>): Tensor {
+function levelInputs<T>(cell: TreeCell, plan: FoldPlan<T>, lv: FoldLevel, from: number, to: number, l: number, inputs: FoldInputSource<T>): Tensor {
+  if (inputs instanceof Tensor) return slice(inputs, [lv.start + from, 0], [to - from, cell.inputSize]);
   const values: T[] = new Array<T>(to - from);
   for (let r = from; r < to; r++) values[r - from] = (plan.nodes[lv.start + r] as Tree<T>).value;
   const x = inputs(values, l);
@@ -362,9 +379,11 @@ function joinStates<S extends TreeState>(internal: S, leaves: S): S {
   return joined as S;
 }
 
-function checkInputs(cell: TreeCell, x: Tensor, n: number): void {
+/** Checks x is [n, inputSize]: a FoldInputs callback's result, or (`all`) every node's inputs. */
+function checkInputs(cell: TreeCell, x: Tensor, n: number, all = false): void {
   if (x.rank !== 2 || x.shape[0] !== n || x.shape[1] !== cell.inputSize) {
-    throw new ArgumentError('foldTree', `inputs() must return [${n}, ${cell.inputSize}] for ${n} nodes, got [${x.shape.join(',')}]`);
+    const what = all ? `the inputs tensor must be [${n}, ${cell.inputSize}] (every node of the plan, in plan order)` : `inputs() must return [${n}, ${cell.inputSize}] for ${n} nodes`;
+    throw new ArgumentError('foldTree', `${what}, got [${x.shape.join(',')}]`);
   }
 }
 

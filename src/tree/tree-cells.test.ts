@@ -3,7 +3,7 @@ import { test } from 'node:test';
 import { backward, gradcheck } from '../autograd/index.js';
 import { gather, sum, mul } from '../ops/index.js';
 import { ArgumentError, Rng, Tensor, randn } from '../tensor/index.js';
-import { foldTree, foldTreeNodewise } from './fold.js';
+import { foldTree, foldTreeNodewise, planFold } from './fold.js';
 import { TREE_CELLS, TREE_CELL_KINDS, createTreeCell, type TreeCellKind } from './registry.js';
 import type { TreeCell, TreeState } from './tree-cell.js';
 import { tree, type Tree } from './tree.js';
@@ -110,6 +110,34 @@ for (const { label, cell } of cellsUnderTest()) {
       // single nodes, so they agree to rounding, not bit for bit.
       g.forEach((v, j) => assert.ok(Math.abs(v - (h[j] as number)) <= 1e-12 * Math.max(1, Math.abs(v)), `parameter ${i} element ${j}: ${v} vs ${h[j]}`));
     });
+  });
+}
+
+for (const { label, cell } of cellsUnderTest()) {
+  test(`${label}: every node's inputs as one tensor in plan order fold as the inputs() callback does, fused and by level`, () => {
+    const trees = batchFor(cell);
+    const plan = planFold(trees, cell.arity);
+    const table = randn([VOCAB, INPUT], new Rng(5), { dtype: 'float64', requiresGrad: true });
+    const weights = randn([plan.nodes.length, HIDDEN], new Rng(6), { dtype: 'float64' });
+    const run = (useTensor: boolean, byLevel: boolean): { out: Tensor; grads: Float64Array[] } => {
+      for (const p of [table, ...cell.parameters()]) p.grad = null;
+      const inputs = useTensor ? gather(table, new Tensor(Float64Array.from(plan.nodes, (n) => n.value), [plan.nodes.length])) : inputsFrom(table);
+      const out = foldTree(cell, plan, inputs, { byLevel }).outputs;
+      backward(sum(mul(out, weights)));
+      return { out, grads: [table, ...cell.parameters()].map((p) => Float64Array.from(p.grad?.data ?? [])) };
+    };
+    for (const byLevel of [false, true]) {
+      const a = run(true, byLevel), b = run(false, byLevel);
+      sameValues(a.out, b.out, `outputs, byLevel ${byLevel}`);
+      // The embedding's gradient sums a node's rows in another order (one gather, or one per level).
+      a.grads.forEach((g, i) => g.forEach((v, j) => {
+        const w = (b.grads[i] as Float64Array)[j] as number;
+        assert.ok(Math.abs(v - w) <= 1e-12 * Math.max(1, Math.abs(v)), `byLevel ${byLevel}, gradient ${i} element ${j}: ${v} vs ${w}`);
+      }));
+      assert.ok(a.grads[0]?.some((v) => v !== 0), 'the table gets a gradient');
+    }
+    // The wrong number of rows is a positioned ArgumentError.
+    assert.throws(() => foldTree(cell, plan, randn([plan.nodes.length - 1, INPUT], new Rng(0), { dtype: 'float64' })), (e: unknown) => e instanceof ArgumentError && /the inputs tensor must be \[\d+, 3\] \(every node of the plan, in plan order\), got \[\d+,3\]/.test((e as Error).message));
   });
 }
 

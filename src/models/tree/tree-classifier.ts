@@ -121,11 +121,12 @@ export class TreeClassifier extends Module {
    */
   forward(trees: readonly Tree<NodeLabel>[] | FoldPlan<NodeLabel>, fold: FoldOptions = {}): TreeClassifierOutput {
     const dtype = this.embedding.weight.dtype;
-    const { plan, outputs } = foldTree(this.cell, trees, (values) => {
-      const ids = dtype === 'float64' ? new Float64Array(values.length) : new Float32Array(values.length);
-      for (let i = 0; i < values.length; i++) ids[i] = this.wordIndex((values[i] as NodeLabel).word);
-      return this.embedding.forward(new Tensor(ids, [values.length]));
-    }, fold);
+    // Every node's word vector in one lookup, rows in plan order.
+    const planned = 'levels' in trees ? trees : this.plan(trees);
+    const n = planned.nodes.length;
+    const ids = dtype === 'float64' ? new Float64Array(n) : new Float32Array(n);
+    for (let i = 0; i < n; i++) ids[i] = this.wordIndex((planned.nodes[i] as Tree<NodeLabel>).value.word);
+    const { plan, outputs } = foldTree(this.cell, planned, this.embedding.forward(new Tensor(ids, [n])), fold);
     const nodeLogits = this.head.forward(outputs);
     const rootLogits = gather(nodeLogits, new Tensor(plan.rootRows, [plan.trees.length]));
     return { plan, nodeLogits, rootLogits };
