@@ -60,7 +60,8 @@ export interface NaryTreeLstmFoldArgs {
 
 /**
  * What the forward pass keeps. On the wasm path: the block of wasm memory that holds what the
- * backward reads (x, the states, the activated gates, tanh(c), the child indices), left in
+ * backward reads (x, the states, the activated gates, tanh(c), the child indices, the joined
+ * weights), left in
  * place between the passes (see {@link naryTreeLstmFoldRelease}); null once released or
  * evicted, when the backward recomputes it. On the JavaScript path: each level part's own call.
  */
@@ -79,6 +80,10 @@ interface ResidentFold {
   readonly gates: number;
   readonly tanhC: number;
   readonly idx: number;
+  /** [W_ih in block order | W_hh] [G, K], which the backward multiplies by as well. */
+  readonly weights: number;
+  /** Whether `weights` holds them: the forward joins them there, except when it packs from resident weights. */
+  joined: boolean;
 }
 
 /** Gradients of a fold's inputs; null where none was asked for. */
@@ -365,11 +370,11 @@ function foldForwardWasm(w: WasmKernels, a: NaryTreeLstmFoldArgs, tape: NaryTree
   const G = (N + 3) * H;
   const { total } = indexPlan(a);
   // What the backward reads stays in wasm memory (the tape); the rest is scratch.
-  const kept = [nodes * I, 2 * nodes * H, nodes * G, nodes * H, total];
+  const kept = [nodes * I, 2 * nodes * H, nodes * G, nodes * H, total, G * (I + N * H)];
   const block = holdResident(w, tape, layoutBytes(kept));
-  const [xAt, sAt, zAt, tcAt, idxAt] = layout(block, kept) as [number, number, number, number, number];
+  const [xAt, sAt, zAt, tcAt, idxAt, wAt] = layout(block, kept) as [number, number, number, number, number, number];
   tape.wasm = true;
-  tape.resident = { at: block, bytes: layoutBytes(kept), x: xAt, states: sAt, gates: zAt, tanhC: tcAt, idx: idxAt };
+  tape.resident = { at: block, bytes: layoutBytes(kept), x: xAt, states: sAt, gates: zAt, tanhC: tcAt, idx: idxAt, weights: wAt, joined: false };
   try {
     foldForwardInto(w, a, tape.resident, out);
   } catch (error) {
@@ -393,7 +398,10 @@ function foldForwardInto(w: WasmKernels, a: NaryTreeLstmFoldArgs, kept: Resident
   const sizes = [G, M * K, M * NH, packedFloats + (resident === null ? e.packedBBytes(I, G) / 4 : 0)];
   const [biasAt, inAt, ccAt, scratchPackedAt] = layout(w.scratch('treeLstmFold', layoutBytes(sizes)), sizes) as [number, number, number, number];
   const packedAt = resident ?? scratchPackedAt;
-  if (resident === null) packForwardWeights(w, a, wx, packedAt, M > 0);
+  if (resident === null) {
+    packForwardWeights(w, a, wx, kept.weights, packedAt, M > 0);
+    kept.joined = true;
+  }
   const packedXAt = packedAt + e.packedBBytes(K, G);
   w.write(biasAt, bias);
   w.write(xAt, a.x);
@@ -422,13 +430,13 @@ let nextArrayId = 0;
 /**
  * The forward's packed weights at `at`: W^T = [W_ih in block order | W_hh]^T (for the internal
  * rows; skipped when `internal` is false, a fold of leaves only), then at
- * at + packedBBytes(K, G) its first I columns W_x^T (for the leaves).
+ * at + packedBBytes(K, G) its first I columns W_x^T (for the leaves); W itself is joined at
+ * `joined` [G, K] first.
  */
-function packForwardWeights(w: WasmKernels, a: NaryTreeLstmFoldArgs, wx: TypedArray, at: number, internal: boolean): void {
+function packForwardWeights(w: WasmKernels, a: NaryTreeLstmFoldArgs, wx: TypedArray, joined: number, at: number, internal: boolean): void {
   const { inputSize: I, hiddenSize: H, arity: N } = a;
   const G = (N + 3) * H, NH = N * H, K = I + NH;
   const e = w.exports;
-  const joined = w.scratch('treeLstmFoldJoin', 4 * G * K);
   writeSideBySide(w, joined, G, wx, I, a.weightHh, NH);
   if (internal) e.packB(1, K, G, joined, K, at);
   e.packB(1, I, G, joined, K, at + e.packedBBytes(K, G));
@@ -447,7 +455,7 @@ function residentPackedWeights(w: WasmKernels, a: NaryTreeLstmFoldArgs, wx: Type
   if (id === undefined) arrayIds.set(a.weightIh, (id = nextArrayId++));
   const e = w.exports;
   const floats = (e.packedBBytes(K, G) + e.packedBBytes(I, G)) / 4;
-  return residentCopy(a.weightHh, `naryFold:${id}:${I}`, floats, (at) => packForwardWeights(w, a, wx, at, true));
+  return residentCopy(a.weightHh, `naryFold:${id}:${I}`, floats, (at) => packForwardWeights(w, a, wx, w.scratch('treeLstmFoldJoin', 4 * G * K), at, true));
 }
 
 /**
@@ -488,7 +496,7 @@ function foldBackwardWasm(
 function foldBackwardResident(
   w: WasmKernels, a: NaryTreeLstmFoldArgs, kept: ResidentFold, dy: Float32Array, want: { readonly x: boolean; readonly weights: boolean },
 ): NaryTreeLstmFoldGrads {
-  const { x: xAt, states: sAt, gates: zAt, tanhC: tcAt, idx: idxAt } = kept;
+  const { x: xAt, states: sAt, gates: zAt, tanhC: tcAt, idx: idxAt, weights: wAt } = kept;
   const { nodes, inputSize: I, hiddenSize: H, arity: N } = a;
   const G = (N + 3) * H, NH = N * H, K = I + NH, H4 = 4 * H;
   const { maxInternal: M, offsets } = indexPlan(a);
@@ -498,14 +506,18 @@ function foldBackwardResident(
   for (const lv of a.levels) T += lv.internal;
   const e = w.exports;
   const sizes = [
-    G * K, want.weights ? T * NH : 0, want.weights ? nodes * I : 0, M * NH,
-    2 * nodes * H, nodes * G, nodes * H4, want.x ? nodes * I : 0, M * K, M * NH, G * NH, G * I, H4, G, e.packedBBytes(G, K) / 4, e.packedBBytes(G, I) / 4,
+    want.weights ? T * NH : 0, want.weights ? nodes * I : 0, M * NH,
+    2 * nodes * H, nodes * G, nodes * H4, want.x ? nodes * I : 0, M * K, M * NH, G * NH, G * I, G, e.packedBBytes(G, K) / 4, e.packedBBytes(G, I) / 4,
   ];
-  const [wAt, hTabAt, xTabAt, ccAt, dsAt, dzAt, daAt, dxAt, dInAt, dccAt, dwhAt, dwxAt, dbihAt, dbhhAt, packedAt, packedXAt] =
+  const [hTabAt, xTabAt, ccAt, dsAt, dzAt, daAt, dxAt, dInAt, dccAt, dwhAt, dwxAt, dbhhAt, packedAt, packedXAt] =
     layout(w.scratch('treeLstmFold', layoutBytes(sizes)), sizes) as number[] as [
-      number, number, number, number, number, number, number, number, number, number, number, number, number, number, number, number,
+      number, number, number, number, number, number, number, number, number, number, number, number, number, number,
     ];
-  writeSideBySide(w, wAt, G, inputWeightsInBlockOrder(a).wx, I, a.weightHh, NH);
+  // The joined weights from the forward (written here when it packed from resident weights).
+  if (!kept.joined) {
+    writeSideBySide(w, wAt, G, inputWeightsInBlockOrder(a).wx, I, a.weightHh, NH);
+    kept.joined = true;
+  }
   // [W_ih | W_hh] packed once for every level's product dz [W_ih | W_hh] (none when all are
   // leaves), and its first I columns for the leaves' dx.
   if (M > 0) e.packB(0, G, K, wAt, K, packedAt);
@@ -551,10 +563,15 @@ function foldBackwardResident(
       for (let k = 0, from = b * H * I; k < H * I; k++) dWih[to + k] = (dWih[to + k] as number) + (blocks[from + k] as number);
     }
     if (bias) {
-      e.columnSums(daAt, H4, nodes, H4, dbihAt);
+      // db_hh = column sums of dz; db_ih those of da, whose rows are dz's folded by gate
+      // (da = [dz_i, sum_k dz_f_k, dz_g, dz_o]), so db_ih is db_hh folded the same way.
       e.columnSums(dzAt, G, nodes, G, dbhhAt);
-      dbIh = readOut(dbihAt, H4);
       dbHh = readOut(dbhhAt, G);
+      dbIh = new Float32Array(H4);
+      for (let b = 0; b < N + 3; b++) {
+        const to = gateOfBlock(b, N) * H;
+        for (let k = 0; k < H; k++) dbIh[to + k] = (dbIh[to + k] as number) + (dbHh[b * H + k] as number);
+      }
     }
   }
   return { x: want.x ? readOut(dxAt, nodes * I) : null, weightIh: dWih, weightHh: dWhh, biasIh: dbIh, biasHh: dbHh };
