@@ -2,10 +2,11 @@
 // noisy machine than scripts/compare-tree-builds.mjs's one process per build: both dist
 // copies are loaded (each with its own kernels and threads), and their passes alternate,
 // the order flipping every round. A pass is the tree benchmark's: 64 arithmetic trees
-// (depth 1-6), N-ary Tree-LSTM classifier, word vectors of 32, float32, 2 kernel threads, at
-// batch 1 and at batch 64. Prints the best of [rounds - 1] passes per build and B over A.
+// (depth 1-6), N-ary Tree-LSTM classifier (or CELL, e.g. child-sum-lstm), word vectors of 32,
+// float32, 2 kernel threads, at batch 1 and at batch 64. Prints the best of [rounds - 1]
+// passes per build and B over A.
 //
-//   A=/tmp/before/dist B="$PWD/dist" node scripts/ab-tree-builds.mjs [hidden] [rounds]
+//   A=/tmp/before/dist B="$PWD/dist" [CELL=child-sum-lstm] node scripts/ab-tree-builds.mjs [hidden] [rounds]
 const [A, B] = [process.env.A, process.env.B ?? new URL('../dist', import.meta.url).pathname];
 if (A === undefined) throw new Error("set A to the other build's dist folder (B defaults to this checkout's dist)");
 const hidden = Number(process.argv[2] ?? 128), rounds = Number(process.argv[3] ?? 10);
@@ -14,7 +15,7 @@ for (const d of [A, B]) {
   const lib = await import(`${d}/index.js`); const { TREE_TASKS, sampleTrees } = await import(`${d}/train/tree/tasks.js`);
   await lib.gemmReady(); lib.setKernelThreads(2); await lib.kernelThreadsReady();
   const spec = TREE_TASKS.arithmetic;
-  const model = new lib.TreeClassifier({ cell: 'nary-lstm', vocabulary: spec.vocabulary, classes: spec.classes, embeddingSize: 32, hiddenSize: hidden }, new lib.Rng(1));
+  const model = new lib.TreeClassifier({ cell: process.env.CELL ?? 'nary-lstm', vocabulary: spec.vocabulary, classes: spec.classes, embeddingSize: 32, hiddenSize: hidden }, new lib.Rng(1));
   const pool = sampleTrees(spec, new lib.Rng(100), 64, 1, 6);
   libs.push({ name: d, lib, model, pool, variant: lib.wasmKernelVariant?.() ?? 'simd' });
 }

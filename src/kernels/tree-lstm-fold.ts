@@ -1,10 +1,11 @@
 import { ArgumentError } from '../tensor/errors.js';
 import type { TypedArray } from '../tensor/index.js';
 import { sgemmAt } from './gemm-wasm.js';
-import { allocateLike, checkLength } from './rnn-sequence-common.js';
+import { checkLength } from './rnn-sequence-common.js';
 import { useWasmSequence } from './sequence-wasm.js';
 import { residentCopy, residentScope } from './resident.js';
 import { partsFor, rowsOf, runParts, threadScratch } from './threads.js';
+import { checkFoldSchedule, foldLevelsBackward, foldLevelsForward, type FoldLevelKernel, type FoldLevelSchedule, type FoldOfLevelsArgs, type FoldOfLevelsGrads, type FoldPart } from './tree-fold-levels.js';
 import {
   checkNaryTreeLstmArgs, gateOfBlock, inputWeightsInBlockOrder, layout, layoutBytes, naryTreeLstmBackward, naryTreeLstmForward,
   naryTreeLstmTape, writeSideBySide, type NaryTreeLstmArgs, type NaryTreeLstmTape,
@@ -25,37 +26,15 @@ import { wasmKernels, type WasmKernels } from './wasm-module.js';
 // The maths of one level is kernels/tree-lstm.ts's; the JavaScript path (float64, or float32
 // without wasm) runs exactly those level kernels, so it is the per-level fold's arithmetic.
 
-/**
- * One level of a fold schedule (tree/fold.ts's FoldLevel has these fields): rows
- * start .. start + count - 1 of the plan, the first `internal` of them with children.
- */
-export interface FoldLevelSchedule {
-  readonly start: number;
-  readonly count: number;
-  readonly internal: number;
-  /**
-   * For row r < internal and slot k, entry r * N + k: the child's row within the level
-   * below, or that level's count for no child (a zero state). Longer arrays are fine.
-   */
-  readonly children: ArrayLike<number>;
-}
+export type { FoldLevelSchedule };
 
 /**
  * A whole fold: `nodes` nodes in plan order (level 0 first; within a level the internal rows,
  * then the leaves) with inputs x [nodes, I], the weights in NaryTreeLSTMCell's layout (see
  * {@link NaryTreeLstmArgs}), and the level schedule.
  */
-export interface NaryTreeLstmFoldArgs {
-  readonly nodes: number;
-  readonly inputSize: number;
-  readonly hiddenSize: number;
+export interface NaryTreeLstmFoldArgs extends FoldOfLevelsArgs {
   readonly arity: number;
-  readonly x: TypedArray;
-  readonly weightIh: TypedArray;
-  readonly weightHh: TypedArray;
-  readonly biasIh: TypedArray | null;
-  readonly biasHh: TypedArray | null;
-  readonly levels: readonly FoldLevelSchedule[];
 }
 
 /**
@@ -68,7 +47,7 @@ export interface NaryTreeLstmFoldArgs {
 export interface NaryTreeLstmFoldTape {
   wasm: boolean;
   resident: ResidentFold | null;
-  readonly parts: { readonly args: NaryTreeLstmArgs; readonly tape: NaryTreeLstmTape; readonly level: number; readonly from: number }[];
+  readonly parts: FoldPart<NaryTreeLstmArgs, NaryTreeLstmTape>[];
 }
 
 /** A forward's tape in wasm memory: the block (byte address and size) and where its tables start. */
@@ -87,13 +66,7 @@ interface ResidentFold {
 }
 
 /** Gradients of a fold's inputs; null where none was asked for. */
-export interface NaryTreeLstmFoldGrads {
-  readonly x: TypedArray | null;
-  readonly weightIh: TypedArray | null;
-  readonly weightHh: TypedArray | null;
-  readonly biasIh: TypedArray | null;
-  readonly biasHh: TypedArray | null;
-}
+export type NaryTreeLstmFoldGrads = FoldOfLevelsGrads;
 
 /**
  * Checks the arrays against the sizes and the schedule against the nodes: levels tile rows
@@ -110,27 +83,7 @@ export function checkNaryTreeLstmFoldArgs(kernel: string, a: NaryTreeLstmFoldArg
   checkNaryTreeLstmArgs(kernel, { ...a, x: a.x.subarray(0, 0), nodes: 0, childH: null, childC: null });
   checkLength(kernel, 'x', a.x, nodes * I);
   if (H < 1) throw new ArgumentError(kernel, `hiddenSize must be at least 1, got ${H}`);
-  let next = 0;
-  for (const [l, lv] of a.levels.entries()) {
-    if (lv.start !== next || lv.count < 1 || lv.internal < 0 || lv.internal > lv.count) {
-      throw new ArgumentError(kernel, `level ${l} must start at row ${next} with 0 <= internal <= count and count >= 1, got start ${lv.start}, count ${lv.count}, internal ${lv.internal}`);
-    }
-    if (l === 0 && lv.internal > 0) throw new ArgumentError(kernel, 'level 0 cannot have internal nodes: there is no level below it');
-    if (lv.children.length < lv.internal * N) throw new ArgumentError(kernel, `level ${l} needs ${lv.internal * N} child indices, got ${lv.children.length}`);
-    const below = l > 0 ? (a.levels[l - 1] as FoldLevelSchedule).count : 0;
-    // Each row of the level below is the child of one parent at most: a level's rows are split
-    // over the kernel threads, and two parents in two parts would add into one child's gradient at once.
-    const parent = new Int32Array(below).fill(-1);
-    for (let e = 0; e < lv.internal * N; e++) {
-      const j = lv.children[e] as number;
-      if (!Number.isInteger(j) || j < 0 || j > below) throw new ArgumentError(kernel, `level ${l}: child index ${j} at entry ${e} is outside 0..${below}`);
-      if (j === below) continue;
-      if (parent[j] !== -1) throw new ArgumentError(kernel, `level ${l}: row ${j} of the level below is a child at entries ${parent[j]} and ${e}; each node has one parent`);
-      parent[j] = e;
-    }
-    next += lv.count;
-  }
-  if (next !== nodes) throw new ArgumentError(kernel, `the levels cover ${next} rows but there are ${nodes} nodes`);
+  checkFoldSchedule(kernel, a.levels, nodes, () => N);
 }
 
 /**
@@ -228,87 +181,25 @@ function holdResident(w: WasmKernels, tape: NaryTreeLstmFoldTape, bytes: number)
 
 // ---- JavaScript: the level kernels of kernels/tree-lstm.ts, part by part ----
 
+/** The N-ary level kernel (kernels/tree-lstm.ts) as a fold of levels runs it. */
+function naryLevelKernel(a: NaryTreeLstmFoldArgs): FoldLevelKernel<NaryTreeLstmArgs, NaryTreeLstmTape> {
+  const { inputSize: I, hiddenSize: H, arity: N } = a;
+  return {
+    slots: () => N,
+    args: (base) => ({ ...base, arity: N }),
+    tape: (args) => naryTreeLstmTape(args.x, args.nodes, H, N),
+    forward: naryTreeLstmForward,
+    backward: naryTreeLstmBackward,
+    gradientSizes: [4 * H * I, (N + 3) * H * N * H, 4 * H, (N + 3) * H],
+  };
+}
+
 function foldForwardJs(a: NaryTreeLstmFoldArgs, tape: NaryTreeLstmFoldTape, out: TypedArray): void {
-  const { nodes, inputSize: I, hiddenSize: H, arity: N, x } = a;
-  const cOff = nodes * H;
-  for (const [l, lv] of a.levels.entries()) {
-    const below = l > 0 ? (a.levels[l - 1] as FoldLevelSchedule) : null;
-    for (const [from, to] of [[0, lv.internal], [lv.internal, lv.count]] as const) {
-      const n = to - from;
-      if (n === 0) continue;
-      let childH: TypedArray | null = null, childC: TypedArray | null = null;
-      if (from === 0 && below !== null) {
-        childH = allocateLike(x, n * N * H);
-        childC = allocateLike(x, n * N * H);
-        for (let e = 0; e < n * N; e++) {
-          const j = lv.children[e] as number;
-          if (j === below.count) continue;
-          const src = (below.start + j) * H;
-          childH.set(out.subarray(src, src + H), e * H);
-          childC.set(out.subarray(cOff + src, cOff + src + H), e * H);
-        }
-      }
-      const row0 = lv.start + from;
-      const args: NaryTreeLstmArgs = {
-        nodes: n, inputSize: I, hiddenSize: H, arity: N, x: x.subarray(row0 * I, (row0 + n) * I),
-        weightIh: a.weightIh, weightHh: a.weightHh, biasIh: a.biasIh, biasHh: a.biasHh, childH, childC,
-      };
-      const part = naryTreeLstmTape(x, n, H, N);
-      const o = allocateLike(x, 2 * n * H);
-      naryTreeLstmForward(args, part, o);
-      out.set(o.subarray(0, n * H), row0 * H);
-      out.set(o.subarray(n * H), cOff + row0 * H);
-      tape.parts.push({ args, tape: part, level: l, from });
-    }
-  }
+  foldLevelsForward(naryLevelKernel(a), a, tape.parts, out);
 }
 
 function foldBackwardJs(a: NaryTreeLstmFoldArgs, tape: NaryTreeLstmFoldTape, dy: TypedArray, want: { readonly x: boolean; readonly weights: boolean }): NaryTreeLstmFoldGrads {
-  const { nodes, inputSize: I, hiddenSize: H, arity: N, x } = a;
-  const cOff = nodes * H;
-  const ds = dy.slice();
-  const dx = want.x ? allocateLike(x, nodes * I) : null;
-  const sums: (TypedArray | null)[] = [null, null, null, null];
-  const addTo = (slot: number, g: TypedArray | null): void => {
-    if (g === null) return;
-    const s = sums[slot];
-    if (s === null || s === undefined) sums[slot] = g;
-    else for (let i = 0; i < s.length; i++) s[i] = (s[i] as number) + (g[i] as number);
-  };
-  for (let p = tape.parts.length - 1; p >= 0; p--) {
-    const { args, tape: part, level, from } = tape.parts[p] as NaryTreeLstmFoldTape['parts'][number];
-    const lv = a.levels[level] as FoldLevelSchedule;
-    const n = args.nodes, row0 = lv.start + from;
-    const dyPart = allocateLike(x, 2 * n * H);
-    dyPart.set(ds.subarray(row0 * H, (row0 + n) * H), 0);
-    dyPart.set(ds.subarray(cOff + row0 * H, cOff + (row0 + n) * H), n * H);
-    const kids = args.childH !== null;
-    const g = naryTreeLstmBackward(args, part, dyPart, { x: want.x, weights: want.weights, children: kids });
-    if (dx !== null && g.x !== null) dx.set(g.x, row0 * I);
-    addTo(0, g.weightIh);
-    addTo(1, g.weightHh);
-    addTo(2, g.biasIh);
-    addTo(3, g.biasHh);
-    if (kids && g.childH !== null && g.childC !== null) {
-      const below = a.levels[level - 1] as FoldLevelSchedule;
-      for (let e = 0; e < n * N; e++) {
-        const j = lv.children[e] as number;
-        if (j === below.count) continue;
-        const dst = (below.start + j) * H;
-        for (let q = 0; q < H; q++) {
-          ds[dst + q] = (ds[dst + q] as number) + (g.childH[e * H + q] as number);
-          ds[cOff + dst + q] = (ds[cOff + dst + q] as number) + (g.childC[e * H + q] as number);
-        }
-      }
-    }
-  }
-  const G = (N + 3) * H;
-  const orZeros = (s: TypedArray | null | undefined, size: number): TypedArray | null => (want.weights ? (s ?? allocateLike(x, size)) : null);
-  const bias = a.biasIh !== null && a.biasHh !== null;
-  return {
-    x: dx, weightIh: orZeros(sums[0], 4 * H * I), weightHh: orZeros(sums[1], G * N * H),
-    biasIh: bias ? orZeros(sums[2], 4 * H) : null, biasHh: bias ? orZeros(sums[3], G) : null,
-  };
+  return foldLevelsBackward(naryLevelKernel(a), a, tape.parts, dy, want);
 }
 
 // ---- WebAssembly: the whole fold on wasm memory ----

@@ -1,5 +1,5 @@
 import type { Tensor } from '../tensor/index.js';
-import type { FoldLevelSchedule } from '../kernels/tree-lstm-fold.js';
+import type { FoldLevelSchedule, SlottedFoldLevelSchedule } from '../kernels/tree-fold-levels.js';
 
 /** No attributes. */
 export type NoAttrs = Readonly<Record<string, never>>;
@@ -52,6 +52,7 @@ export interface OpSignatures {
   naryTreeLstm: { inputs: NaryTreeLstmOpInputs; attrs: NaryTreeLstmAttrs };
   childSumTreeLstm: { inputs: NaryTreeLstmOpInputs; attrs: ChildSumTreeLstmAttrs };
   naryTreeLstmFold: { inputs: NaryTreeLstmOpInputs; attrs: NaryTreeLstmFoldAttrs };
+  childSumTreeLstmFold: { inputs: NaryTreeLstmOpInputs; attrs: ChildSumTreeLstmFoldAttrs };
 }
 
 /**
@@ -96,7 +97,7 @@ export interface NtmSequenceAttrs {
 }
 
 /** The fused tree ops, whose definitions live in ops/tree-ops.ts. */
-export type TreeOpName = 'naryTreeLstm' | 'childSumTreeLstm' | 'naryTreeLstmFold';
+export type TreeOpName = 'naryTreeLstm' | 'childSumTreeLstm' | 'naryTreeLstmFold' | 'childSumTreeLstmFold';
 
 /**
  * Inputs of naryTreeLstm and childSumTreeLstm: [x, weightIh, weightHh], then [biasIh, biasHh]
@@ -119,6 +120,16 @@ export interface NaryTreeLstmFoldAttrs {
   readonly arity: number;
   readonly bias: boolean;
   readonly levels: readonly FoldLevelSchedule[];
+}
+
+/**
+ * Attributes of childSumTreeLstmFold (inputs [x, weightIh, weightHh], then [biasIh, biasHh]
+ * when bias): the level schedule of the fold, each level with its own child slots (tree/fold.ts's
+ * FoldPlan levels).
+ */
+export interface ChildSumTreeLstmFoldAttrs {
+  readonly bias: boolean;
+  readonly levels: readonly SlottedFoldLevelSchedule[];
 }
 
 /** Attributes of childSumTreeLstm: whether the biases and the children's states are given. */

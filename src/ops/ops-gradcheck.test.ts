@@ -128,6 +128,22 @@ const childSumInputs = (slots: number, bias: boolean, children: boolean): Tensor
     ...(children ? [r([n, slots, H]), r([n, slots, H])] : []),
   ];
 };
+/**
+ * Fold schedules of 6 nodes for childSumTreeLstmFold, each level with its own child slots:
+ * `wide`, level 1's internal row reads all three leaves (3 slots) and level 2's both rows of
+ * level 1 (2 slots); else level 1 has two internal rows of 2 slots, one with an absent child
+ * (index 3, level 0's count).
+ */
+const childSumFoldLevels = (wide: boolean): { start: number; count: number; internal: number; slots: number; children: number[] }[] => [
+  { start: 0, count: 3, internal: 0, slots: 1, children: [] },
+  wide ? { start: 3, count: 2, internal: 1, slots: 3, children: [0, 1, 2] } : { start: 3, count: 2, internal: 2, slots: 2, children: [0, 3, 1, 2] },
+  { start: 5, count: 1, internal: 1, slots: 2, children: [0, 1] },
+];
+/** Inputs of childSumTreeLstmFold: x [6, 2], then the weights as in childSumInputs. */
+const childSumFoldInputs = (bias: boolean): Tensor[] => {
+  const [, ...weights] = childSumInputs(1, bias, false);
+  return [r([6, 2]), ...weights];
+};
 const lstmOp = (xs: Tensor[]): LstmSequenceOpInputs => xs as LstmSequenceOpInputs;
 
 /**
@@ -278,6 +294,10 @@ const PRIMITIVE_CASES: { [K in OpName]: Case[] } = {
     { label: 'three slots', inputs: childSumInputs(3, true, true), fn: (...xs) => apply('childSumTreeLstm', treeOp(xs), { bias: true, children: true }) },
     { label: 'one slot, no bias', inputs: childSumInputs(1, false, true), fn: (...xs) => apply('childSumTreeLstm', treeOp(xs), { bias: false, children: true }) },
     { label: 'leaves', inputs: childSumInputs(1, true, false), fn: (...xs) => apply('childSumTreeLstm', treeOp(xs), { bias: true, children: false }) },
+  ],
+  childSumTreeLstmFold: [
+    { label: 'three levels, 3 then 2 slots', inputs: childSumFoldInputs(true), fn: (...xs) => apply('childSumTreeLstmFold', treeOp(xs), { bias: true, levels: childSumFoldLevels(true) }) },
+    { label: 'an absent child, no bias', inputs: childSumFoldInputs(false), fn: (...xs) => apply('childSumTreeLstmFold', treeOp(xs), { bias: false, levels: childSumFoldLevels(false) }) },
   ],
 };
 

@@ -1,4 +1,4 @@
-import type { FoldLevelSchedule } from '../kernels/tree-lstm-fold.js';
+import type { FoldLevelSchedule, SlottedFoldLevelSchedule } from '../kernels/tree-fold-levels.js';
 import type { Tensor } from '../tensor/index.js';
 import { apply } from './apply.js';
 import { reshape, slice } from './functional.js';
@@ -48,7 +48,7 @@ export function naryTreeLstm(x: Tensor, params: NaryTreeLstmParams, children: { 
   return unpack(apply('naryTreeLstm', inputs, { arity: params.arity, bias, children: children !== null }));
 }
 
-export type { FoldLevelSchedule };
+export type { FoldLevelSchedule, SlottedFoldLevelSchedule };
 
 /**
  * A whole N-ary Tree-LSTM fold as one differentiable op: every level of a schedule (a
@@ -112,6 +112,28 @@ export function childSumTreeLstm(x: Tensor, params: ChildSumTreeLstmParams, chil
   if (bias) inputs.push(params.biasIh as Tensor, params.biasHh as Tensor);
   if (children !== null) inputs.push(children.h, children.c);
   return unpack(apply('childSumTreeLstm', inputs, { bias, children: children !== null }));
+}
+
+/**
+ * A whole Child-Sum Tree-LSTM fold as one differentiable op: every level of a schedule (a
+ * FoldPlan's `levels`, whose `slots` give each level's child slots) composed bottom-up, each
+ * level's internal rows from their children's states in the level below and its leaves by the
+ * step with no children, each level exactly as {@link childSumTreeLstm} computes it. x
+ * [nodes, I] holds every node's input in plan order; returns every node's h and c [nodes, H]
+ * in plan order. One graph node for the whole batch (kernels/child-sum-lstm-fold.ts).
+ *
+ * @example
+ * ```ts
+ * const cell = new ChildSumTreeLSTMCell({ inputSize: 8, hiddenSize: 16 }, new Rng(0));
+ * const plan = planFold(trees, null);
+ * const { h, c } = childSumTreeLstmFold(x, cell, plan.levels); // x [plan.nodes.length, 8]
+ * ```
+ */
+export function childSumTreeLstmFold(x: Tensor, params: ChildSumTreeLstmParams, levels: readonly SlottedFoldLevelSchedule[]): { h: Tensor; c: Tensor } {
+  const bias = params.biasIh !== null && params.biasHh !== null;
+  const inputs: [Tensor, Tensor, Tensor, ...Tensor[]] = [x, params.weightIh, params.weightHh];
+  if (bias) inputs.push(params.biasIh as Tensor, params.biasHh as Tensor);
+  return unpack(apply('childSumTreeLstmFold', inputs, { bias, levels }));
 }
 
 /** h and c [n, H] of a tree op's packed output [2, n, H] (its tape released when unrecorded). */

@@ -1,4 +1,7 @@
 import { checkChildSumLstmArgs, childSumLstmBackward, childSumLstmForward, childSumLstmTape, type ChildSumLstmArgs } from '../kernels/child-sum-lstm.js';
+import {
+  checkChildSumLstmFoldArgs, childSumLstmFoldBackward, childSumLstmFoldForward, childSumLstmFoldTape, type ChildSumLstmFoldArgs, type ChildSumLstmFoldTape,
+} from '../kernels/child-sum-lstm-fold.js';
 import type { TreeLstmGrads, TreeLstmLevelArgs, TreeLstmWanted } from '../kernels/tree-lstm-gates.js';
 import {
   checkNaryTreeLstmFoldArgs, naryTreeLstmFoldBackward, naryTreeLstmFoldForward, naryTreeLstmFoldRelease, naryTreeLstmFoldTape, type NaryTreeLstmFoldArgs,
@@ -6,7 +9,10 @@ import {
 } from '../kernels/tree-lstm-fold.js';
 import { checkNaryTreeLstmArgs, naryTreeLstmBackward, naryTreeLstmForward, naryTreeLstmTape, type NaryTreeLstmArgs } from '../kernels/tree-lstm.js';
 import { ArgumentError, ShapeError, Tensor, allocate, type TypedArray } from '../tensor/index.js';
-import type { ChildSumTreeLstmAttrs, NaryTreeLstmAttrs, NaryTreeLstmFoldAttrs, NaryTreeLstmOpInputs, OpDef, TreeOpName } from './op-def.js';
+import type {
+  ChildSumTreeLstmAttrs, ChildSumTreeLstmFoldAttrs, NaryTreeLstmAttrs, NaryTreeLstmFoldAttrs, NaryTreeLstmOpInputs, OpDef, OpSignatures, TreeOpName,
+} from './op-def.js';
+import type { FoldOfLevelsArgs, FoldOfLevelsGrads } from '../kernels/tree-fold-levels.js';
 import { checkSameDType } from './raw/checks.js';
 
 // The Tree-LSTMs' composition of one level as fused ops, promoted for speed: composed
@@ -20,9 +26,12 @@ const savedByOp: WeakMap<Tensor, unknown>[] = [];
 
 /** naryTreeLstmFold's saved calls; a wasm fold's tape holds a block of wasm memory until released. */
 const foldSaved = new WeakMap<Tensor, { args: NaryTreeLstmFoldArgs; tape: NaryTreeLstmFoldTape }>();
+/** childSumTreeLstmFold's saved calls (plain arrays: dropping them is enough). */
+const childSumFoldSaved = new WeakMap<Tensor, { args: ChildSumLstmFoldArgs; tape: ChildSumLstmFoldTape }>();
+savedByOp.push(childSumFoldSaved);
 
 /**
- * Drops the saved activations of a naryTreeLstm, childSumTreeLstm or naryTreeLstmFold output
+ * Drops the saved activations of a naryTreeLstm, childSumTreeLstm, naryTreeLstmFold or childSumTreeLstmFold output
  * that no backward will read (the call was not recorded), and frees a fold's tape in wasm
  * memory. The functional wrappers call it right after `apply`.
  *
@@ -62,11 +71,8 @@ function optionalInputs(op: string, inputs: NaryTreeLstmOpInputs, bias: boolean,
   };
 }
 
-function childSumArgsOf(inputs: NaryTreeLstmOpInputs, attrs: ChildSumTreeLstmAttrs): ChildSumLstmArgs {
-  const op = 'childSumTreeLstm';
-  checkSameDType(op, [...inputs]);
-  const [x, weightIh, weightHh] = inputs;
-  const { biasIh, biasHh, childH, childC } = optionalInputs(op, inputs, attrs.bias, attrs.children);
+/** [nodes, I, H] of a Child-Sum op's x and weights, after checking their shapes (x [n, I], weightIh [4H, I], weightHh [4H, H], biases [4H]). */
+function childSumSizes(op: string, x: Tensor, weightIh: Tensor, weightHh: Tensor, biasIh: Tensor | null, biasHh: Tensor | null): [number, number, number] {
   if (x.rank !== 2) throw new ShapeError(op, 'x must be [nodes, inputSize]', [x.shape]);
   const [n, I] = x.shape as [number, number];
   if (weightHh.rank !== 2) throw new ShapeError(op, 'weightHh must be [4 * hiddenSize, hiddenSize]', [weightHh.shape]);
@@ -75,6 +81,15 @@ function childSumArgsOf(inputs: NaryTreeLstmOpInputs, attrs: ChildSumTreeLstmAtt
   expectShape('weightIh', weightIh, [4 * H, I], op);
   if (biasIh !== null) expectShape('biasIh', biasIh, [4 * H], op);
   if (biasHh !== null) expectShape('biasHh', biasHh, [4 * H], op);
+  return [n, I, H];
+}
+
+function childSumArgsOf(inputs: NaryTreeLstmOpInputs, attrs: ChildSumTreeLstmAttrs): ChildSumLstmArgs {
+  const op = 'childSumTreeLstm';
+  checkSameDType(op, [...inputs]);
+  const [x, weightIh, weightHh] = inputs;
+  const { biasIh, biasHh, childH, childC } = optionalInputs(op, inputs, attrs.bias, attrs.children);
+  const [n, I, H] = childSumSizes(op, x, weightIh, weightHh, biasIh, biasHh);
   let K = 0;
   if (childH !== null && childC !== null) {
     if (childH.rank !== 3 || childH.shape[0] !== n || childH.shape[2] !== H || (childH.shape[1] as number) < 1) {
@@ -103,8 +118,8 @@ function gradsInOrder(
   return out;
 }
 
-/** The fused ops of one level (naryTreeLstmFold is a whole fold). */
-type LevelOpName = Exclude<TreeOpName, 'naryTreeLstmFold'>;
+/** The fused ops of one level (the *Fold ops are whole folds). */
+type LevelOpName = Exclude<TreeOpName, 'naryTreeLstmFold' | 'childSumTreeLstmFold'>;
 
 /** The kernel side of one fused tree op: its arguments from the op's inputs, its tape, its passes. */
 interface LevelKernel<A extends TreeLstmLevelArgs, P> {
@@ -200,31 +215,60 @@ function foldArgsOf(inputs: NaryTreeLstmOpInputs, attrs: NaryTreeLstmFoldAttrs):
   return args;
 }
 
+/** The whole-fold ops: every level of a schedule in one graph node. */
+type WholeFoldOpName = 'naryTreeLstmFold' | 'childSumTreeLstmFold';
+
+/** The kernel side of a whole-fold op: its arguments from the op's inputs, an empty tape, its passes, where its calls are saved. */
+interface WholeFoldKernel<K extends WholeFoldOpName, A extends FoldOfLevelsArgs, P> {
+  readonly name: K;
+  args(inputs: NaryTreeLstmOpInputs, attrs: OpSignatures[K]['attrs']): A;
+  tape(): P;
+  forward(args: A, tape: P, out: TypedArray): void;
+  backward(args: A, tape: P, dy: TypedArray, want: { readonly x: boolean; readonly weights: boolean }): FoldOfLevelsGrads;
+  readonly saved: WeakMap<Tensor, { args: A; tape: P }>;
+}
+
 /**
- * naryTreeLstmFold's entry: forward folds every level and keeps the tape under the output
- * (released with releaseTreeLstmTape when unrecorded); backward hands the kernel the tape and
- * dy (and the kernel frees a wasm tape once it has read it).
+ * A whole-fold op's entry: forward folds every level and keeps the tape under the output
+ * (dropped, and a wasm tape freed, by releaseTreeLstmTape when unrecorded); backward hands the
+ * kernel the tape and dy (the N-ary kernel frees a wasm tape once it has read it).
  */
-function foldOp(): OpDef<'naryTreeLstmFold'> {
+function wholeFoldOp<K extends WholeFoldOpName, A extends FoldOfLevelsArgs, P>(kernel: WholeFoldKernel<K, A, P>): OpDef<K> {
   return {
     forward: (inputs, attrs) => {
-      const args = foldArgsOf(inputs, attrs);
-      const tape = naryTreeLstmFoldTape();
+      const args = kernel.args(inputs, attrs);
+      const tape = kernel.tape();
       const y = new Tensor(allocate(inputs[0].dtype, 2 * args.nodes * args.hiddenSize), [2, args.nodes, args.hiddenSize]);
-      naryTreeLstmFoldForward(args, tape, y.data);
-      foldSaved.set(y, { args, tape });
+      kernel.forward(args, tape, y.data);
+      kernel.saved.set(y, { args, tape });
       return y;
     },
     backward: (g, { inputs, attrs, output }) => {
-      const s = foldSaved.get(output);
-      if (s === undefined) throw new ArgumentError('naryTreeLstmFold', 'backward found no saved activations for this output (was it released as unrecorded?)');
-      const grads = naryTreeLstmFoldBackward(s.args, s.tape, g.data, {
+      const s = kernel.saved.get(output);
+      if (s === undefined) throw new ArgumentError(kernel.name, 'backward found no saved activations for this output (was it released as unrecorded?)');
+      const grads = kernel.backward(s.args, s.tape, g.data, {
         x: inputs[0].requiresGrad,
         weights: inputs.slice(1).some((t) => t.requiresGrad),
       });
       return gradsInOrder(inputs, attrs.bias, { ...grads, childH: null, childC: null }, null, null) as never;
     },
   };
+}
+
+function childSumFoldArgsOf(inputs: NaryTreeLstmOpInputs, attrs: ChildSumTreeLstmFoldAttrs): ChildSumLstmFoldArgs {
+  const op = 'childSumTreeLstmFold';
+  checkSameDType(op, [...inputs]);
+  const expected = attrs.bias ? 5 : 3;
+  if (inputs.length !== expected) throw new ArgumentError(op, `expected ${expected} inputs for bias ${attrs.bias}, got ${inputs.length}`);
+  const [x, weightIh, weightHh] = inputs;
+  const biasIh = attrs.bias ? (inputs[3] as Tensor) : null, biasHh = attrs.bias ? (inputs[4] as Tensor) : null;
+  const [n, I, H] = childSumSizes(op, x, weightIh, weightHh, biasIh, biasHh);
+  const args: ChildSumLstmFoldArgs = {
+    nodes: n, inputSize: I, hiddenSize: H, x: x.data, weightIh: weightIh.data, weightHh: weightHh.data,
+    biasIh: biasIh?.data ?? null, biasHh: biasHh?.data ?? null, levels: attrs.levels,
+  };
+  checkChildSumLstmFoldArgs(op, args);
+  return args;
 }
 
 /**
@@ -241,6 +285,9 @@ function foldOp(): OpDef<'naryTreeLstmFold'> {
  * - naryTreeLstmFold([x [nodes,I], weightIh, weightHh, (biasIh, biasHh)], { arity, bias, levels })
  *   -> [2, nodes, H]: a whole N-ary Tree-LSTM fold over a level schedule (kernels/tree-lstm-fold.ts),
  *   every node's h and c in plan order. Its twin is foldTree level by level.
+ * - childSumTreeLstmFold([x [nodes,I], weightIh [4H,I], weightHh [4H,H], (biasIh, biasHh)], { bias, levels })
+ *   -> [2, nodes, H]: a whole Child-Sum Tree-LSTM fold over a schedule whose levels carry their
+ *   child slots (kernels/child-sum-lstm-fold.ts). Its twin is foldTree level by level.
  *
  * @example
  * ```ts
@@ -263,5 +310,10 @@ export const TREE_OPS: { [K in TreeOpName]: OpDef<K> } = {
     forward: childSumLstmForward,
     backward: childSumLstmBackward,
   }),
-  naryTreeLstmFold: foldOp(),
+  naryTreeLstmFold: wholeFoldOp({
+    name: 'naryTreeLstmFold', args: foldArgsOf, tape: naryTreeLstmFoldTape, forward: naryTreeLstmFoldForward, backward: naryTreeLstmFoldBackward, saved: foldSaved,
+  }),
+  childSumTreeLstmFold: wholeFoldOp({
+    name: 'childSumTreeLstmFold', args: childSumFoldArgsOf, tape: childSumLstmFoldTape, forward: childSumLstmFoldForward, backward: childSumLstmFoldBackward, saved: childSumFoldSaved,
+  }),
 };

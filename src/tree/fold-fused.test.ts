@@ -12,6 +12,7 @@ import { ArgumentError, Rng, Tensor, randn, type DType } from '../tensor/index.j
 import { foldTree, planFold } from './fold.js';
 import { NaryTreeLSTMCell } from './tree-lstm-cells.js';
 import { tree, type Tree } from './tree.js';
+import { assertClose, opsBehind } from '../test-support/fold-checks.js';
 
 // The fused whole-fold N-ary Tree-LSTM (foldTree's default for the cell: ONE naryTreeLstmFold
 // op, kernels/tree-lstm-fold.ts) in float32 against two references: the same fold in float64
@@ -53,21 +54,6 @@ const SMALL: Config[] = [
 // 64 trees with 64 units: a level's products exceed the threaded split's threshold.
 const LARGE: Config = { label: 'binary, 64 trees of 64 units', input: 16, hidden: 64, arity: 2, bias: true, trees: 64, depth: 6 };
 
-/** The ops of the graph that produced `t` (a walk over gradFn inputs). */
-function opsBehind(t: Tensor): Set<string> {
-  const ops = new Set<string>();
-  const seen = new Set<Tensor>();
-  const stack = [t];
-  while (stack.length > 0) {
-    const node = stack.pop() as Tensor;
-    if (seen.has(node) || node.gradFn === null) continue;
-    seen.add(node);
-    ops.add(node.gradFn.op);
-    stack.push(...node.gradFn.inputs);
-  }
-  return ops;
-}
-
 /** The trees a config folds (the same ones on every call). */
 function treesOf(c: Config): Tree<number>[] {
   const rng = new Rng(9);
@@ -98,17 +84,6 @@ function run(c: Config, dtype: DType, byLevel: boolean): Run {
   const weights = new Tensor(dtype === 'float64' ? weights64.data.slice() : Float32Array.from(weights64.data), outputs.shape);
   backward(sum(mul(outputs, weights)));
   return { outputs: Float64Array.from(outputs.data), grads: [table, ...cell.parameters()].map((p) => Float64Array.from(p.grad?.data ?? [])) };
-}
-
-/** |a - b| within `tol` of the larger of 1 and b's largest magnitude, element by element. */
-function assertClose(a: Float64Array, b: Float64Array, tol: number, what: string): void {
-  assert.equal(a.length, b.length, `${what}: lengths`);
-  let scale = 1;
-  for (const v of b) scale = Math.max(scale, Math.abs(v));
-  for (let i = 0; i < a.length; i++) {
-    const d = Math.abs((a[i] as number) - (b[i] as number));
-    if (!(d <= tol * scale)) assert.fail(`${what}: element ${i} is ${a[i]}, expected ${b[i]} (difference ${d}, scale ${scale})`);
-  }
 }
 
 function check(c: Config, path: string): void {

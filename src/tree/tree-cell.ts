@@ -1,4 +1,4 @@
-import { concat, gather, matmul, reshape, type FoldLevelSchedule } from '../ops/index.js';
+import { concat, gather, matmul, reshape, type SlottedFoldLevelSchedule } from '../ops/index.js';
 import { ArgumentError, Tensor, allocate, type DType } from '../tensor/index.js';
 
 /**
@@ -60,7 +60,7 @@ export interface TreeCell<S extends TreeState = TreeState> {
    * [nodes, inputSize] of every node in plan order and the plan's levels, returns every
    * node's state in plan order: the same values as `foldTree` composing level by level.
    */
-  fold?(levels: readonly FoldLevelSchedule[], x: Tensor): S;
+  fold?(levels: readonly SlottedFoldLevelSchedule[], x: Tensor): S;
   /** The trainable tensors, for optimizers and checkpoints. */
   parameters(): Tensor[];
 }

@@ -1,6 +1,9 @@
 import { uniformParameter } from '../cells/params.js';
 import { Module } from '../nn/index.js';
-import { add, childSumTreeLstm, gather, matmul, mul, naryTreeLstm, naryTreeLstmFold, reshape, sigmoid, slice, sum, tanh, type FoldLevelSchedule } from '../ops/index.js';
+import {
+  add, childSumTreeLstm, childSumTreeLstmFold, gather, matmul, mul, naryTreeLstm, naryTreeLstmFold, reshape, sigmoid, slice, sum, tanh,
+  type FoldLevelSchedule, type SlottedFoldLevelSchedule,
+} from '../ops/index.js';
 import { Rng, Tensor, zeros, type DType } from '../tensor/index.js';
 import { affine, checkArity, checkComposeInput, checkTreeCellConfig, repeatRows, type BaseTreeCellConfig, type TreeCell } from './tree-cell.js';
 
@@ -107,6 +110,19 @@ export class ChildSumTreeLSTMCell extends Module implements TreeCell<TreeLSTMSta
   compose(x: Tensor, children: TreeLSTMState | null): TreeLSTMState {
     checkComposeInput(this, x, children);
     return childSumTreeLstm(x, this, children);
+  }
+
+  /**
+   * A whole fold in one op ({@link childSumTreeLstmFold}): what foldTree calls for this cell.
+   *
+   * @example
+   * ```ts
+   * const { h, c } = cell.fold(planFold(trees, null).levels, x); // x [nodes, inputSize] in plan order
+   * ```
+   */
+  fold(levels: readonly SlottedFoldLevelSchedule[], x: Tensor): TreeLSTMState {
+    checkComposeInput(this, x, null);
+    return childSumTreeLstmFold(x, this, levels);
   }
 
   /**

@@ -1,0 +1,221 @@
+import { ArgumentError } from '../tensor/errors.js';
+import type { TypedArray } from '../tensor/index.js';
+import { allocateLike } from './rnn-sequence-common.js';
+import type { TreeLstmGrads, TreeLstmLevelArgs, TreeLstmWanted } from './tree-lstm-gates.js';
+
+// A whole tree fold (every level of a schedule, bottom-up) run on raw arrays by one level
+// kernel, part by part: per level its internal rows with their children's states gathered
+// from the level below, then its leaves by the step with no children; backward from the top
+// level down, each part's state gradients scattered into its children's rows and the weight
+// gradients summed over the parts. Inside one op, so the graph holds one node for the whole
+// fold instead of a dozen per level (gathers, concats, slices and their backward, and every
+// level's weight gradient summed by the autograd). The arithmetic is the level kernel's, so
+// the values are those of the level-by-level fold.
+
+/**
+ * One level of a fold schedule (tree/fold.ts's FoldLevel has these fields): rows
+ * start .. start + count - 1 of the plan, the first `internal` of them with children.
+ */
+export interface FoldLevelSchedule {
+  readonly start: number;
+  readonly count: number;
+  readonly internal: number;
+  /**
+   * For row r < internal and slot k, entry r * slots + k: the child's row within the level
+   * below, or that level's count for no child (a zero state). Longer arrays are fine.
+   */
+  readonly children: ArrayLike<number>;
+}
+
+/** A fold level with its own number of child slots (a cell with any number of children). */
+export interface SlottedFoldLevelSchedule extends FoldLevelSchedule {
+  /** Child slots K per internal row of this level. */
+  readonly slots: number;
+}
+
+/**
+ * The sizes and arrays a fold of levels shares: a level call's (x [nodes, I] of every node in
+ * plan order, the weights), without the children's states, plus the schedule.
+ */
+export interface FoldOfLevelsArgs extends Omit<TreeLstmLevelArgs, 'childH' | 'childC'> {
+  readonly levels: readonly FoldLevelSchedule[];
+}
+
+/** A level kernel as a fold of levels runs it: its call's arguments, its tape, its passes. */
+export interface FoldLevelKernel<A extends TreeLstmLevelArgs, P> {
+  /** Child slots of level l's internal rows. */
+  slots(level: number): number;
+  /** The call for one part: `base` plus what the kernel adds (e.g. its slots). */
+  args(base: TreeLstmLevelArgs, slots: number): A;
+  tape(args: A): P;
+  forward(args: A, tape: P, out: TypedArray): void;
+  backward(args: A, tape: P, dy: TypedArray, want: TreeLstmWanted): TreeLstmGrads;
+  /** Sizes of the weight gradients [weightIh, weightHh, biasIh, biasHh], for the zeros of a fold without parts that produce them. */
+  readonly gradientSizes: readonly [number, number, number, number];
+}
+
+/** One part of a fold's forward: its call and tape, its level, and its first row within the level. */
+export interface FoldPart<A, P> {
+  readonly args: A;
+  readonly tape: P;
+  readonly level: number;
+  readonly from: number;
+}
+
+/** Gradients of a fold's inputs; null where none was asked for. */
+export interface FoldOfLevelsGrads {
+  readonly x: TypedArray | null;
+  readonly weightIh: TypedArray | null;
+  readonly weightHh: TypedArray | null;
+  readonly biasIh: TypedArray | null;
+  readonly biasHh: TypedArray | null;
+}
+
+/**
+ * Forward of a whole fold, level by level from 0, writing every node's h then c into
+ * out [2, nodes, H] and pushing each part's call onto `parts` for the backward:
+ *
+ *     s(rows 0..m-1 of level l) = kernel(x of those rows, states of their children in level l-1)
+ *     s(rows m..count-1)        = kernel(x of those rows, no children)
+ *
+ * @example
+ * ```ts
+ * const parts: FoldPart<ChildSumLstmArgs, ChildSumLstmTape>[] = [];
+ * foldLevelsForward(kernel, args, parts, out); // out [2, nodes, H]
+ * ```
+ */
+export function foldLevelsForward<A extends TreeLstmLevelArgs, P>(kernel: FoldLevelKernel<A, P>, a: FoldOfLevelsArgs, parts: FoldPart<A, P>[], out: TypedArray): void {
+  const { nodes, inputSize: I, hiddenSize: H, x } = a;
+  const cOff = nodes * H;
+  for (const [l, lv] of a.levels.entries()) {
+    const below = l > 0 ? (a.levels[l - 1] as FoldLevelSchedule) : null;
+    const K = kernel.slots(l);
+    for (const [from, to] of [[0, lv.internal], [lv.internal, lv.count]] as const) {
+      const n = to - from;
+      if (n === 0) continue;
+      let childH: TypedArray | null = null, childC: TypedArray | null = null;
+      if (from === 0 && below !== null) {
+        childH = allocateLike(x, n * K * H);
+        childC = allocateLike(x, n * K * H);
+        for (let e = 0; e < n * K; e++) {
+          const j = lv.children[e] as number;
+          if (j === below.count) continue;
+          const src = (below.start + j) * H;
+          childH.set(out.subarray(src, src + H), e * H);
+          childC.set(out.subarray(cOff + src, cOff + src + H), e * H);
+        }
+      }
+      const row0 = lv.start + from;
+      const args = kernel.args({
+        nodes: n, inputSize: I, hiddenSize: H, x: x.subarray(row0 * I, (row0 + n) * I),
+        weightIh: a.weightIh, weightHh: a.weightHh, biasIh: a.biasIh, biasHh: a.biasHh, childH, childC,
+      }, childH === null ? 0 : K);
+      const tape = kernel.tape(args);
+      const o = allocateLike(x, 2 * n * H);
+      kernel.forward(args, tape, o);
+      out.set(o.subarray(0, n * H), row0 * H);
+      out.set(o.subarray(n * H), cOff + row0 * H);
+      parts.push({ args, tape, level: l, from });
+    }
+  }
+}
+
+/**
+ * Backward of a whole fold from dy [2, nodes, H] (dL/dh, then dL/dc, of every node): the
+ * parts from the last down, each with its rows' full gradient (their own plus what their
+ * parents scattered back), its dL/dh_k and dL/dc_k scattered into its children's rows, and
+ * the weight gradients summed over the parts.
+ *
+ * @example
+ * ```ts
+ * const g = foldLevelsBackward(kernel, args, parts, dy, { x: true, weights: true });
+ * ```
+ */
+export function foldLevelsBackward<A extends TreeLstmLevelArgs, P>(
+  kernel: FoldLevelKernel<A, P>, a: FoldOfLevelsArgs, parts: readonly FoldPart<A, P>[], dy: TypedArray, want: { readonly x: boolean; readonly weights: boolean },
+): FoldOfLevelsGrads {
+  const { nodes, inputSize: I, hiddenSize: H, x } = a;
+  const cOff = nodes * H;
+  const ds = dy.slice();
+  const dx = want.x ? allocateLike(x, nodes * I) : null;
+  const sums: (TypedArray | null)[] = [null, null, null, null];
+  const addTo = (slot: number, g: TypedArray | null): void => {
+    if (g === null) return;
+    const s = sums[slot];
+    if (s === null || s === undefined) sums[slot] = g;
+    else for (let i = 0; i < s.length; i++) s[i] = (s[i] as number) + (g[i] as number);
+  };
+  for (let p = parts.length - 1; p >= 0; p--) {
+    const { args, tape, level, from } = parts[p] as FoldPart<A, P>;
+    const lv = a.levels[level] as FoldLevelSchedule;
+    const n = args.nodes, row0 = lv.start + from;
+    const dyPart = allocateLike(x, 2 * n * H);
+    dyPart.set(ds.subarray(row0 * H, (row0 + n) * H), 0);
+    dyPart.set(ds.subarray(cOff + row0 * H, cOff + (row0 + n) * H), n * H);
+    const kids = args.childH !== null;
+    const g = kernel.backward(args, tape, dyPart, { x: want.x, weights: want.weights, children: kids });
+    if (dx !== null && g.x !== null) dx.set(g.x, row0 * I);
+    addTo(0, g.weightIh);
+    addTo(1, g.weightHh);
+    addTo(2, g.biasIh);
+    addTo(3, g.biasHh);
+    if (kids && g.childH !== null && g.childC !== null) {
+      const below = a.levels[level - 1] as FoldLevelSchedule;
+      const K = kernel.slots(level);
+      for (let e = 0; e < n * K; e++) {
+        const j = lv.children[e] as number;
+        if (j === below.count) continue;
+        const dst = (below.start + j) * H;
+        for (let q = 0; q < H; q++) {
+          ds[dst + q] = (ds[dst + q] as number) + (g.childH[e * H + q] as number);
+          ds[cOff + dst + q] = (ds[cOff + dst + q] as number) + (g.childC[e * H + q] as number);
+        }
+      }
+    }
+  }
+  const [sIh, sHh, sbIh, sbHh] = kernel.gradientSizes;
+  const orZeros = (s: TypedArray | null | undefined, size: number): TypedArray | null => (want.weights ? (s ?? allocateLike(x, size)) : null);
+  const bias = a.biasIh !== null && a.biasHh !== null;
+  return {
+    x: dx, weightIh: orZeros(sums[0], sIh), weightHh: orZeros(sums[1], sHh),
+    biasIh: bias ? orZeros(sums[2], sbIh) : null, biasHh: bias ? orZeros(sums[3], sbHh) : null,
+  };
+}
+
+/**
+ * Checks a fold schedule against the node count: the levels tile rows 0 .. nodes - 1 in order,
+ * level 0 has no internal rows, every child index lies in the level below (or is its count:
+ * no child), and every row is the child of one parent at most (a tree). `slots(l)` is level
+ * l's child slots per internal row.
+ *
+ * @example
+ * ```ts
+ * checkFoldSchedule('naryTreeLstmFold', plan.levels, plan.nodes.length, () => 2); // throws ArgumentError naming what is wrong
+ * ```
+ */
+export function checkFoldSchedule(kernel: string, levels: readonly FoldLevelSchedule[], nodes: number, slots: (level: number) => number): void {
+  let next = 0;
+  for (const [l, lv] of levels.entries()) {
+    if (lv.start !== next || lv.count < 1 || lv.internal < 0 || lv.internal > lv.count) {
+      throw new ArgumentError(kernel, `level ${l} must start at row ${next} with 0 <= internal <= count and count >= 1, got start ${lv.start}, count ${lv.count}, internal ${lv.internal}`);
+    }
+    const K = slots(l);
+    if (!Number.isInteger(K) || K < 1) throw new ArgumentError(kernel, `level ${l} must have a positive integer number of child slots, got ${K}`);
+    if (l === 0 && lv.internal > 0) throw new ArgumentError(kernel, 'level 0 cannot have internal nodes: there is no level below it');
+    if (lv.children.length < lv.internal * K) throw new ArgumentError(kernel, `level ${l} needs ${lv.internal * K} child indices, got ${lv.children.length}`);
+    const below = l > 0 ? (levels[l - 1] as FoldLevelSchedule).count : 0;
+    // Each row of the level below is the child of one parent at most: a tree, and the N-ary
+    // fold splits a level's rows over the kernel threads, where two parents in two parts would
+    // add into one child's gradient at once.
+    const parent = new Int32Array(below).fill(-1);
+    for (let e = 0; e < lv.internal * K; e++) {
+      const j = lv.children[e] as number;
+      if (!Number.isInteger(j) || j < 0 || j > below) throw new ArgumentError(kernel, `level ${l}: child index ${j} at entry ${e} is outside 0..${below}`);
+      if (j === below) continue;
+      if (parent[j] !== -1) throw new ArgumentError(kernel, `level ${l}: row ${j} of the level below is a child at entries ${parent[j]} and ${e}; each node has one parent`);
+      parent[j] = e;
+    }
+    next += lv.count;
+  }
+  if (next !== nodes) throw new ArgumentError(kernel, `the levels cover ${next} rows but there are ${nodes} nodes`);
+}

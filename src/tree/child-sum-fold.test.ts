@@ -1,0 +1,97 @@
+import assert from 'node:assert/strict';
+import { test } from 'node:test';
+import { backward } from '../autograd/index.js';
+import { gemmReady, setGemmBackend } from '../kernels/gemm.js';
+import { gather, mul, sum } from '../ops/index.js';
+import { ArgumentError, Rng, Tensor, randn, type DType } from '../tensor/index.js';
+import { foldTree, planFold } from './fold.js';
+import { ChildSumTreeLSTMCell } from './tree-lstm-cells.js';
+import { tree, type Tree } from './tree.js';
+import { assertClose, opsBehind } from '../test-support/fold-checks.js';
+
+// The fused whole-fold Child-Sum Tree-LSTM (foldTree's default for the cell: ONE
+// childSumTreeLstmFold op, kernels/child-sum-lstm-fold.ts) in float32 against the same fold in
+// float64 and the level-by-level graph in float32 ({ byLevel: true }, one childSumTreeLstm op
+// per level part), with every level a different number of child slots: values and the
+// gradients of the node inputs and every parameter, on the WebAssembly path and the
+// JavaScript one. The float64 fused fold against the one-node-at-a-time loop, and its
+// gradcheck, are in tree-cells.test.ts.
+
+const VOCAB = 10;
+
+/** A random tree of at most `depth` levels below the root, each internal node with 1 to `maxKids` children. */
+function randomTree(rng: Rng, depth: number, maxKids: number): Tree<number> {
+  const word = rng.int(VOCAB);
+  if (depth === 0 || rng.uniform() < 0.3) return tree(word, []);
+  return tree(word, Array.from({ length: 1 + rng.int(maxKids) }, () => randomTree(rng, depth - 1, maxKids)));
+}
+
+interface Run {
+  readonly outputs: Float64Array;
+  readonly grads: Float64Array[];
+}
+
+function run(trees: Tree<number>[], hidden: number, bias: boolean, dtype: DType, byLevel: boolean): Run {
+  const ref = new ChildSumTreeLSTMCell({ inputSize: 6, hiddenSize: hidden, bias, dtype: 'float64' }, new Rng(7));
+  const cell = new ChildSumTreeLSTMCell({ inputSize: 6, hiddenSize: hidden, bias, dtype }, new Rng(7));
+  cell.parameters().forEach((p, i) => p.data.set((ref.parameters()[i] as Tensor).data));
+  const table64 = randn([VOCAB, 6], new Rng(8), { dtype: 'float64' });
+  const table = new Tensor(dtype === 'float64' ? table64.data.slice() : Float32Array.from(table64.data), [VOCAB, 6], true);
+  const ids = (values: readonly number[]): Tensor => new Tensor(dtype === 'float64' ? Float64Array.from(values) : Float32Array.from(values), [values.length]);
+  const { outputs } = foldTree(cell, trees, (values) => gather(table, ids(values)), { byLevel });
+  const ops = opsBehind(outputs);
+  assert.equal(ops.has('childSumTreeLstmFold'), !byLevel, 'childSumTreeLstmFold in the graph');
+  assert.equal(ops.has('childSumTreeLstm'), byLevel, 'childSumTreeLstm in the graph');
+  const w64 = randn(outputs.shape, new Rng(10), { dtype: 'float64' });
+  backward(sum(mul(outputs, new Tensor(dtype === 'float64' ? w64.data.slice() : Float32Array.from(w64.data), outputs.shape))));
+  return { outputs: Float64Array.from(outputs.data), grads: [table, ...cell.parameters()].map((p) => Float64Array.from(p.grad?.data ?? [])) };
+}
+
+function check(path: string): void {
+  const rng = new Rng(11);
+  // Mostly one or two children; a root of four leaves (level 1) and a node of three (level 2),
+  // so the levels have different slot counts.
+  const trees = Array.from({ length: 14 }, () => randomTree(rng, 4, 2));
+  trees.push(tree(1, [tree(2, []), tree(3, []), tree(4, []), tree(5, [])]), tree(6, [tree(7, [tree(8, [])]), tree(9, []), tree(0, [])]));
+  const plan = planFold(trees, null);
+  assert.deepEqual(plan.levels.map((lv) => lv.slots), [1, 4, 3, 2, 2], `levels with ${plan.levels.map((lv) => lv.slots).join(', ')} slots`);
+  for (const [hidden, bias] of [[8, true], [5, false]] as const) {
+    const label = `${path}, ${hidden} units${bias ? '' : ', no bias'}`;
+    const fused = run(trees, hidden, bias, 'float32', false);
+    const byLevel = run(trees, hidden, bias, 'float32', true);
+    const exact = run(trees, hidden, bias, 'float64', false);
+    assert.ok(fused.grads.every((g) => g.some((v) => v !== 0)), `${label}: every gradient is non-zero`);
+    assertClose(fused.outputs, exact.outputs, 2e-5, `${label}: outputs against float64`);
+    // The same level kernel on the same inputs: the same float32 bits.
+    assert.deepEqual(fused.outputs, byLevel.outputs, `${label}: outputs against the by-level fold`);
+    fused.grads.forEach((g, i) => {
+      assertClose(g, exact.grads[i] as Float64Array, 1e-4, `${label}: gradient ${i} against float64`);
+      assertClose(g, byLevel.grads[i] as Float64Array, 1e-5, `${label}: gradient ${i} against the by-level fold`);
+    });
+  }
+}
+
+test('the fused Child-Sum fold in float32 equals the float64 fold and the by-level fold, on WebAssembly and JavaScript', async () => {
+  await gemmReady();
+  try {
+    check('wasm');
+    setGemmBackend('js');
+    check('js');
+  } finally {
+    setGemmBackend('auto');
+  }
+});
+
+test('a Child-Sum fold schedule with a bad level is an ArgumentError naming it', () => {
+  const cell = new ChildSumTreeLSTMCell({ inputSize: 2, hiddenSize: 3 }, new Rng(0));
+  const x = randn([5, 2], new Rng(1));
+  const levels = [
+    { start: 0, count: 3, internal: 0, slots: 1, children: new Float64Array(3) },
+    { start: 3, count: 2, internal: 2, slots: 2, children: Float64Array.from([0, 1, 2, 3]) },
+  ];
+  assert.doesNotThrow(() => cell.fold(levels, x));
+  assert.throws(() => cell.fold([levels[0] as never, { ...levels[1], slots: 0 } as never], x), (e: unknown) => e instanceof ArgumentError && /level 1 must have a positive integer number of child slots, got 0/.test((e as Error).message));
+  assert.throws(() => cell.fold([levels[0] as never, { ...levels[1], children: Float64Array.from([0, 1, 1, 2]) } as never], x), /row 1 of the level below is a child at entries 1 and 2; each node has one parent/);
+  assert.throws(() => cell.fold([levels[0] as never, { ...levels[1], children: Float64Array.from([0, 1, 2, 4]) } as never], x), /level 1: child index 4 at entry 3 is outside 0..3/);
+  assert.throws(() => cell.fold(levels.slice(0, 1), x), /the levels cover 3 rows but there are 5 nodes/);
+});
