@@ -1,12 +1,12 @@
 import { wasmKernels, type KernelExports, type WasmKernels } from './wasm-module.js';
 
 // Worker threads for the WebAssembly kernels. Each worker instantiates the same kernel
-// module on the same SHARED memory and waits (a bounded spin, then blocked in Atomics.wait) on a control block in
-// that memory; a job is an export name and numeric arguments (byte addresses and sizes), so
-// dispatching one copies nothing. The kernels split work so that threads never synchronise
-// inside a loop: a recurrence by batch rows (rows never interact, so each thread runs the
-// whole time loop on its rows), a gemm by rows of C, a tree fold level by its rows (a
-// node never reads its siblings, and only its own children).
+// module on the same SHARED memory and waits (a bounded spin, then blocked in Atomics.wait)
+// on a control block in that memory; a job is an export name and numeric arguments (byte
+// addresses and sizes), so dispatching one copies nothing. The kernels split work so that
+// threads never synchronise inside a loop: a recurrence by batch rows (rows never interact,
+// so each thread runs the whole time loop on its rows), a gemm by rows of C, a tree fold
+// level by its rows (a node never reads its siblings, and only its own children).
 //
 // Threads need a shared memory (SharedArrayBuffer: Node, or a cross-origin-isolated page) and
 // a way to start a worker: `process.getBuiltinModule('node:worker_threads')` in Node

@@ -5,7 +5,10 @@ import { checkLength } from './rnn-sequence-common.js';
 import { useWasmSequence } from './sequence-wasm.js';
 import { residentCopy, residentScope } from './resident.js';
 import { partsFor, rowsOf, runParts, threadScratch } from './threads.js';
-import { checkFoldSchedule, foldLevelsBackward, foldLevelsForward, type FoldLevelKernel, type FoldLevelSchedule, type FoldOfLevelsArgs, type FoldOfLevelsGrads, type FoldPart } from './tree-fold-levels.js';
+import {
+  checkFoldSchedule, foldLevelsBackward, foldLevelsForward, type FoldLevelKernel, type FoldLevelSchedule, type FoldOfLevelsArgs, type FoldOfLevelsGrads,
+  type FoldPart,
+} from './tree-fold-levels.js';
 import {
   checkNaryTreeLstmArgs, gateOfBlock, inputWeightsInBlockOrder, layout, layoutBytes, naryTreeLstmBackward, naryTreeLstmForward,
   naryTreeLstmTape, writeSideBySide, type NaryTreeLstmArgs, type NaryTreeLstmTape,
@@ -40,9 +43,9 @@ export interface NaryTreeLstmFoldArgs extends FoldOfLevelsArgs {
 /**
  * What the forward pass keeps. On the wasm path: the block of wasm memory that holds what the
  * backward reads (x, the states, the activated gates, tanh(c), the child indices, the joined
- * weights), left in
- * place between the passes (see {@link naryTreeLstmFoldRelease}); null once released or
- * evicted, when the backward recomputes it. On the JavaScript path: each level part's own call.
+ * weights), left in place between the passes (see {@link naryTreeLstmFoldRelease}); null once
+ * released or evicted, when the backward recomputes it. On the JavaScript path: each level
+ * part's own call.
  */
 export interface NaryTreeLstmFoldTape {
   wasm: boolean;
@@ -115,7 +118,7 @@ export function naryTreeLstmFoldForward(a: NaryTreeLstmFoldArgs, tape: NaryTreeL
 
 /**
  * Backward pass of a whole fold from dy [2, nodes, H] (dL/dh, then dL/dc, of every node),
- * given the forward's output `states`: from the top level down, each level's rows get their
+ * given the forward's tape: from the top level down, each level's rows get their
  * full gradient (their own, plus what their parents scattered back), go through one level's
  * backward, and scatter dL/dh_k, dL/dc_k into their children's rows. Weight gradients are one
  * sum over all levels.
@@ -350,10 +353,11 @@ function residentPackedWeights(w: WasmKernels, a: NaryTreeLstmFoldArgs, wx: Type
 }
 
 /**
- * Backward on wasm memory, from the forward's tape (x, states, gates, tanh(c) and the child
- * indices, still in wasm memory; recomputed first if it was evicted) and the weights written
- * once, the state gradients ds [2, nodes, H] starting as dy; from the top level down, one treeFoldLevelBackward job per
- * level split by rows over the kernel threads: the gates pass of the level's internal rows
+ * Backward on wasm memory, from the forward's tape (x, states, gates, tanh(c), the child
+ * indices and the joined weights, still in wasm memory; recomputed first if it was evicted),
+ * the state gradients ds [2, nodes, H] starting as dy; from the top level down, one
+ * treeFoldLevelBackward job per level split by rows over the kernel threads: the gates pass
+ * of the level's internal rows
  * (children's c gathered again) and of its leaves, then
  *
  *     [dx | d(h_1..h_N)] = dz [W_x | W_hh]   scattered: dx to its rows, d h_k and d c_k to the children's rows
@@ -369,8 +373,8 @@ function residentPackedWeights(w: WasmKernels, a: NaryTreeLstmFoldArgs, wx: Type
  *
  * where per-level products would read and write the whole G x K gradient once per level (at
  * one tree and 128 units, 184 k floats for a level of one or two nodes) and, split over
- * threads, race on it. dW_x's row blocks fold onto W_ih's gates; the bias gradients are column
- * sums over all nodes.
+ * threads, race on it. dW_x's row blocks fold onto W_ih's gates. db_hh is the column sums of
+ * dz over all nodes, and db_ih the same sums folded by gate.
  */
 function foldBackwardWasm(
   w: WasmKernels, a: NaryTreeLstmFoldArgs, tape: NaryTreeLstmFoldTape, dy: Float32Array, want: { readonly x: boolean; readonly weights: boolean },

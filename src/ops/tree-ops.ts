@@ -2,6 +2,7 @@ import { checkChildSumLstmArgs, childSumLstmBackward, childSumLstmForward, child
 import {
   checkChildSumLstmFoldArgs, childSumLstmFoldBackward, childSumLstmFoldForward, childSumLstmFoldTape, type ChildSumLstmFoldArgs, type ChildSumLstmFoldTape,
 } from '../kernels/child-sum-lstm-fold.js';
+import type { FoldOfLevelsArgs, FoldOfLevelsGrads } from '../kernels/tree-fold-levels.js';
 import type { TreeLstmGrads, TreeLstmLevelArgs, TreeLstmWanted } from '../kernels/tree-lstm-gates.js';
 import {
   checkNaryTreeLstmFoldArgs, naryTreeLstmFoldBackward, naryTreeLstmFoldForward, naryTreeLstmFoldRelease, naryTreeLstmFoldTape, type NaryTreeLstmFoldArgs,
@@ -12,7 +13,6 @@ import { ArgumentError, ShapeError, Tensor, allocate, type TypedArray } from '..
 import type {
   ChildSumTreeLstmAttrs, ChildSumTreeLstmFoldAttrs, NaryTreeLstmAttrs, NaryTreeLstmFoldAttrs, NaryTreeLstmOpInputs, OpDef, OpSignatures, TreeOpName,
 } from './op-def.js';
-import type { FoldOfLevelsArgs, FoldOfLevelsGrads } from '../kernels/tree-fold-levels.js';
 import { checkSameDType } from './raw/checks.js';
 
 // The Tree-LSTMs' composition of one level as fused ops, promoted for speed: composed
@@ -31,9 +31,9 @@ const childSumFoldSaved = new WeakMap<Tensor, { args: ChildSumLstmFoldArgs; tape
 savedByOp.push(childSumFoldSaved);
 
 /**
- * Drops the saved activations of a naryTreeLstm, childSumTreeLstm, naryTreeLstmFold or childSumTreeLstmFold output
- * that no backward will read (the call was not recorded), and frees a fold's tape in wasm
- * memory. The functional wrappers call it right after `apply`.
+ * Drops the saved activations of a naryTreeLstm, childSumTreeLstm, naryTreeLstmFold or
+ * childSumTreeLstmFold output that no backward will read (the call was not recorded), and frees
+ * an N-ary fold's tape in wasm memory. The functional wrappers call it right after `apply`.
  *
  * @example
  * ```ts

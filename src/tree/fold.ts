@@ -235,10 +235,10 @@ export interface FoldResult<T> {
  * and the backward pass of the gathers costs O(nodes) in all, even for a 100,000-deep chain.
  * Node outputs are one concat of the levels' h at the end.
  *
- * A cell with a fused whole-fold kernel (`cell.fold`: the N-ary and Child-Sum Tree-LSTMs) skips all of the
- * above graph: foldTree asks `inputs` once per level for all of its nodes and hands the whole
- * schedule to one `cell.fold` call, which does the same per-level arithmetic inside one op
- * (docs/decisions/0005). `{ byLevel: true }` forces the level-by-level graph.
+ * A cell with a fused whole-fold kernel (`cell.fold`: the N-ary and Child-Sum Tree-LSTMs)
+ * skips all of the above graph: foldTree asks `inputs` once per level for all of its nodes and
+ * hands the whole schedule to one `cell.fold` call, which does the same per-level arithmetic
+ * inside one op (docs/decisions/0005). `{ byLevel: true }` forces the level-by-level graph.
  *
  * `inputs` may instead be every node's input at once, [nodes, inputSize] in plan order (see
  * {@link FoldInputSource}; pass the plan as `trees` so that the rows match): the fused fold
