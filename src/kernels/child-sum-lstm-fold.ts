@@ -60,6 +60,7 @@ export function childSumLstmFoldTape(): ChildSumLstmFoldTape {
 function childSumLevelKernel(a: ChildSumLstmFoldArgs): FoldLevelKernel<ChildSumLstmArgs, ChildSumLstmTape> {
   const { inputSize: I, hiddenSize: H } = a;
   return {
+    fields: 2,
     slots: (l) => (a.levels[l] as SlottedFoldLevelSchedule).slots,
     args: (base, slots) => ({ ...base, slots }),
     tape: (args) => childSumLstmTape(args.x, args.nodes, args.slots, H, args.childH !== null),

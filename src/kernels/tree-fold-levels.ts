@@ -41,8 +41,14 @@ export interface FoldOfLevelsArgs extends Omit<TreeLstmLevelArgs, 'childH' | 'ch
   readonly levels: readonly FoldLevelSchedule[];
 }
 
-/** A level kernel as a fold of levels runs it: its call's arguments, its tape, its passes. */
+/**
+ * A level kernel as a fold of levels runs it: its call's arguments, its tape, its passes. Its
+ * output per call is [fields, n, H]: h (and c, for a Tree-LSTM); with one field its calls get
+ * childC null and return no childC gradient.
+ */
 export interface FoldLevelKernel<A extends TreeLstmLevelArgs, P> {
+  /** State fields per node: 1 (h) or 2 (h, then c). */
+  readonly fields: 1 | 2;
   /** Child slots of level l's internal rows. */
   slots(level: number): number;
   /** The call for one part: `base` plus what the kernel adds (e.g. its slots). */
@@ -72,8 +78,8 @@ export interface FoldOfLevelsGrads {
 }
 
 /**
- * Forward of a whole fold, level by level from 0, writing every node's h then c into
- * out [2, nodes, H] and pushing each part's call onto `parts` for the backward:
+ * Forward of a whole fold, level by level from 0, writing every node's h (then c) into
+ * out [fields, nodes, H] and pushing each part's call onto `parts` for the backward:
  *
  *     s(rows 0..m-1 of level l) = kernel(x of those rows, states of their children in level l-1)
  *     s(rows m..count-1)        = kernel(x of those rows, no children)
@@ -86,7 +92,7 @@ export interface FoldOfLevelsGrads {
  */
 export function foldLevelsForward<A extends TreeLstmLevelArgs, P>(kernel: FoldLevelKernel<A, P>, a: FoldOfLevelsArgs, parts: FoldPart<A, P>[], out: TypedArray): void {
   const { nodes, inputSize: I, hiddenSize: H, x } = a;
-  const cOff = nodes * H;
+  const cOff = nodes * H, lstm = kernel.fields === 2;
   for (const [l, lv] of a.levels.entries()) {
     const below = l > 0 ? (a.levels[l - 1] as FoldLevelSchedule) : null;
     const K = kernel.slots(l);
@@ -96,13 +102,13 @@ export function foldLevelsForward<A extends TreeLstmLevelArgs, P>(kernel: FoldLe
       let childH: TypedArray | null = null, childC: TypedArray | null = null;
       if (from === 0 && below !== null) {
         childH = allocateLike(x, n * K * H);
-        childC = allocateLike(x, n * K * H);
+        childC = lstm ? allocateLike(x, n * K * H) : null;
         for (let e = 0; e < n * K; e++) {
           const j = lv.children[e] as number;
           if (j === below.count) continue;
           const src = (below.start + j) * H;
           childH.set(out.subarray(src, src + H), e * H);
-          childC.set(out.subarray(cOff + src, cOff + src + H), e * H);
+          childC?.set(out.subarray(cOff + src, cOff + src + H), e * H);
         }
       }
       const row0 = lv.start + from;
@@ -111,19 +117,19 @@ export function foldLevelsForward<A extends TreeLstmLevelArgs, P>(kernel: FoldLe
         weightIh: a.weightIh, weightHh: a.weightHh, biasIh: a.biasIh, biasHh: a.biasHh, childH, childC,
       }, childH === null ? 0 : K);
       const tape = kernel.tape(args);
-      const o = allocateLike(x, 2 * n * H);
+      const o = allocateLike(x, kernel.fields * n * H);
       kernel.forward(args, tape, o);
       out.set(o.subarray(0, n * H), row0 * H);
-      out.set(o.subarray(n * H), cOff + row0 * H);
+      if (lstm) out.set(o.subarray(n * H), cOff + row0 * H);
       parts.push({ args, tape, level: l, from });
     }
   }
 }
 
 /**
- * Backward of a whole fold from dy [2, nodes, H] (dL/dh, then dL/dc, of every node): the
+ * Backward of a whole fold from dy [fields, nodes, H] (dL/dh, then dL/dc, of every node): the
  * parts from the last down, each with its rows' full gradient (their own plus what their
- * parents scattered back), its dL/dh_k and dL/dc_k scattered into its children's rows, and
+ * parents scattered back), its dL/dh_k (and dL/dc_k) scattered into its children's rows, and
  * the weight gradients summed over the parts.
  *
  * @example
@@ -135,7 +141,7 @@ export function foldLevelsBackward<A extends TreeLstmLevelArgs, P>(
   kernel: FoldLevelKernel<A, P>, a: FoldOfLevelsArgs, parts: readonly FoldPart<A, P>[], dy: TypedArray, want: { readonly x: boolean; readonly weights: boolean },
 ): FoldOfLevelsGrads {
   const { nodes, inputSize: I, hiddenSize: H, x } = a;
-  const cOff = nodes * H;
+  const cOff = nodes * H, lstm = kernel.fields === 2;
   const ds = dy.slice();
   const dx = want.x ? allocateLike(x, nodes * I) : null;
   const sums: (TypedArray | null)[] = [null, null, null, null];
@@ -149,9 +155,9 @@ export function foldLevelsBackward<A extends TreeLstmLevelArgs, P>(
     const { args, tape, level, from } = parts[p] as FoldPart<A, P>;
     const lv = a.levels[level] as FoldLevelSchedule;
     const n = args.nodes, row0 = lv.start + from;
-    const dyPart = allocateLike(x, 2 * n * H);
+    const dyPart = allocateLike(x, kernel.fields * n * H);
     dyPart.set(ds.subarray(row0 * H, (row0 + n) * H), 0);
-    dyPart.set(ds.subarray(cOff + row0 * H, cOff + (row0 + n) * H), n * H);
+    if (lstm) dyPart.set(ds.subarray(cOff + row0 * H, cOff + (row0 + n) * H), n * H);
     const kids = args.childH !== null;
     const g = kernel.backward(args, tape, dyPart, { x: want.x, weights: want.weights, children: kids });
     if (dx !== null && g.x !== null) dx.set(g.x, row0 * I);
@@ -159,17 +165,16 @@ export function foldLevelsBackward<A extends TreeLstmLevelArgs, P>(
     addTo(1, g.weightHh);
     addTo(2, g.biasIh);
     addTo(3, g.biasHh);
-    if (kids && g.childH !== null && g.childC !== null) {
+    if (kids && g.childH !== null) {
       const below = a.levels[level - 1] as FoldLevelSchedule;
       const K = kernel.slots(level);
+      const dh = g.childH, dc = lstm ? g.childC : null;
       for (let e = 0; e < n * K; e++) {
         const j = lv.children[e] as number;
         if (j === below.count) continue;
         const dst = (below.start + j) * H;
-        for (let q = 0; q < H; q++) {
-          ds[dst + q] = (ds[dst + q] as number) + (g.childH[e * H + q] as number);
-          ds[cOff + dst + q] = (ds[cOff + dst + q] as number) + (g.childC[e * H + q] as number);
-        }
+        for (let q = 0; q < H; q++) ds[dst + q] = (ds[dst + q] as number) + (dh[e * H + q] as number);
+        if (dc !== null) for (let q = 0; q < H; q++) ds[cOff + dst + q] = (ds[cOff + dst + q] as number) + (dc[e * H + q] as number);
       }
     }
   }

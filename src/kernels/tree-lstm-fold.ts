@@ -188,6 +188,7 @@ function holdResident(w: WasmKernels, tape: NaryTreeLstmFoldTape, bytes: number)
 function naryLevelKernel(a: NaryTreeLstmFoldArgs): FoldLevelKernel<NaryTreeLstmArgs, NaryTreeLstmTape> {
   const { inputSize: I, hiddenSize: H, arity: N } = a;
   return {
+    fields: 2,
     slots: () => N,
     args: (base) => ({ ...base, arity: N }),
     tape: (args) => naryTreeLstmTape(args.x, args.nodes, H, N),

@@ -53,6 +53,7 @@ export interface OpSignatures {
   childSumTreeLstm: { inputs: NaryTreeLstmOpInputs; attrs: ChildSumTreeLstmAttrs };
   naryTreeLstmFold: { inputs: NaryTreeLstmOpInputs; attrs: NaryTreeLstmFoldAttrs };
   childSumTreeLstmFold: { inputs: NaryTreeLstmOpInputs; attrs: ChildSumTreeLstmFoldAttrs };
+  treeRnnFold: { inputs: NaryTreeLstmOpInputs; attrs: NaryTreeLstmFoldAttrs };
 }
 
 /**
@@ -97,7 +98,7 @@ export interface NtmSequenceAttrs {
 }
 
 /** The fused tree ops, whose definitions live in ops/tree-ops.ts. */
-export type TreeOpName = 'naryTreeLstm' | 'childSumTreeLstm' | 'naryTreeLstmFold' | 'childSumTreeLstmFold';
+export type TreeOpName = 'naryTreeLstm' | 'childSumTreeLstm' | 'naryTreeLstmFold' | 'childSumTreeLstmFold' | 'treeRnnFold';
 
 /**
  * Inputs of naryTreeLstm and childSumTreeLstm: [x, weightIh, weightHh], then [biasIh, biasHh]
@@ -113,8 +114,9 @@ export interface NaryTreeLstmAttrs {
 }
 
 /**
- * Attributes of naryTreeLstmFold (inputs [x, weightIh, weightHh], then [biasIh, biasHh] when
- * bias): child slots N, and the level schedule of the fold (tree/fold.ts's FoldPlan levels).
+ * Attributes of naryTreeLstmFold and treeRnnFold (inputs [x, weightIh, weightHh], then
+ * [biasIh, biasHh] when bias): child slots N, and the level schedule of the fold (tree/fold.ts's
+ * FoldPlan levels).
  */
 export interface NaryTreeLstmFoldAttrs {
   readonly arity: number;

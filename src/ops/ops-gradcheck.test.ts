@@ -144,6 +144,8 @@ const childSumFoldInputs = (bias: boolean): Tensor[] => {
   const [, ...weights] = childSumInputs(1, bias, false);
   return [r([6, 2]), ...weights];
 };
+/** Inputs of treeRnnFold over {@link foldLevels}: x [6, 2], weightIh [3, 2], weightHh [3, N * 3], biases [3]. */
+const treeRnnFoldInputs = (arity: number, bias: boolean): Tensor[] => [r([6, 2]), r([3, 2]), r([3, arity * 3]), ...(bias ? [r([3]), r([3])] : [])];
 const lstmOp = (xs: Tensor[]): LstmSequenceOpInputs => xs as LstmSequenceOpInputs;
 
 /**
@@ -294,6 +296,10 @@ const PRIMITIVE_CASES: { [K in OpName]: Case[] } = {
     { label: 'three slots', inputs: childSumInputs(3, true, true), fn: (...xs) => apply('childSumTreeLstm', treeOp(xs), { bias: true, children: true }) },
     { label: 'one slot, no bias', inputs: childSumInputs(1, false, true), fn: (...xs) => apply('childSumTreeLstm', treeOp(xs), { bias: false, children: true }) },
     { label: 'leaves', inputs: childSumInputs(1, true, false), fn: (...xs) => apply('childSumTreeLstm', treeOp(xs), { bias: true, children: false }) },
+  ],
+  treeRnnFold: [
+    { label: 'binary, three levels', inputs: treeRnnFoldInputs(2, true), fn: (...xs) => apply('treeRnnFold', treeOp(xs), { arity: 2, bias: true, levels: foldLevels(2) }) },
+    { label: 'ternary, no bias', inputs: treeRnnFoldInputs(3, false), fn: (...xs) => apply('treeRnnFold', treeOp(xs), { arity: 3, bias: false, levels: foldLevels(3) }) },
   ],
   childSumTreeLstmFold: [
     { label: 'three levels, 3 then 2 slots', inputs: childSumFoldInputs(true), fn: (...xs) => apply('childSumTreeLstmFold', treeOp(xs), { bias: true, levels: childSumFoldLevels(true) }) },

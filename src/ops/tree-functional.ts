@@ -136,6 +136,32 @@ export function childSumTreeLstmFold(x: Tensor, params: ChildSumTreeLstmParams, 
   return unpack(apply('childSumTreeLstmFold', inputs, { bias, levels }));
 }
 
+/**
+ * A whole fold of the classic recursive network as one differentiable op: every level of a
+ * schedule (a FoldPlan's `levels`) composed bottom-up by
+ *
+ *     h = tanh(W_ih x + b_ih + b_hh + W_hh [h_1; ...; h_N])     (leaves: no W_hh term)
+ *
+ * with RecursiveCell's weights (the cell can be passed as is): weightIh [H, I], weightHh
+ * [H, N H], biasIh and biasHh [H], both or neither. x [nodes, I] holds every node's input in
+ * plan order; returns every node's h [nodes, H] in plan order (kernels/tree-rnn-fold.ts).
+ *
+ * @example
+ * ```ts
+ * const cell = new RecursiveCell({ inputSize: 8, hiddenSize: 16 }, new Rng(0));
+ * const plan = planFold(trees, 2);
+ * const h = treeRnnFold(x, cell, plan.levels); // x [plan.nodes.length, 8]
+ * ```
+ */
+export function treeRnnFold(x: Tensor, params: NaryTreeLstmParams, levels: readonly FoldLevelSchedule[]): Tensor {
+  const bias = params.biasIh !== null && params.biasHh !== null;
+  const inputs: [Tensor, Tensor, Tensor, ...Tensor[]] = [x, params.weightIh, params.weightHh];
+  if (bias) inputs.push(params.biasIh as Tensor, params.biasHh as Tensor);
+  const h = apply('treeRnnFold', inputs, { arity: params.arity, bias, levels });
+  releaseTreeLstmTape(h);
+  return h;
+}
+
 /** h and c [n, H] of a tree op's packed output [2, n, H] (its tape released when unrecorded). */
 function unpack(packed: Tensor): { h: Tensor; c: Tensor } {
   releaseTreeLstmTape(packed);

@@ -4,6 +4,7 @@ import {
 } from '../kernels/child-sum-lstm-fold.js';
 import type { FoldOfLevelsArgs, FoldOfLevelsGrads } from '../kernels/tree-fold-levels.js';
 import type { TreeLstmGrads, TreeLstmLevelArgs, TreeLstmWanted } from '../kernels/tree-lstm-gates.js';
+import { checkTreeRnnFoldArgs, treeRnnFoldBackward, treeRnnFoldForward, treeRnnFoldTape, type TreeRnnFoldArgs, type TreeRnnFoldTape } from '../kernels/tree-rnn-fold.js';
 import {
   checkNaryTreeLstmFoldArgs, naryTreeLstmFoldBackward, naryTreeLstmFoldForward, naryTreeLstmFoldRelease, naryTreeLstmFoldTape, type NaryTreeLstmFoldArgs,
   type NaryTreeLstmFoldTape,
@@ -29,6 +30,9 @@ const foldSaved = new WeakMap<Tensor, { args: NaryTreeLstmFoldArgs; tape: NaryTr
 /** childSumTreeLstmFold's saved calls (plain arrays: dropping them is enough). */
 const childSumFoldSaved = new WeakMap<Tensor, { args: ChildSumLstmFoldArgs; tape: ChildSumLstmFoldTape }>();
 savedByOp.push(childSumFoldSaved);
+/** treeRnnFold's saved calls (plain arrays). */
+const treeRnnFoldSaved = new WeakMap<Tensor, { args: TreeRnnFoldArgs; tape: TreeRnnFoldTape }>();
+savedByOp.push(treeRnnFoldSaved);
 
 /**
  * Drops the saved activations of a naryTreeLstm, childSumTreeLstm, naryTreeLstmFold or
@@ -119,7 +123,7 @@ function gradsInOrder(
 }
 
 /** The fused ops of one level (the *Fold ops are whole folds). */
-type LevelOpName = Exclude<TreeOpName, 'naryTreeLstmFold' | 'childSumTreeLstmFold'>;
+type LevelOpName = Exclude<TreeOpName, WholeFoldOpName>;
 
 /** The kernel side of one fused tree op: its arguments from the op's inputs, its tape, its passes. */
 interface LevelKernel<A extends TreeLstmLevelArgs, P> {
@@ -189,22 +193,33 @@ function argsOf(inputs: NaryTreeLstmOpInputs, attrs: NaryTreeLstmAttrs): NaryTre
   return args;
 }
 
-function foldArgsOf(inputs: NaryTreeLstmOpInputs, attrs: NaryTreeLstmFoldAttrs): NaryTreeLstmFoldArgs {
-  const op = 'naryTreeLstmFold';
+/**
+ * The part every whole-fold op's inputs share, checked: one dtype, [x, weightIh, weightHh]
+ * then [biasIh, biasHh] when `bias`, x [nodes, I], and the arity (when the cell has one) a
+ * positive integer.
+ */
+function wholeFoldInputs(op: string, inputs: NaryTreeLstmOpInputs, bias: boolean, arity: number | null): {
+  x: Tensor; weightIh: Tensor; weightHh: Tensor; biasIh: Tensor | null; biasHh: Tensor | null; n: number; I: number;
+} {
   checkSameDType(op, [...inputs]);
-  const { arity: N, bias } = attrs;
-  if (!Number.isInteger(N) || N < 1) throw new ArgumentError(op, `arity must be a positive integer, got ${N}`);
+  if (arity !== null && (!Number.isInteger(arity) || arity < 1)) throw new ArgumentError(op, `arity must be a positive integer, got ${arity}`);
   const expected = bias ? 5 : 3;
   if (inputs.length !== expected) throw new ArgumentError(op, `expected ${expected} inputs for bias ${bias}, got ${inputs.length}`);
   const [x, weightIh, weightHh] = inputs;
   if (x.rank !== 2) throw new ShapeError(op, 'x must be [nodes, inputSize]', [x.shape]);
   const [n, I] = x.shape as [number, number];
+  return { x, weightIh, weightHh, biasIh: bias ? (inputs[3] as Tensor) : null, biasHh: bias ? (inputs[4] as Tensor) : null, n, I };
+}
+
+function foldArgsOf(inputs: NaryTreeLstmOpInputs, attrs: NaryTreeLstmFoldAttrs): NaryTreeLstmFoldArgs {
+  const op = 'naryTreeLstmFold';
+  const { arity: N } = attrs;
+  const { x, weightIh, weightHh, biasIh, biasHh, n, I } = wholeFoldInputs(op, inputs, attrs.bias, N);
   if (weightHh.rank !== 2) throw new ShapeError(op, 'weightHh must be [(arity + 3) * hiddenSize, arity * hiddenSize]', [weightHh.shape]);
   const H = (weightHh.shape[1] as number) / N;
   if (!Number.isInteger(H) || H < 1) throw new ShapeError(op, `weightHh's columns must be arity (${N}) * hiddenSize`, [weightHh.shape]);
   expectShape('weightIh', weightIh, [4 * H, I], op);
   expectShape('weightHh', weightHh, [(N + 3) * H, N * H], op);
-  const biasIh = bias ? (inputs[3] as Tensor) : null, biasHh = bias ? (inputs[4] as Tensor) : null;
   if (biasIh !== null) expectShape('biasIh', biasIh, [4 * H], op);
   if (biasHh !== null) expectShape('biasHh', biasHh, [(N + 3) * H], op);
   const args: NaryTreeLstmFoldArgs = {
@@ -216,11 +231,13 @@ function foldArgsOf(inputs: NaryTreeLstmOpInputs, attrs: NaryTreeLstmFoldAttrs):
 }
 
 /** The whole-fold ops: every level of a schedule in one graph node. */
-type WholeFoldOpName = 'naryTreeLstmFold' | 'childSumTreeLstmFold';
+type WholeFoldOpName = 'naryTreeLstmFold' | 'childSumTreeLstmFold' | 'treeRnnFold';
 
 /** The kernel side of a whole-fold op: its arguments from the op's inputs, an empty tape, its passes, where its calls are saved. */
 interface WholeFoldKernel<K extends WholeFoldOpName, A extends FoldOfLevelsArgs, P> {
   readonly name: K;
+  /** State fields per node: the output is [2, nodes, H] (h, then c) or, with 1, [nodes, H]. */
+  readonly fields: 1 | 2;
   args(inputs: NaryTreeLstmOpInputs, attrs: OpSignatures[K]['attrs']): A;
   tape(): P;
   forward(args: A, tape: P, out: TypedArray): void;
@@ -238,7 +255,8 @@ function wholeFoldOp<K extends WholeFoldOpName, A extends FoldOfLevelsArgs, P>(k
     forward: (inputs, attrs) => {
       const args = kernel.args(inputs, attrs);
       const tape = kernel.tape();
-      const y = new Tensor(allocate(inputs[0].dtype, 2 * args.nodes * args.hiddenSize), [2, args.nodes, args.hiddenSize]);
+      const { nodes, hiddenSize: H } = args;
+      const y = new Tensor(allocate(inputs[0].dtype, kernel.fields * nodes * H), kernel.fields === 1 ? [nodes, H] : [2, nodes, H]);
       kernel.forward(args, tape, y.data);
       kernel.saved.set(y, { args, tape });
       return y;
@@ -255,13 +273,27 @@ function wholeFoldOp<K extends WholeFoldOpName, A extends FoldOfLevelsArgs, P>(k
   };
 }
 
+function treeRnnFoldArgsOf(inputs: NaryTreeLstmOpInputs, attrs: NaryTreeLstmFoldAttrs): TreeRnnFoldArgs {
+  const op = 'treeRnnFold';
+  const { arity: N } = attrs;
+  const { x, weightIh, weightHh, biasIh, biasHh, n, I } = wholeFoldInputs(op, inputs, attrs.bias, N);
+  if (weightIh.rank !== 2) throw new ShapeError(op, 'weightIh must be [hiddenSize, inputSize]', [weightIh.shape]);
+  const H = weightIh.shape[0] as number;
+  expectShape('weightIh', weightIh, [H, I], op);
+  expectShape('weightHh', weightHh, [H, N * H], op);
+  if (biasIh !== null) expectShape('biasIh', biasIh, [H], op);
+  if (biasHh !== null) expectShape('biasHh', biasHh, [H], op);
+  const args: TreeRnnFoldArgs = {
+    nodes: n, inputSize: I, hiddenSize: H, arity: N, x: x.data, weightIh: weightIh.data, weightHh: weightHh.data,
+    biasIh: biasIh?.data ?? null, biasHh: biasHh?.data ?? null, levels: attrs.levels,
+  };
+  checkTreeRnnFoldArgs(op, args);
+  return args;
+}
+
 function childSumFoldArgsOf(inputs: NaryTreeLstmOpInputs, attrs: ChildSumTreeLstmFoldAttrs): ChildSumLstmFoldArgs {
   const op = 'childSumTreeLstmFold';
-  checkSameDType(op, [...inputs]);
-  const expected = attrs.bias ? 5 : 3;
-  if (inputs.length !== expected) throw new ArgumentError(op, `expected ${expected} inputs for bias ${attrs.bias}, got ${inputs.length}`);
-  const [x, weightIh, weightHh] = inputs;
-  const biasIh = attrs.bias ? (inputs[3] as Tensor) : null, biasHh = attrs.bias ? (inputs[4] as Tensor) : null;
+  const { x, weightIh, weightHh, biasIh, biasHh } = wholeFoldInputs(op, inputs, attrs.bias, null);
   const [n, I, H] = childSumSizes(op, x, weightIh, weightHh, biasIh, biasHh);
   const args: ChildSumLstmFoldArgs = {
     nodes: n, inputSize: I, hiddenSize: H, x: x.data, weightIh: weightIh.data, weightHh: weightHh.data,
@@ -288,6 +320,9 @@ function childSumFoldArgsOf(inputs: NaryTreeLstmOpInputs, attrs: ChildSumTreeLst
  * - childSumTreeLstmFold([x [nodes,I], weightIh [4H,I], weightHh [4H,H], (biasIh, biasHh)], { bias, levels })
  *   -> [2, nodes, H]: a whole Child-Sum Tree-LSTM fold over a schedule whose levels carry their
  *   child slots (kernels/child-sum-lstm-fold.ts). Its twin is foldTree level by level.
+ * - treeRnnFold([x [nodes,I], weightIh [H,I], weightHh [H,NH], (biasIh, biasHh [H])], { arity, bias, levels })
+ *   -> [nodes, H]: a whole fold of the classic recursive network (kernels/tree-rnn-fold.ts),
+ *   every node's h in plan order. Its twin is foldTree level by level with RecursiveCell.
  *
  * @example
  * ```ts
@@ -311,9 +346,13 @@ export const TREE_OPS: { [K in TreeOpName]: OpDef<K> } = {
     backward: childSumLstmBackward,
   }),
   naryTreeLstmFold: wholeFoldOp({
-    name: 'naryTreeLstmFold', args: foldArgsOf, tape: naryTreeLstmFoldTape, forward: naryTreeLstmFoldForward, backward: naryTreeLstmFoldBackward, saved: foldSaved,
+    name: 'naryTreeLstmFold', fields: 2, args: foldArgsOf, tape: naryTreeLstmFoldTape, forward: naryTreeLstmFoldForward, backward: naryTreeLstmFoldBackward, saved: foldSaved,
   }),
   childSumTreeLstmFold: wholeFoldOp({
-    name: 'childSumTreeLstmFold', args: childSumFoldArgsOf, tape: childSumLstmFoldTape, forward: childSumLstmFoldForward, backward: childSumLstmFoldBackward, saved: childSumFoldSaved,
+    name: 'childSumTreeLstmFold', fields: 2, args: childSumFoldArgsOf, tape: childSumLstmFoldTape, forward: childSumLstmFoldForward, backward: childSumLstmFoldBackward,
+    saved: childSumFoldSaved,
+  }),
+  treeRnnFold: wholeFoldOp({
+    name: 'treeRnnFold', fields: 1, args: treeRnnFoldArgsOf, tape: treeRnnFoldTape, forward: treeRnnFoldForward, backward: treeRnnFoldBackward, saved: treeRnnFoldSaved,
   }),
 };

@@ -1,13 +1,12 @@
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
 import { backward } from '../autograd/index.js';
-import { gemmReady, setGemmBackend } from '../kernels/gemm.js';
 import { gather, mul, sum } from '../ops/index.js';
 import { ArgumentError, Rng, Tensor, randn, type DType } from '../tensor/index.js';
 import { foldTree, planFold } from './fold.js';
 import { ChildSumTreeLSTMCell } from './tree-lstm-cells.js';
 import { tree, type Tree } from './tree.js';
-import { assertClose, opsBehind } from '../test-support/fold-checks.js';
+import { compareFolds, onWasmAndJs, opsBehind, type FoldRun } from '../test-support/fold-checks.js';
 
 // The fused whole-fold Child-Sum Tree-LSTM (foldTree's default for the cell: ONE
 // childSumTreeLstmFold op, kernels/child-sum-lstm-fold.ts) in float32 against the same fold in
@@ -26,12 +25,7 @@ function randomTree(rng: Rng, depth: number, maxKids: number): Tree<number> {
   return tree(word, Array.from({ length: 1 + rng.int(maxKids) }, () => randomTree(rng, depth - 1, maxKids)));
 }
 
-interface Run {
-  readonly outputs: Float64Array;
-  readonly grads: Float64Array[];
-}
-
-function run(trees: Tree<number>[], hidden: number, bias: boolean, dtype: DType, byLevel: boolean): Run {
+function run(trees: Tree<number>[], hidden: number, bias: boolean, dtype: DType, byLevel: boolean): FoldRun {
   const ref = new ChildSumTreeLSTMCell({ inputSize: 6, hiddenSize: hidden, bias, dtype: 'float64' }, new Rng(7));
   const cell = new ChildSumTreeLSTMCell({ inputSize: 6, hiddenSize: hidden, bias, dtype }, new Rng(7));
   cell.parameters().forEach((p, i) => p.data.set((ref.parameters()[i] as Tensor).data));
@@ -57,30 +51,11 @@ function check(path: string): void {
   assert.deepEqual(plan.levels.map((lv) => lv.slots), [1, 4, 3, 2, 2], `levels with ${plan.levels.map((lv) => lv.slots).join(', ')} slots`);
   for (const [hidden, bias] of [[8, true], [5, false]] as const) {
     const label = `${path}, ${hidden} units${bias ? '' : ', no bias'}`;
-    const fused = run(trees, hidden, bias, 'float32', false);
-    const byLevel = run(trees, hidden, bias, 'float32', true);
-    const exact = run(trees, hidden, bias, 'float64', false);
-    assert.ok(fused.grads.every((g) => g.some((v) => v !== 0)), `${label}: every gradient is non-zero`);
-    assertClose(fused.outputs, exact.outputs, 2e-5, `${label}: outputs against float64`);
-    // The same level kernel on the same inputs: the same float32 bits.
-    assert.deepEqual(fused.outputs, byLevel.outputs, `${label}: outputs against the by-level fold`);
-    fused.grads.forEach((g, i) => {
-      assertClose(g, exact.grads[i] as Float64Array, 1e-4, `${label}: gradient ${i} against float64`);
-      assertClose(g, byLevel.grads[i] as Float64Array, 1e-5, `${label}: gradient ${i} against the by-level fold`);
-    });
+    compareFolds(label, run(trees, hidden, bias, 'float32', false), run(trees, hidden, bias, 'float32', true), run(trees, hidden, bias, 'float64', false));
   }
 }
 
-test('the fused Child-Sum fold in float32 equals the float64 fold and the by-level fold, on WebAssembly and JavaScript', async () => {
-  await gemmReady();
-  try {
-    check('wasm');
-    setGemmBackend('js');
-    check('js');
-  } finally {
-    setGemmBackend('auto');
-  }
-});
+test('the fused Child-Sum fold in float32 equals the float64 fold and the by-level fold, on WebAssembly and JavaScript', () => onWasmAndJs(check));
 
 test('a Child-Sum fold schedule with a bad level is an ArgumentError naming it', () => {
   const cell = new ChildSumTreeLSTMCell({ inputSize: 2, hiddenSize: 3 }, new Rng(0));

@@ -235,8 +235,8 @@ export interface FoldResult<T> {
  * and the backward pass of the gathers costs O(nodes) in all, even for a 100,000-deep chain.
  * Node outputs are one concat of the levels' h at the end.
  *
- * A cell with a fused whole-fold kernel (`cell.fold`: the N-ary and Child-Sum Tree-LSTMs)
- * skips all of the above graph: foldTree asks `inputs` once per level for all of its nodes and
+ * A cell with a fused whole-fold kernel (`cell.fold`: the classic recursive network and the
+ * N-ary and Child-Sum Tree-LSTMs; not the RNTN) skips all of the above graph: foldTree asks `inputs` once per level for all of its nodes and
  * hands the whole schedule to one `cell.fold` call, which does the same per-level arithmetic
  * inside one op (docs/decisions/0005). `{ byLevel: true }` forces the level-by-level graph.
  *

@@ -1,6 +1,6 @@
 import { uniformParameter } from '../cells/params.js';
 import { Module } from '../nn/index.js';
-import { add, matmul, reshape, tanh } from '../ops/index.js';
+import { add, matmul, reshape, tanh, treeRnnFold, type FoldLevelSchedule } from '../ops/index.js';
 import { Rng, Tensor, zeros, type DType } from '../tensor/index.js';
 import { affine, checkArity, checkComposeInput, checkTreeCellConfig, type BaseTreeCellConfig, type TreeCell } from './tree-cell.js';
 
@@ -80,6 +80,20 @@ export class RecursiveCell extends Module implements TreeCell<RecursiveState> {
     const a = affine(x, this.weightIh, this.biasIh === null || this.biasHh === null ? null : add(this.biasIh, this.biasHh));
     if (children === null) return { h: tanh(a) };
     return { h: tanh(add(a, matmul(reshape(children.h, [n, this.arity * this.hiddenSize]), this.weightHh, { transB: true }))) };
+  }
+
+  /**
+   * A whole fold in one op ({@link treeRnnFold}): what foldTree calls for this cell, with the
+   * same arithmetic as {@link compose} level by level (in float64, the same bits).
+   *
+   * @example
+   * ```ts
+   * const { h } = cell.fold(planFold(trees, 2).levels, x); // x [nodes, inputSize] in plan order
+   * ```
+   */
+  fold(levels: readonly FoldLevelSchedule[], x: Tensor): RecursiveState {
+    checkComposeInput(this, x, null);
+    return { h: treeRnnFold(x, this, levels) };
   }
 
   output(state: RecursiveState): Tensor {

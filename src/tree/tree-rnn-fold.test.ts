@@ -1,0 +1,65 @@
+import assert from 'node:assert/strict';
+import { test } from 'node:test';
+import { backward } from '../autograd/index.js';
+import { gather, mul, sum } from '../ops/index.js';
+import { ArgumentError, Rng, Tensor, randn, type DType } from '../tensor/index.js';
+import { compareFolds, onWasmAndJs, opsBehind, type FoldRun } from '../test-support/fold-checks.js';
+import { foldTree } from './fold.js';
+import { RecursiveCell } from './recursive-cell.js';
+import { tree, type Tree } from './tree.js';
+
+// The fused whole fold of the classic recursive network (foldTree's default for RecursiveCell:
+// ONE treeRnnFold op, kernels/tree-rnn-fold.ts) in float32 against the same fold in float64
+// and the level-by-level graph in float32 ({ byLevel: true }: affine, matmul, add, tanh per
+// level part), binary and ternary, with and without biases, on the WebAssembly path and the
+// JavaScript one. The fold does the composed step's arithmetic in its order, so its outputs
+// are the by-level graph's bits. The float64 fold against the one-node-at-a-time loop (the
+// same bits) and its gradcheck are in tree-cells.test.ts.
+
+const VOCAB = 10;
+
+/** A random tree of at most `depth` levels below the root: leaves, unary nodes and full nodes of `arity` children. */
+function randomTree(rng: Rng, depth: number, arity: number): Tree<number> {
+  const word = rng.int(VOCAB);
+  const u = rng.uniform();
+  if (depth === 0 || u < 0.25) return tree(word, []);
+  return tree(word, Array.from({ length: u < 0.35 ? 1 : arity }, () => randomTree(rng, depth - 1, arity)));
+}
+
+function run(trees: Tree<number>[], arity: number, bias: boolean, dtype: DType, byLevel: boolean): FoldRun {
+  const ref = new RecursiveCell({ inputSize: 5, hiddenSize: 7, arity, bias, dtype: 'float64' }, new Rng(7));
+  const cell = new RecursiveCell({ inputSize: 5, hiddenSize: 7, arity, bias, dtype }, new Rng(7));
+  cell.parameters().forEach((p, i) => p.data.set((ref.parameters()[i] as Tensor).data));
+  const table64 = randn([VOCAB, 5], new Rng(8), { dtype: 'float64' });
+  const table = new Tensor(dtype === 'float64' ? table64.data.slice() : Float32Array.from(table64.data), [VOCAB, 5], true);
+  const ids = (values: readonly number[]): Tensor => new Tensor(dtype === 'float64' ? Float64Array.from(values) : Float32Array.from(values), [values.length]);
+  const { outputs } = foldTree(cell, trees, (values) => gather(table, ids(values)), { byLevel });
+  assert.equal(opsBehind(outputs).has('treeRnnFold'), !byLevel, 'treeRnnFold in the graph');
+  const w64 = randn(outputs.shape, new Rng(10), { dtype: 'float64' });
+  backward(sum(mul(outputs, new Tensor(dtype === 'float64' ? w64.data.slice() : Float32Array.from(w64.data), outputs.shape))));
+  return { outputs: Float64Array.from(outputs.data), grads: [table, ...cell.parameters()].map((p) => Float64Array.from(p.grad?.data ?? [])) };
+}
+
+function check(path: string): void {
+  for (const [arity, bias] of [[2, true], [3, false]] as const) {
+    const label = `${path}, arity ${arity}${bias ? '' : ', no bias'}`;
+    const rng = new Rng(11);
+    const trees = Array.from({ length: 12 }, () => randomTree(rng, 5, arity));
+    compareFolds(label, run(trees, arity, bias, 'float32', false), run(trees, arity, bias, 'float32', true), run(trees, arity, bias, 'float64', false));
+  }
+}
+
+test('the fused recursive-network fold in float32 equals the by-level graph (same output bits) and the float64 fold, on WebAssembly and JavaScript', () => onWasmAndJs(check));
+
+test('treeRnnFold rejects a bad schedule with ArgumentErrors naming it', () => {
+  const cell = new RecursiveCell({ inputSize: 2, hiddenSize: 3 }, new Rng(0));
+  const x = randn([5, 2], new Rng(1));
+  const levels = [
+    { start: 0, count: 3, internal: 0, children: new Float64Array(0) },
+    { start: 3, count: 2, internal: 1, children: Float64Array.from([0, 1]) },
+  ];
+  assert.deepEqual(cell.fold(levels, x).h.shape, [5, 3]);
+  assert.throws(() => cell.fold([levels[0] as never, { ...levels[1], children: Float64Array.from([0, 4]) } as never], x), (e: unknown) => e instanceof ArgumentError && /level 1: child index 4 at entry 1 is outside 0..3/.test((e as Error).message));
+  assert.throws(() => cell.fold([levels[0] as never, { ...levels[1], children: Float64Array.from([1, 1]) } as never], x), /each node has one parent/);
+  assert.throws(() => cell.fold([levels[0] as never], x), /the levels cover 3 rows but there are 5 nodes/);
+});
