@@ -31,7 +31,7 @@ export {
   cosineSimilarity, outer, roll, circularConvolution, type CrossEntropyOptions, type Reduction,
   rnnSequence, lstmSequence, gruSequence, type SequenceParams, type SequenceOpOptions, type SequenceOpResult,
   ntmAddressing, ntmWrite, ntmSequence, type NtmSequenceParams, type NtmSequenceAttrs, naryTreeLstm, type NaryTreeLstmParams, childSumTreeLstm, type ChildSumTreeLstmParams,
-  naryTreeLstmFold, childSumTreeLstmFold, treeRnnFold, type FoldLevelSchedule, type SlottedFoldLevelSchedule,
+  naryTreeLstmFold, childSumTreeLstmFold, treeRnnFold, type TreeRnnParams, type FoldLevelSchedule, type SlottedFoldLevelSchedule,
 } from './ops/index.js';
 
 export {

@@ -18,6 +18,6 @@ export {
 } from './fused-functional.js';
 export { ntmAddressing, ntmWrite, ntmSequence, type NtmSequenceParams } from './memory-functional.js';
 export {
-  naryTreeLstm, naryTreeLstmFold, childSumTreeLstm, childSumTreeLstmFold, treeRnnFold, type NaryTreeLstmParams, type ChildSumTreeLstmParams, type FoldLevelSchedule,
+  naryTreeLstm, naryTreeLstmFold, childSumTreeLstm, childSumTreeLstmFold, treeRnnFold, type NaryTreeLstmParams, type ChildSumTreeLstmParams, type TreeRnnParams, type FoldLevelSchedule,
   type SlottedFoldLevelSchedule,
 } from './tree-functional.js';

@@ -137,6 +137,18 @@ export function childSumTreeLstmFold(x: Tensor, params: ChildSumTreeLstmParams, 
 }
 
 /**
+ * The weights of the classic recursive network in RecursiveCell's layout (the cell can be
+ * passed as is): weightIh [H, I], weightHh [H, arity * H] (columns in child order), biasIh and
+ * biasHh [H], both or neither.
+ *
+ * @example
+ * ```ts
+ * const params: TreeRnnParams = { arity: 2, weightIh, weightHh, biasIh: null, biasHh: null };
+ * ```
+ */
+export type TreeRnnParams = NaryTreeLstmParams;
+
+/**
  * A whole fold of the classic recursive network as one differentiable op: every level of a
  * schedule (a FoldPlan's `levels`) composed bottom-up by
  *
@@ -153,7 +165,7 @@ export function childSumTreeLstmFold(x: Tensor, params: ChildSumTreeLstmParams, 
  * const h = treeRnnFold(x, cell, plan.levels); // x [plan.nodes.length, 8]
  * ```
  */
-export function treeRnnFold(x: Tensor, params: NaryTreeLstmParams, levels: readonly FoldLevelSchedule[]): Tensor {
+export function treeRnnFold(x: Tensor, params: TreeRnnParams, levels: readonly FoldLevelSchedule[]): Tensor {
   const bias = params.biasIh !== null && params.biasHh !== null;
   const inputs: [Tensor, Tensor, Tensor, ...Tensor[]] = [x, params.weightIh, params.weightHh];
   if (bias) inputs.push(params.biasIh as Tensor, params.biasHh as Tensor);
