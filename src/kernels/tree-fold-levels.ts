@@ -117,10 +117,14 @@ export function foldLevelsForward<A extends TreeLstmLevelArgs, P>(kernel: FoldLe
         weightIh: a.weightIh, weightHh: a.weightHh, biasIh: a.biasIh, biasHh: a.biasHh, childH, childC,
       }, childH === null ? 0 : K);
       const tape = kernel.tape(args);
-      const o = allocateLike(x, kernel.fields * n * H);
+      // One field: the part's rows of out are its whole output; two: h and c go to two halves.
+      const part = out.subarray(row0 * H, (row0 + n) * H);
+      const o = lstm ? allocateLike(x, 2 * n * H) : part;
       kernel.forward(args, tape, o);
-      out.set(o.subarray(0, n * H), row0 * H);
-      if (lstm) out.set(o.subarray(n * H), cOff + row0 * H);
+      if (lstm) {
+        part.set(o.subarray(0, n * H));
+        out.set(o.subarray(n * H), cOff + row0 * H);
+      }
       parts.push({ args, tape, level: l, from });
     }
   }
@@ -155,9 +159,14 @@ export function foldLevelsBackward<A extends TreeLstmLevelArgs, P>(
     const { args, tape, level, from } = parts[p] as FoldPart<A, P>;
     const lv = a.levels[level] as FoldLevelSchedule;
     const n = args.nodes, row0 = lv.start + from;
-    const dyPart = allocateLike(x, kernel.fields * n * H);
-    dyPart.set(ds.subarray(row0 * H, (row0 + n) * H), 0);
-    if (lstm) dyPart.set(ds.subarray(cOff + row0 * H, cOff + (row0 + n) * H), n * H);
+    // The part's rows of ds are final here (only parts above scatter into them, and they ran).
+    let dyPart: TypedArray = ds.subarray(row0 * H, (row0 + n) * H);
+    if (lstm) {
+      const both = allocateLike(x, 2 * n * H);
+      both.set(dyPart, 0);
+      both.set(ds.subarray(cOff + row0 * H, cOff + (row0 + n) * H), n * H);
+      dyPart = both;
+    }
     const kids = args.childH !== null;
     const g = kernel.backward(args, tape, dyPart, { x: want.x, weights: want.weights, children: kids });
     if (dx !== null && g.x !== null) dx.set(g.x, row0 * I);

@@ -23,9 +23,13 @@ export interface TreeRnnFoldArgs extends FoldOfLevelsArgs {
   readonly arity: number;
 }
 
-/** One level call: TreeLstmLevelArgs with childH [n, N, H] (childC always null) and the arity. */
+/**
+ * One level call: TreeLstmLevelArgs with childH [n, N, H] (childC always null), the arity, and
+ * (with biases) [W_ih, b_ih + b_hh] [H, I + 1], built once per fold.
+ */
 interface TreeRnnLevelArgs extends TreeLstmLevelArgs {
   readonly arity: number;
+  readonly weightsWithBias: TypedArray | null;
 }
 
 /** What the forward keeps: each part's call and its h [n, H]. */
@@ -71,20 +75,15 @@ export function treeRnnFoldTape(): TreeRnnFoldTape {
 function levelForward(a: TreeRnnLevelArgs, tape: { readonly h: TypedArray }, out: TypedArray): void {
   const { nodes: n, inputSize: I, hiddenSize: H, arity: N, x } = a;
   const z = tape.h;
-  if (a.biasIh === null || a.biasHh === null) {
+  const w1 = a.weightsWithBias;
+  if (w1 === null) {
     gemm(false, true, n, H, I, 1, x, 0, I, a.weightIh, 0, I, 0, z, 0, H);
   } else {
-    // [x, 1] and [W_ih, b_ih + b_hh]: the bias is the last term of each dot product.
-    const x1 = allocateLike(x, n * (I + 1)), w1 = allocateLike(x, H * (I + 1));
+    // [x, 1] against [W_ih, b_ih + b_hh]: the bias is the last term of each dot product.
+    const x1 = allocateLike(x, n * (I + 1));
     for (let r = 0; r < n; r++) {
       x1.set(x.subarray(r * I, (r + 1) * I), r * (I + 1));
       x1[r * (I + 1) + I] = 1;
-    }
-    const bias = allocateLike(x, H);
-    for (let j = 0; j < H; j++) bias[j] = (a.biasIh[j] as number) + (a.biasHh[j] as number);
-    for (let j = 0; j < H; j++) {
-      w1.set(a.weightIh.subarray(j * I, (j + 1) * I), j * (I + 1));
-      w1[j * (I + 1) + I] = bias[j] as number;
     }
     gemm(false, true, n, H, I + 1, 1, x1, 0, I + 1, w1, 0, I + 1, 0, z, 0, H);
   }
@@ -138,13 +137,30 @@ function levelBackward(a: TreeRnnLevelArgs, tape: { readonly h: TypedArray }, dy
   return { x: dx, weightIh: dWih, weightHh: dWhh, biasIh: dbIh, biasHh: dbHh, childH: dChildH, childC: null };
 }
 
+/** [W_ih, b_ih + b_hh] [H, I + 1] (the cell's `affine` operand), or null without biases. */
+function weightsWithBias(a: TreeRnnFoldArgs): TypedArray | null {
+  if (a.biasIh === null || a.biasHh === null) return null;
+  const { inputSize: I, hiddenSize: H } = a;
+  const w1 = allocateLike(a.x, H * (I + 1));
+  // The summed bias rounded to the dtype first, as add(biasIh, biasHh) gives it.
+  const bias = allocateLike(a.x, H);
+  for (let j = 0; j < H; j++) bias[j] = (a.biasIh[j] as number) + (a.biasHh[j] as number);
+  for (let j = 0; j < H; j++) {
+    w1.set(a.weightIh.subarray(j * I, (j + 1) * I), j * (I + 1));
+    w1[j * (I + 1) + I] = bias[j] as number;
+  }
+  return w1;
+}
+
 /** The recursive level step as a fold of levels runs it: one state field, N slots. */
 function treeRnnLevelKernel(a: TreeRnnFoldArgs): FoldLevelKernel<TreeRnnLevelArgs, { readonly h: TypedArray }> {
   const { inputSize: I, hiddenSize: H, arity: N } = a;
+  // Built on the first part's call (the forward's), shared by every part of the fold.
+  let w1: TypedArray | null | undefined;
   return {
     fields: 1,
     slots: () => N,
-    args: (base) => ({ ...base, arity: N }),
+    args: (base) => ({ ...base, arity: N, weightsWithBias: w1 === undefined ? (w1 = weightsWithBias(a)) : w1 }),
     tape: (args) => ({ h: allocateLike(args.x, args.nodes * H) }),
     forward: levelForward,
     backward: levelBackward,
