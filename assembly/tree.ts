@@ -81,13 +81,14 @@ export function treeGatesForward(
  *
  * into dz (z's layout; everything between its i and g blocks is first zeroed, so an unused f
  * block reads 0), df (f's layout: may lie inside dz), da [n, 4H] = [dz_i, sum_k df_k, dz_g,
- * dz_o], and dChildC [n, K, H] (with kids, when not 0).
+ * dz_o] (when not 0), and dChildC [n, K, H] (with kids, when not 0).
  */
 export function treeGatesBackward(
   n: i32, H: i32, K: i32, z: usize, rowStride: i32, gOff: i32, oOff: i32, f: usize, fStride: i32,
   childC: usize, kids: bool, tanhC: usize, dhIn: usize, dcIn: usize, dz: usize, df: usize, da: usize, dChildC: usize,
 ): void {
   const one = f32x4.splat(1), zero = f32x4.splat(0);
+  const wantA = da != 0;
   for (let r = 0; r < n; r++) {
     const zi = at(z, r * rowStride), zg = at(zi, gOff), zo = at(zi, oOff);
     const dzi = at(dz, r * rowStride), dzg = at(dzi, gOff), dzo = at(dzi, oOff);
@@ -106,9 +107,11 @@ export function treeGatesBackward(
       st(dzi, j, gi);
       st(dzg, j, gg);
       st(dzo, j, go);
-      st(dar, j, gi);
-      st(at(dar, 2 * H), j, gg);
-      st(at(dar, 3 * H), j, go);
+      if (wantA) {
+        st(dar, j, gi);
+        st(at(dar, 2 * H), j, gg);
+        st(at(dar, 3 * H), j, go);
+      }
       let sumF = zero;
       if (kids) {
         for (let k = 0; k < K; k++) {
@@ -119,7 +122,7 @@ export function treeGatesBackward(
           if (dChildC != 0) st(at(dcr, k * H), j, f32x4.mul(dc, fk));
         }
       }
-      st(at(dar, H), j, sumF);
+      if (wantA) st(at(dar, H), j, sumF);
     }
     for (; j < H; j++) {
       const i = ld1(zi, j), g = ld1(zg, j), o = ld1(zo, j), t = ld1(tc, j), dh = ld1(dhr, j);
@@ -130,9 +133,11 @@ export function treeGatesBackward(
       st1(dzi, j, gi);
       st1(dzg, j, gg);
       st1(dzo, j, go);
-      st1(dar, j, gi);
-      st1(at(dar, 2 * H), j, gg);
-      st1(at(dar, 3 * H), j, go);
+      if (wantA) {
+        st1(dar, j, gi);
+        st1(at(dar, 2 * H), j, gg);
+        st1(at(dar, 3 * H), j, go);
+      }
       let sumF: f32 = 0;
       if (kids) {
         for (let k = 0; k < K; k++) {
@@ -143,7 +148,7 @@ export function treeGatesBackward(
           if (dChildC != 0) st1(at(dcr, k * H), j, dc * fk);
         }
       }
-      st1(at(dar, H), j, sumF);
+      if (wantA) st1(at(dar, H), j, sumF);
     }
   }
 }
@@ -270,8 +275,8 @@ export function treeFoldLevelForward(
 
 /**
  * Backward of one level's part, from the state gradients ds [2, nodes, H] of its rows: the
- * gates pass into dz (rows t + i of the dz table for internal row i, u + j for leaf j) and
- * da (by node row), then
+ * gates pass into dz (rows t + i of the dz table for internal row i, u + j for leaf j) and,
+ * when da is not 0, da (by node row), then
  *
  *     [dx | d(h_1..h_N)] = dz [W_x | W_hh]   (internal; W packed at packedW)   dx = dz W_x   (leaves; W_x packed at packedWx)
  *
@@ -293,7 +298,7 @@ export function treeFoldLevelBackward(
     gatherChildRows(m, H, N, ix, belowCount, stateRow(cStates, belowStart, H), ccR, NH, 0);
     treeGatesBackward(
       m, H, N, zr, G, (N + 1) * H, (N + 2) * H, at(zr, H), G, ccR, true, at(tanhC, r * H), stateRow(ds, r, H), stateRow(dc, r, H),
-      dzr, at(dzr, H), at(da, r * H4), dccR,
+      dzr, at(dzr, H), da == 0 ? 0 : at(da, r * H4), dccR,
     );
     sgemmPacked(false, m, K, G, 1, dzr, G, packedW, 0, dInR, K, packA, tile);
     if (dx != 0) copyRows(m, I, dInR, K, at(dx, r * I), I);
@@ -309,9 +314,9 @@ export function treeFoldLevelBackward(
     const r = leafRow0 + lFrom, zr = at(z, r * G), dzr = at(dzTab, (u + lFrom) * G);
     treeGatesBackward(
       l, H, N, zr, G, (N + 1) * H, (N + 2) * H, at(zr, H), G, 0, false, at(tanhC, r * H), stateRow(ds, r, H), stateRow(dc, r, H),
-      dzr, at(dzr, H), at(da, r * H4), 0,
+      dzr, at(dzr, H), da == 0 ? 0 : at(da, r * H4), 0,
     );
-    // dz's forget blocks are zero on a leaf, so dz W_x is da W_ih.
+    // dz's forget blocks are zero on a leaf, so dz W_x is its dx.
     if (dx != 0) sgemmPacked(false, l, I, G, 1, dzr, G, packedWx, 0, at(dx, r * I), I, packA, tile);
     if (hTab != 0) copyRows(l, I, at(x, r * I), I, at(xTab, (u + lFrom) * I), I);
   }

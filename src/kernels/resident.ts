@@ -63,8 +63,19 @@ export function residentCopy(array: object, variant: string, floats: number, fil
   }
   const have = variants.get(variant);
   if (have !== undefined && have[1] === floats) return have[0];
+  // Another size under the same key (the array was reused for other shapes): replace it.
+  if (have !== undefined) {
+    w.free(have[0]);
+    variants.delete(variant);
+  }
   const at = w.alloc(floats * 4);
+  // Registered only once filled: a fill that throws must not leave a block of garbage cached.
+  try {
+    fill(at);
+  } catch (error) {
+    w.free(at);
+    throw error;
+  }
   variants.set(variant, [at, floats]);
-  fill(at);
   return at;
 }

@@ -10,7 +10,7 @@ import {
   type FoldPart,
 } from './tree-fold-levels.js';
 import {
-  checkNaryTreeLstmArgs, gateOfBlock, inputWeightsInBlockOrder, layout, layoutBytes, naryTreeLstmBackward, naryTreeLstmForward,
+  checkNaryTreeLstmArgs, foldBlocksByGate, inputWeightsInBlockOrder, layout, layoutBytes, naryTreeLstmBackward, naryTreeLstmForward,
   naryTreeLstmTape, writeSideBySide, type NaryTreeLstmArgs, type NaryTreeLstmTape,
 } from './tree-lstm.js';
 import { wasmKernels, type WasmKernels } from './wasm-module.js';
@@ -125,7 +125,7 @@ export function naryTreeLstmFoldForward(a: NaryTreeLstmFoldArgs, tape: NaryTreeL
  *
  * @example
  * ```ts
- * const g = naryTreeLstmFoldBackward(args, tape, out, dy, { x: true, weights: true });
+ * const g = naryTreeLstmFoldBackward(args, tape, dy, { x: true, weights: true });
  * ```
  */
 export function naryTreeLstmFoldBackward(
@@ -220,16 +220,16 @@ function indexPlan(a: NaryTreeLstmFoldArgs): { maxInternal: number; offsets: num
   return { maxInternal, offsets, total };
 }
 
-function writeIndices(w: WasmKernels, at: number, a: NaryTreeLstmFoldArgs, total: number): void {
-  const idx = new Int32Array(w.f32.buffer, at, total);
-  let e = 0;
+function writeIndices(w: WasmKernels, at: number, a: NaryTreeLstmFoldArgs): void {
+  const idx = w.i32;
+  let e = at >> 2;
   for (const lv of a.levels) for (let k = 0; k < lv.internal * a.arity; k++) idx[e++] = lv.children[k] as number;
 }
 
 /**
  * About 0.1 ms of products at 20 GFLOP/s, plus the level's gates and gathers: a smaller level
- * runs on one thread, where waking a worker (16-38 us, threads.ts) would cost most of what
- * the split saves. 2^18 and 2^22 measured the same as 2^20 on the tree benchmark's batch 64.
+ * runs on one thread, where waking a worker (tens of microseconds, threads.ts) would cost most
+ * of what the split saves. 2^18 and 2^22 measured the same as 2^20 on the tree benchmark's batch 64.
  */
 const LEVEL_PARALLEL_MIN_MACS = 1 << 20;
 
@@ -237,7 +237,8 @@ const LEVEL_PARALLEL_MIN_MACS = 1 << 20;
  * How many parts (kernel threads) each level of a fold splits into, bottom level first: a
  * level's rows are independent, so a part runs the level's whole chain (gathers, product,
  * gates, scatters) on its share of the internal rows and of the leaves, each part at least 8
- * rows, and one part for a level under 2^20 multiply-adds. Both passes split the same way.
+ * rows, and one part for a level under 2^20 multiply-adds. Each pass asks again; the results
+ * do not depend on the split.
  *
  * @example
  * ```ts
@@ -257,8 +258,9 @@ export function naryTreeLstmFoldLevelParts(a: Pick<NaryTreeLstmFoldArgs, 'inputS
  * threads: z = bias, the internal rows' [x | h_1..h_N] gathered from the states of the level
  * below and multiplied in one product (the leaves' x by the W_ih columns alone), the gates
  * pass writing h and c straight into the level's rows of the states. The states are read out
- * once at the end; they, x, the activated gates and tanh(c) stay in wasm memory for the
- * backward (the tape, a block of its own: {@link naryTreeLstmFoldRelease}).
+ * once at the end; they, x, the activated gates, tanh(c), the child indices and the joined
+ * weights stay in wasm memory for the backward (the tape, a block of its own:
+ * {@link naryTreeLstmFoldRelease}).
  */
 function foldForwardWasm(w: WasmKernels, a: NaryTreeLstmFoldArgs, tape: NaryTreeLstmFoldTape, out: Float32Array): void {
   const { nodes, inputSize: I, hiddenSize: H, arity: N } = a;
@@ -282,13 +284,14 @@ function foldForwardWasm(w: WasmKernels, a: NaryTreeLstmFoldArgs, tape: NaryTree
 function foldForwardInto(w: WasmKernels, a: NaryTreeLstmFoldArgs, kept: ResidentFold, out: Float32Array): void {
   const { nodes, inputSize: I, hiddenSize: H, arity: N } = a;
   const G = (N + 3) * H, NH = N * H, K = I + NH;
-  const { maxInternal: M, offsets, total } = indexPlan(a);
+  const { maxInternal: M, offsets } = indexPlan(a);
   const e = w.exports;
   const { x: xAt, states: sAt, gates: zAt, tanhC: tcAt, idx: idxAt } = kept;
   const { wx, bias } = inputWeightsInBlockOrder(a);
-  // [W_ih | W_hh]^T packed once for every level's internal product, and W_ih^T for the
-  // leaves': kept across calls inside withResidentWeights (inference), else packed per call.
-  const resident = residentPackedWeights(w, a, wx);
+  // [W_x | W_hh]^T packed once for every level's internal product (W_x: W_ih in block order),
+  // and W_x^T for the leaves': kept across calls inside withResidentWeights (inference), else
+  // packed per call.
+  const resident = residentPackedWeights(w, a, wx, kept);
   const packedFloats = resident === null ? e.packedBBytes(K, G) / 4 : 0;
   const sizes = [G, M * K, M * NH, packedFloats + (resident === null ? e.packedBBytes(I, G) / 4 : 0)];
   const [biasAt, inAt, ccAt, scratchPackedAt] = layout(w.scratch('treeLstmFold', layoutBytes(sizes)), sizes) as [number, number, number, number];
@@ -300,7 +303,7 @@ function foldForwardInto(w: WasmKernels, a: NaryTreeLstmFoldArgs, kept: Resident
   const packedXAt = packedAt + e.packedBBytes(K, G);
   w.write(biasAt, bias);
   w.write(xAt, a.x);
-  writeIndices(w, idxAt, a, total);
+  writeIndices(w, idxAt, a);
   const split = naryTreeLstmFoldLevelParts(a);
   for (const [l, lv] of a.levels.entries()) {
     const m = lv.internal, leaves = lv.count - m;
@@ -342,7 +345,7 @@ function packForwardWeights(w: WasmKernels, a: NaryTreeLstmFoldArgs, wx: TypedAr
  * ({@link packForwardWeights}), packed once for the scope and kept in wasm memory; else null.
  * Kept under weightHh, with weightIh's identity in the variant (the pair makes the weights).
  */
-function residentPackedWeights(w: WasmKernels, a: NaryTreeLstmFoldArgs, wx: TypedArray): number | null {
+function residentPackedWeights(w: WasmKernels, a: NaryTreeLstmFoldArgs, wx: TypedArray, kept: ResidentFold): number | null {
   if (!residentScope()) return null;
   const { inputSize: I, hiddenSize: H, arity: N } = a;
   const G = (N + 3) * H, K = I + N * H;
@@ -350,7 +353,11 @@ function residentPackedWeights(w: WasmKernels, a: NaryTreeLstmFoldArgs, wx: Type
   if (id === undefined) arrayIds.set(a.weightIh, (id = nextArrayId++));
   const e = w.exports;
   const floats = (e.packedBBytes(K, G) + e.packedBBytes(I, G)) / 4;
-  return residentCopy(a.weightHh, `naryFold:${id}:${I}`, floats, (at) => packForwardWeights(w, a, wx, w.scratch('treeLstmFoldJoin', 4 * G * K), at, true));
+  // Joined into the tape's block, which the backward would otherwise fill itself.
+  return residentCopy(a.weightHh, `naryFold:${id}:${I}`, floats, (at) => {
+    packForwardWeights(w, a, wx, kept.weights, at, true);
+    kept.joined = true;
+  });
 }
 
 /**
@@ -394,7 +401,7 @@ function foldBackwardResident(
 ): NaryTreeLstmFoldGrads {
   const { x: xAt, states: sAt, gates: zAt, tanhC: tcAt, idx: idxAt, weights: wAt } = kept;
   const { nodes, inputSize: I, hiddenSize: H, arity: N } = a;
-  const G = (N + 3) * H, NH = N * H, K = I + NH, H4 = 4 * H;
+  const G = (N + 3) * H, NH = N * H, K = I + NH;
   const { maxInternal: M, offsets } = indexPlan(a);
   const bias = a.biasIh !== null && a.biasHh !== null;
   // dz rows: internal rows of every level first (level by level), then the leaves; T internal in all.
@@ -403,11 +410,11 @@ function foldBackwardResident(
   const e = w.exports;
   const sizes = [
     want.weights ? T * NH : 0, want.weights ? nodes * I : 0, M * NH,
-    2 * nodes * H, nodes * G, nodes * H4, want.x ? nodes * I : 0, M * K, M * NH, G * NH, G * I, G, e.packedBBytes(G, K) / 4, e.packedBBytes(G, I) / 4,
+    2 * nodes * H, nodes * G, want.x ? nodes * I : 0, M * K, M * NH, G * NH, G * I, G, e.packedBBytes(G, K) / 4, e.packedBBytes(G, I) / 4,
   ];
-  const [hTabAt, xTabAt, ccAt, dsAt, dzAt, daAt, dxAt, dInAt, dccAt, dwhAt, dwxAt, dbhhAt, packedAt, packedXAt] =
+  const [hTabAt, xTabAt, ccAt, dsAt, dzAt, dxAt, dInAt, dccAt, dwhAt, dwxAt, dbhhAt, packedAt, packedXAt] =
     layout(w.scratch('treeLstmFold', layoutBytes(sizes)), sizes) as number[] as [
-      number, number, number, number, number, number, number, number, number, number, number, number, number, number,
+      number, number, number, number, number, number, number, number, number, number, number, number, number,
     ];
   // The joined weights from the forward (written here when it packed from resident weights).
   if (!kept.joined) {
@@ -430,12 +437,12 @@ function foldBackwardResident(
     u -= leaves;
     const parts = split[l] as number;
     const idx = idxAt + 4 * (offsets[l] as number);
-    const [tl, ul] = [t, u];
     runParts('treeFoldLevelBackward', parts, (p) => {
       const s = threadScratch(p);
       return [
         ...rowsOf(m, parts, p), ...rowsOf(leaves, parts, p), H, N, I, nodes, lv.start, lv.start + m, below?.start ?? 0, below?.count ?? 0,
-        idx, xAt, sAt, zAt, tcAt, dsAt, dzAt, tl, ul, daAt, want.x ? dxAt : 0, want.weights ? hTabAt : 0, xTabAt, ccAt, dInAt, dccAt,
+        // da 0: the gates pass skips it (the weight and bias gradients below come from dz).
+        idx, xAt, sAt, zAt, tcAt, dsAt, dzAt, t, u, 0, want.x ? dxAt : 0, want.weights ? hTabAt : 0, xTabAt, ccAt, dInAt, dccAt,
         packedAt, packedXAt, s.packA, s.tile,
       ];
     });
@@ -452,22 +459,13 @@ function foldBackwardResident(
     sgemmAt(true, false, G, I, nodes, 1, dzAt, G, xTabAt, I, 0, dwxAt, I);
     dWhh = readOut(dwhAt, G * NH);
     // dW_x's row blocks (i, the N forget blocks, g, o) folded back onto W_ih's gates (i, f, g, o).
-    const blocks = readOut(dwxAt, G * I);
-    dWih = new Float32Array(H4 * I);
-    for (let b = 0; b < N + 3; b++) {
-      const to = gateOfBlock(b, N) * H * I;
-      for (let k = 0, from = b * H * I; k < H * I; k++) dWih[to + k] = (dWih[to + k] as number) + (blocks[from + k] as number);
-    }
+    dWih = foldBlocksByGate(readOut(dwxAt, G * I), N, H, I);
     if (bias) {
       // db_hh = column sums of dz; db_ih those of da, whose rows are dz's folded by gate
       // (da = [dz_i, sum_k dz_f_k, dz_g, dz_o]), so db_ih is db_hh folded the same way.
       e.columnSums(dzAt, G, nodes, G, dbhhAt);
       dbHh = readOut(dbhhAt, G);
-      dbIh = new Float32Array(H4);
-      for (let b = 0; b < N + 3; b++) {
-        const to = gateOfBlock(b, N) * H;
-        for (let k = 0; k < H; k++) dbIh[to + k] = (dbIh[to + k] as number) + (dbHh[b * H + k] as number);
-      }
+      dbIh = foldBlocksByGate(dbHh, N, H, 1);
     }
   }
   return { x: want.x ? readOut(dxAt, nodes * I) : null, weightIh: dWih, weightHh: dWhh, biasIh: dbIh, biasHh: dbHh };

@@ -49,6 +49,26 @@ export function gateOfBlock(block: number, arity: number): number {
 }
 
 /**
+ * Rows in weightHh's N + 3 blocks (i, f_1..f_N, g, o; H rows of `cols` each) summed onto
+ * weightIh's 4 gates (i, f, g, o): a gradient over the joined weights' rows folded back onto
+ * W_ih's (cols = I), or a bias gradient onto b_ih's (cols = 1).
+ *
+ * @example
+ * ```ts
+ * const dWih = foldBlocksByGate(dWx, 2, H, I); // dWx [(2 + 3) H, I] -> [4 H, I]
+ * ```
+ */
+export function foldBlocksByGate(blocks: ArrayLike<number>, arity: number, hiddenSize: number, cols: number): Float32Array {
+  const size = hiddenSize * cols;
+  const out = new Float32Array(4 * size);
+  for (let b = 0; b < arity + 3; b++) {
+    const to = gateOfBlock(b, arity) * size;
+    for (let k = 0, from = b * size; k < size; k++) out[to + k] = (out[to + k] as number) + (blocks[from + k] as number);
+  }
+  return out;
+}
+
+/**
  * Checks the array lengths of a call against its sizes.
  *
  * @example
@@ -347,12 +367,7 @@ function levelBackwardWasm(w: WasmKernels, a: NaryTreeLstmArgs, kids: boolean, t
       const [blocks, dW] = readSideBySide(w, dWAt, G, I, NH);
       dWhh = dW;
       // Fold the row blocks back onto W_ih's gates: i, the N forget blocks onto f, g, o.
-      const d = new Float32Array(4 * H * I);
-      for (let b = 0; b < N + 3; b++) {
-        const to = gateOfBlock(b, N) * H * I;
-        for (let k = 0, from = b * H * I; k < H * I; k++) d[to + k] = (d[to + k] as number) + (blocks[from + k] as number);
-      }
-      dWih = d;
+      dWih = foldBlocksByGate(blocks, N, H, I);
     } else {
       w.write(inAt, a.x);
       sgemmAt(true, false, 4 * H, I, n, 1, daAt, 4 * H, inAt, I, 0, dWAt, I);
