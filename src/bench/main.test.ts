@@ -140,14 +140,13 @@ test('tree workload times the N-ary fold\'s products alone at its products batch
 
 test('treePassProducts counts the FLOP of a pass\'s products: per level forward and backward, then the weight gradient', async () => {
   await gemmReady();
-  // One tree (+ 1 2): level 0 two leaves, level 1 one internal node. I 3, H 2, N 2: G 10, N H 4, K 7.
-  const plan = planFold([tree('+', [tree('1'), tree('2')])], 2);
-  const p = treePassProducts([plan, plan], 3, 2, 2);
-  const flops = p.kinds.map((k) => k.flop);
-  // Two plans: forward internal 2 x (1 x 10 x 7), leaves 2 x (2 x 10 x 3); the same backward;
-  // weights 2 x 10 x (4 x 1 + 3 x 3) per plan. All times 2 (multiply and add).
-  assert.deepEqual(flops, [280, 240, 280, 240, 520]);
-  assert.equal(p.flop, 1560);
+  // Two plans. (+ 1 2): level 0 two leaves, level 1 one internal node; (7): one leaf. I 3, H 2,
+  // N 2: G 10, N H 4, K 7. Forward internal 1 x 10 x 7; leaves (2 + 1) x 10 x 3; the same
+  // backward; weights 10 x (4 x 1 + 3 x 3) for the first plan, 10 x (4 x 0 + 3 x 1) for the
+  // second. All times 2 (multiply and add).
+  const p = treePassProducts([planFold([tree('+', [tree('1'), tree('2')])], 2), planFold([tree('7')], 2)], 3, 2, 2);
+  assert.deepEqual(p.kinds.map((k) => k.flop), [140, 180, 140, 180, 320]);
+  assert.equal(p.flop, 960);
   p.run();
   p.release();
   assert.throws(() => p.run(), /released/);
