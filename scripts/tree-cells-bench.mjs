@@ -9,5 +9,5 @@ import { treeWorkload } from '../dist/bench/tree.js';
 
 const cell = process.argv[2] ?? 'nary-lstm', hidden = Number(process.argv[3] ?? 32);
 const w = treeWorkload({ cell, batches: [1, 64], hiddens: [hidden], impls: process.env.NODEWISE === '0' ? ['unfold'] : ['unfold', 'unfold-nodewise'] });
-await w.run({ record: (r) => console.log(`${cell} ${r.impl} hidden ${r.params.hidden} batch ${r.params.batch}: ${Math.round(r.value)} trees/s`), note: console.log });
+await w.run({ record: (r) => console.log(`${cell} ${r.impl} hidden ${r.params.hidden} batch ${r.params.batch}: ${r.value < 100 ? r.value.toFixed(1) : Math.round(r.value)} trees/s`), note: console.log });
 process.exit(0);

@@ -152,7 +152,8 @@ let relaxedSetting: boolean | 'auto' = 'auto';
  * (a TypeError where the engine lacks it). With FMA a multiply-add rounds once instead of
  * twice, so float32 results differ from the baseline build's in the last bits, and between
  * CPUs with and without FMA; `false` gives the same bits on every machine. Once the kernels
- * are instantiated the choice is fixed: changing it then throws.
+ * start loading the choice is fixed: changing it then throws (a setting that keeps the build
+ * already chosen is accepted).
  *
  * @example
  * ```ts
