@@ -1,20 +1,26 @@
 import { ArgumentError } from '../tensor/errors.js';
 import type { TypedArray } from '../tensor/index.js';
+import { gemm } from './gemm.js';
+import { Workspace, allocateLike, checkLength, columnSums } from './rnn-sequence-common.js';
 import { checkChildSumLstmArgs, childSumLstmBackward, childSumLstmForward, childSumLstmTape, type ChildSumLstmArgs, type ChildSumLstmTape } from './child-sum-lstm.js';
-import { checkLength } from './rnn-sequence-common.js';
 import {
-  checkFoldSchedule, foldLevelsBackward, foldLevelsForward, type FoldLevelKernel, type FoldOfLevelsArgs, type FoldOfLevelsGrads, type FoldPart,
+  checkFoldSchedule, foldLevelsForward, internalFirstRows, partStateGradient, scatterToChildren, tableToPlanOrder, type FoldLevelKernel, type FoldOfLevelsArgs, type FoldOfLevelsGrads, type FoldPart,
   type SlottedFoldLevelSchedule,
 } from './tree-fold-levels.js';
 
 // A whole fold of a Child-Sum Tree-LSTM over a batch of trees as ONE kernel call each way:
 // kernels/child-sum-lstm.ts's level kernel run part by part (kernels/tree-fold-levels.ts), the
-// children's states gathered and their gradients scattered on raw arrays, the weight
-// gradient summed over the parts. Its level kernel's products and gates run on wasm for
-// float32; what the fold saves is the graph around them: per level, the gathers of the
-// children's h and c (and the zero row they pad with), the joins of the internal rows' and
-// the leaves' states, the slices of each part's packed output, all their backward passes,
-// and each level's weight gradients allocated and summed by the autograd.
+// children's states gathered and their gradients scattered on raw arrays, and dx and the
+// weight gradients deferred to one product each over all levels. Its level kernel's products
+// and gates run on wasm for float32; what the fold saves is the graph around them: per level,
+// the gathers of the children's h and c (and the zero row they pad with), the joins of the
+// internal rows' and the leaves' states, the slices of each part's packed output, all their
+// backward passes, and each level's weight gradients allocated and summed by the autograd.
+// Deferring the weight products (2026-12-03) made the training pass 1.8x faster at batch 1 and
+// 1.1x at batch 64 with 128 units (1.5x and 0.97x at 32; scripts/ab-tree-builds.mjs).
+
+/** The backward's fold-wide tables (da, x, h~, dz_f, the children's h in table order). */
+const ws = new Workspace();
 
 /** A whole fold: x [nodes, I] in plan order, the weights in ChildSumTreeLSTMCell's layout, and the schedule with each level's child slots. */
 export interface ChildSumLstmFoldArgs extends FoldOfLevelsArgs {
@@ -58,15 +64,13 @@ export function childSumLstmFoldTape(): ChildSumLstmFoldTape {
 
 /** The Child-Sum level kernel as a fold of levels runs it: level l's internal rows read its own `slots` children. */
 function childSumLevelKernel(a: ChildSumLstmFoldArgs): FoldLevelKernel<ChildSumLstmArgs, ChildSumLstmTape> {
-  const { inputSize: I, hiddenSize: H } = a;
+  const H = a.hiddenSize;
   return {
     fields: 2,
     slots: (l) => (a.levels[l] as SlottedFoldLevelSchedule).slots,
     args: (base, slots) => ({ ...base, slots }),
     tape: (args) => childSumLstmTape(args.x, args.nodes, args.slots, H, args.childH !== null),
     forward: childSumLstmForward,
-    backward: childSumLstmBackward,
-    gradientSizes: [4 * H * I, 4 * H * H, 4 * H, 4 * H],
   };
 }
 
@@ -92,8 +96,17 @@ export function childSumLstmFoldForward(a: ChildSumLstmFoldArgs, tape: ChildSumL
 /**
  * Backward pass of a whole fold from dy [2, nodes, H] (dL/dh, then dL/dc, of every node):
  * from the top level down, each part's rows get their full gradient (their own plus what their
- * parents scattered back), go through one level's backward, and scatter dL/dh_k and dL/dc_k
- * into their children's rows; the weight gradients are one sum over the parts.
+ * parents scattered back), go through one level's gates pass and its children's products, and
+ * scatter dL/dh_k and dL/dc_k into their children's rows. Every part keeps its da and dz_f rows
+ * (and its h~ and children's h) in fold-wide tables, "internal first" (the internal rows of
+ * every level, then every leaf), and what reads them is one product per weight after the loop:
+ *
+ *     dx = da W_ih,   dW_ih = da^T x,   db_ih = db_hh = sum_rows da          (all nodes)
+ *     dW_hh[i, g, o rows] = da[i, g, o]^T h~                                  (internal rows)
+ *     dW_hh[f rows] = dz_f^T [h_k]                                            (every child slot)
+ *
+ * instead of a product per part for each, summed by the caller (per part, at 128 units, 82 k
+ * floats of weight gradient allocated and added, for a part of one or two nodes at batch 1).
  *
  * @example
  * ```ts
@@ -103,5 +116,53 @@ export function childSumLstmFoldForward(a: ChildSumLstmFoldArgs, tape: ChildSumL
 export function childSumLstmFoldBackward(
   a: ChildSumLstmFoldArgs, tape: ChildSumLstmFoldTape, dy: TypedArray, want: { readonly x: boolean; readonly weights: boolean },
 ): FoldOfLevelsGrads {
-  return foldLevelsBackward(childSumLevelKernel(a), a, tape.parts, dy, want);
+  const { nodes, inputSize: I, hiddenSize: H, x } = a;
+  const G = 4 * H;
+  const defer = want.x || want.weights;
+  const { rows, slotRows, internal: T, slots: R } = internalFirstRows(tape.parts, (args) => args.slots);
+  const da = defer ? ws.get('da', x, nodes * G) : null;
+  const dzf = defer ? ws.get('dzf', x, R * H) : null;
+  const xs = want.weights ? ws.get('x', x, nodes * I) : null;
+  const hs = want.weights ? ws.get('childSum', x, T * H) : null;
+  const ch = want.weights ? ws.get('childH', x, R * H) : null;
+  const ds = dy.slice();
+  for (let p = tape.parts.length - 1; p >= 0; p--) {
+    const part = tape.parts[p] as FoldPart<ChildSumLstmArgs, ChildSumLstmTape>;
+    const { args } = part;
+    const n = args.nodes, K = args.slots, kids = args.childH !== null;
+    const row = rows[p] as number, slot = slotRows[p] as number;
+    const keep = da === null || dzf === null ? null : { da: da.subarray(row * G, (row + n) * G), forget: dzf.subarray(slot * H, (slot + (kids ? n * K : 0)) * H) };
+    const g = childSumLstmBackward(args, part.tape, partStateGradient(2, a, part, ds), { x: false, weights: false, children: kids }, keep);
+    xs?.set(args.x, row * I);
+    if (kids) {
+      hs?.set(part.tape.childSum, row * H);
+      ch?.set(args.childH as TypedArray, slot * H);
+      scatterToChildren(a, part, K, ds, g.childH as TypedArray, g.childC);
+    }
+  }
+  let dx: TypedArray | null = null;
+  if (want.x && da !== null) {
+    const dxTable = ws.get('dx', x, nodes * I);
+    gemm(false, false, nodes, I, G, 1, da, 0, G, a.weightIh, 0, I, 0, dxTable, 0, I);
+    dx = tableToPlanOrder(a, tape.parts, rows, dxTable, I);
+  }
+  if (!want.weights || da === null || dzf === null || xs === null || hs === null || ch === null) {
+    return { x: dx, weightIh: null, weightHh: null, biasIh: null, biasHh: null };
+  }
+  const dWih = allocateLike(x, G * I);
+  gemm(true, false, G, I, nodes, 1, da, 0, G, xs, 0, I, 0, dWih, 0, I);
+  // W_hh's i, g and o rows see h~ (da's columns of those blocks are dz's); its f rows each child.
+  const dWhh = allocateLike(x, G * H);
+  if (T > 0) {
+    gemm(true, false, H, H, T, 1, da, 0, G, hs, 0, H, 0, dWhh, 0, H);
+    gemm(true, false, 2 * H, H, T, 1, da, 2 * H, G, hs, 0, H, 0, dWhh, 2 * H * H, H);
+    gemm(true, false, H, H, R, 1, dzf, 0, H, ch, 0, H, 0, dWhh, H * H, H);
+  }
+  let dbIh: TypedArray | null = null, dbHh: TypedArray | null = null;
+  if (a.biasIh !== null && a.biasHh !== null) {
+    dbIh = allocateLike(x, G);
+    columnSums(da, 0, G, nodes, G, dbIh);
+    dbHh = dbIh.slice();
+  }
+  return { x: dx, weightIh: dWih, weightHh: dWhh, biasIh: dbIh, biasHh: dbHh };
 }

@@ -1,5 +1,6 @@
 import type { TypedArray } from '../tensor/index.js';
 import { gemm } from './gemm.js';
+import { ArgumentError } from '../tensor/errors.js';
 import { Workspace, allocateLike, checkLength, columnSums } from './rnn-sequence-common.js';
 import {
   treeGatesBackward, treeGatesForward, type TreeGateLayout, type TreeLstmGrads, type TreeLstmLevelArgs, type TreeLstmWanted,
@@ -150,6 +151,17 @@ function gateLayout(nodes: number, slots: number, H: number): TreeGateLayout {
 }
 
 /**
+ * Where a call's backward writes da [n, 4H] and dz_f [n, K, H] (exact-length arrays or views)
+ * when a fold defers the products that read them (dx, the weight and bias gradients) to one
+ * product per weight over all its levels: see childSumLstmFoldBackward.
+ */
+export interface ChildSumKept {
+  readonly da: TypedArray;
+  /** Unused without children. */
+  readonly forget: TypedArray;
+}
+
+/**
  * Backward pass of one level from dy [2, n, H] (dL/dh, then dL/dc):
  *
  *     dc~ = dc + dh o (1 - tanh(c)^2)
@@ -159,7 +171,9 @@ function gateLayout(nodes: number, slots: number, H: number): TreeGateLayout {
  *     dh_k = [dz_i, 0, dz_g, dz_o] W_hh + dz_f,k U_f
  *     dW_hh = [dz_i, 0, dz_g, dz_o]^T h~,  plus dz_f^T [h_k] in the f rows
  *
- * Only the asked-for gradients are computed; the gradients are new arrays.
+ * Only the asked-for gradients are computed; the gradients are new arrays. With `keep`, da
+ * and dz_f are written there (and dx and the weight gradients must not be asked for: the
+ * caller computes them from da and dz_f).
  *
  * @example
  * ```ts
@@ -167,16 +181,21 @@ function gateLayout(nodes: number, slots: number, H: number): TreeGateLayout {
  * ```
  */
 export function childSumLstmBackward(
-  a: ChildSumLstmArgs, tape: ChildSumLstmTape, dy: TypedArray, want: TreeLstmWanted,
+  a: ChildSumLstmArgs, tape: ChildSumLstmTape, dy: TypedArray, want: TreeLstmWanted, keep: ChildSumKept | null = null,
 ): TreeLstmGrads {
   const { nodes: n, slots: K, inputSize: I, hiddenSize: H, x } = a;
   const G = 4 * H;
   const kids = a.childH !== null && a.childC !== null;
+  if (keep !== null && (want.x || want.weights)) throw new ArgumentError('childSumLstmBackward', 'a call that keeps da and dz_f for deferred products computes neither dx nor the weight gradients');
   const z = tape.gates, f = tape.forget, tc = tape.tanhC, cc = a.childC;
   // dz: [dz_i, 0, dz_g, dz_o] (the h~ part); da: the same with the forget block summed.
   const dz = ws.get('dz', x, n * G);
-  const da = ws.get('da', x, n * G);
-  const dzf = kids ? ws.get('dzf', x, n * K * H) : null;
+  const da = keep?.da ?? ws.get('da', x, n * G);
+  const dzf = kids ? (keep?.forget ?? ws.get('dzf', x, n * K * H)) : null;
+  if (keep !== null) {
+    checkLength('childSumLstmBackward', 'keep.da', da, n * G);
+    if (dzf !== null) checkLength('childSumLstmBackward', 'keep.forget', dzf, n * K * H);
+  }
   const dChildC = kids && want.children ? allocateLike(x, n * K * H) : null;
   const w = useWasmSequence(x) ? wasmKernels() : undefined;
   if (w === undefined) {

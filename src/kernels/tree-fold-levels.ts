@@ -55,6 +55,15 @@ export interface FoldLevelKernel<A extends TreeLstmLevelArgs, P> {
   args(base: TreeLstmLevelArgs, slots: number): A;
   tape(args: A): P;
   forward(args: A, tape: P, out: TypedArray): void;
+}
+
+/**
+ * A level kernel with its backward, for {@link foldLevelsBackward}: each part's gradients come
+ * back as arrays, and the fold sums the weight gradients over the parts. (A fold whose
+ * backward defers its products over all levels runs its own loop, with the same helpers:
+ * {@link partStateGradient}, {@link scatterToChildren}, {@link internalFirstRows}.)
+ */
+export interface FoldLevelKernelWithBackward<A extends TreeLstmLevelArgs, P> extends FoldLevelKernel<A, P> {
   backward(args: A, tape: P, dy: TypedArray, want: TreeLstmWanted): TreeLstmGrads;
   /** Sizes of the weight gradients [weightIh, weightHh, biasIh, biasHh], for the zeros of a fold without parts that produce them. */
   readonly gradientSizes: readonly [number, number, number, number];
@@ -142,10 +151,9 @@ export function foldLevelsForward<A extends TreeLstmLevelArgs, P>(kernel: FoldLe
  * ```
  */
 export function foldLevelsBackward<A extends TreeLstmLevelArgs, P>(
-  kernel: FoldLevelKernel<A, P>, a: FoldOfLevelsArgs, parts: readonly FoldPart<A, P>[], dy: TypedArray, want: { readonly x: boolean; readonly weights: boolean },
+  kernel: FoldLevelKernelWithBackward<A, P>, a: FoldOfLevelsArgs, parts: readonly FoldPart<A, P>[], dy: TypedArray, want: { readonly x: boolean; readonly weights: boolean },
 ): FoldOfLevelsGrads {
-  const { nodes, inputSize: I, hiddenSize: H, x } = a;
-  const cOff = nodes * H, lstm = kernel.fields === 2;
+  const { nodes, inputSize: I, x } = a;
   const ds = dy.slice();
   const dx = want.x ? allocateLike(x, nodes * I) : null;
   const sums: (TypedArray | null)[] = [null, null, null, null];
@@ -156,36 +164,16 @@ export function foldLevelsBackward<A extends TreeLstmLevelArgs, P>(
     else for (let i = 0; i < s.length; i++) s[i] = (s[i] as number) + (g[i] as number);
   };
   for (let p = parts.length - 1; p >= 0; p--) {
-    const { args, tape, level, from } = parts[p] as FoldPart<A, P>;
-    const lv = a.levels[level] as FoldLevelSchedule;
-    const n = args.nodes, row0 = lv.start + from;
-    // The part's rows of ds are final here (only parts above scatter into them, and they ran).
-    let dyPart: TypedArray = ds.subarray(row0 * H, (row0 + n) * H);
-    if (lstm) {
-      const both = allocateLike(x, 2 * n * H);
-      both.set(dyPart, 0);
-      both.set(ds.subarray(cOff + row0 * H, cOff + (row0 + n) * H), n * H);
-      dyPart = both;
-    }
+    const part = parts[p] as FoldPart<A, P>;
+    const { args, tape } = part;
     const kids = args.childH !== null;
-    const g = kernel.backward(args, tape, dyPart, { x: want.x, weights: want.weights, children: kids });
-    if (dx !== null && g.x !== null) dx.set(g.x, row0 * I);
+    const g = kernel.backward(args, tape, partStateGradient(kernel.fields, a, part, ds), { x: want.x, weights: want.weights, children: kids });
+    if (dx !== null && g.x !== null) dx.set(g.x, partRow(a, part) * I);
     addTo(0, g.weightIh);
     addTo(1, g.weightHh);
     addTo(2, g.biasIh);
     addTo(3, g.biasHh);
-    if (kids && g.childH !== null) {
-      const below = a.levels[level - 1] as FoldLevelSchedule;
-      const K = kernel.slots(level);
-      const dh = g.childH, dc = lstm ? g.childC : null;
-      for (let e = 0; e < n * K; e++) {
-        const j = lv.children[e] as number;
-        if (j === below.count) continue;
-        const dst = (below.start + j) * H;
-        for (let q = 0; q < H; q++) ds[dst + q] = (ds[dst + q] as number) + (dh[e * H + q] as number);
-        if (dc !== null) for (let q = 0; q < H; q++) ds[cOff + dst + q] = (ds[cOff + dst + q] as number) + (dc[e * H + q] as number);
-      }
-    }
+    if (kids && g.childH !== null) scatterToChildren(a, part, kernel.slots(part.level), ds, g.childH, kernel.fields === 2 ? g.childC : null);
   }
   const [sIh, sHh, sbIh, sbHh] = kernel.gradientSizes;
   const orZeros = (s: TypedArray | null | undefined, size: number): TypedArray | null => (want.weights ? (s ?? allocateLike(x, size)) : null);
@@ -194,6 +182,105 @@ export function foldLevelsBackward<A extends TreeLstmLevelArgs, P>(
     x: dx, weightIh: orZeros(sums[0], sIh), weightHh: orZeros(sums[1], sHh),
     biasIh: bias ? orZeros(sums[2], sbIh) : null, biasHh: bias ? orZeros(sums[3], sbHh) : null,
   };
+}
+
+/** The plan row of a part's first node. @example `const row0 = partRow(args, part);` */
+export function partRow(a: FoldOfLevelsArgs, part: FoldPart<unknown, unknown>): number {
+  return (a.levels[part.level] as FoldLevelSchedule).start + part.from;
+}
+
+/**
+ * A part's state gradient [fields, n, H] for its backward, from the fold's running state
+ * gradients ds [fields, nodes, H]: the part's rows are final once every part above it has
+ * scattered into them. With one field it is a view of ds; with two, h's rows then c's.
+ *
+ * @example
+ * ```ts
+ * const dyPart = partStateGradient(2, args, part, ds);
+ * ```
+ */
+export function partStateGradient(fields: 1 | 2, a: FoldOfLevelsArgs, part: FoldPart<TreeLstmLevelArgs, unknown>, ds: TypedArray): TypedArray {
+  const { nodes, hiddenSize: H } = a;
+  const n = part.args.nodes, row0 = partRow(a, part);
+  const dh = ds.subarray(row0 * H, (row0 + n) * H);
+  if (fields === 1) return dh;
+  const both = allocateLike(ds, 2 * n * H);
+  both.set(dh, 0);
+  both.set(ds.subarray(nodes * H + row0 * H, nodes * H + (row0 + n) * H), n * H);
+  return both;
+}
+
+/**
+ * Adds a part's gradients of its children's states, dh [n, K, H] (and dc, or null), into the
+ * children's rows of ds [fields, nodes, H] (the level below); padding slots are skipped.
+ *
+ * @example
+ * ```ts
+ * scatterToChildren(args, part, K, ds, grads.childH, grads.childC);
+ * ```
+ */
+export function scatterToChildren(a: FoldOfLevelsArgs, part: FoldPart<TreeLstmLevelArgs, unknown>, K: number, ds: TypedArray, dh: TypedArray, dc: TypedArray | null): void {
+  const H = a.hiddenSize, cOff = a.nodes * H;
+  const lv = a.levels[part.level] as FoldLevelSchedule;
+  const below = a.levels[part.level - 1] as FoldLevelSchedule;
+  for (let e = 0; e < part.args.nodes * K; e++) {
+    const j = lv.children[e] as number;
+    if (j === below.count) continue;
+    const dst = (below.start + j) * H;
+    for (let q = 0; q < H; q++) ds[dst + q] = (ds[dst + q] as number) + (dh[e * H + q] as number);
+    if (dc !== null) for (let q = 0; q < H; q++) ds[cOff + dst + q] = (ds[cOff + dst + q] as number) + (dc[e * H + q] as number);
+  }
+}
+
+/**
+ * Where each part's rows go in a fold's "internal first" tables, which a backward fills part by
+ * part to run the products that read them once over all levels (deferred weight gradients):
+ * the internal rows of every level in plan order (rows 0 .. internal - 1), then every leaf;
+ * and, for an internal part, the first of its n K child slots in a table of all slots (K = its
+ * call's slots, read through `slots`).
+ *
+ * @example
+ * ```ts
+ * const { rows, slotRows, internal, slots } = internalFirstRows(tape.parts, (args) => args.slots);
+ * ```
+ */
+export function internalFirstRows<A extends TreeLstmLevelArgs>(
+  parts: readonly FoldPart<A, unknown>[], slots: (args: A) => number,
+): { rows: number[]; slotRows: number[]; internal: number; slots: number } {
+  let internal = 0, slotCount = 0;
+  for (const { args } of parts) if (args.childH !== null) internal += args.nodes;
+  const rows: number[] = [], slotRows: number[] = [];
+  let t = 0, u = internal;
+  for (const { args } of parts) {
+    const kids = args.childH !== null;
+    rows.push(kids ? t : u);
+    slotRows.push(slotCount);
+    if (kids) {
+      t += args.nodes;
+      slotCount += args.nodes * slots(args);
+    } else {
+      u += args.nodes;
+    }
+  }
+  return { rows, slotRows, internal, slots: slotCount };
+}
+
+/**
+ * Copies an "internal first" table [nodes, width] (see {@link internalFirstRows}) into a new
+ * array in plan order: each part's rows back to its own rows of the plan.
+ *
+ * @example
+ * ```ts
+ * const dx = tableToPlanOrder(args, tape.parts, rows, dxTable, inputSize);
+ * ```
+ */
+export function tableToPlanOrder(a: FoldOfLevelsArgs, parts: readonly FoldPart<TreeLstmLevelArgs, unknown>[], rows: readonly number[], table: TypedArray, width: number): TypedArray {
+  const out = allocateLike(table, a.nodes * width);
+  for (const [p, part] of parts.entries()) {
+    const row = rows[p] as number, n = part.args.nodes;
+    out.set(table.subarray(row * width, (row + n) * width), partRow(a, part) * width);
+  }
+  return out;
 }
 
 /**

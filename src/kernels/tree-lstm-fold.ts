@@ -6,7 +6,7 @@ import { useWasmSequence } from './sequence-wasm.js';
 import { residentCopy, residentScope } from './resident.js';
 import { partsFor, rowsOf, runParts, threadScratch } from './threads.js';
 import {
-  checkFoldSchedule, foldLevelsBackward, foldLevelsForward, type FoldLevelKernel, type FoldLevelSchedule, type FoldOfLevelsArgs, type FoldOfLevelsGrads,
+  checkFoldSchedule, foldLevelsBackward, foldLevelsForward, type FoldLevelKernelWithBackward, type FoldLevelSchedule, type FoldOfLevelsArgs, type FoldOfLevelsGrads,
   type FoldPart,
 } from './tree-fold-levels.js';
 import {
@@ -185,7 +185,7 @@ function holdResident(w: WasmKernels, tape: NaryTreeLstmFoldTape, bytes: number)
 // ---- JavaScript: the level kernels of kernels/tree-lstm.ts, part by part ----
 
 /** The N-ary level kernel (kernels/tree-lstm.ts) as a fold of levels runs it. */
-function naryLevelKernel(a: NaryTreeLstmFoldArgs): FoldLevelKernel<NaryTreeLstmArgs, NaryTreeLstmTape> {
+function naryLevelKernel(a: NaryTreeLstmFoldArgs): FoldLevelKernelWithBackward<NaryTreeLstmArgs, NaryTreeLstmTape> {
   const { inputSize: I, hiddenSize: H, arity: N } = a;
   return {
     fields: 2,
