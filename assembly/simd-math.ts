@@ -11,9 +11,20 @@ const LN2_LO: f32 = -2.12194440e-4;
 const EXP_MIN: f32 = -87.3;
 const EXP_MAX: f32 = 88.3;
 
+/**
+ * x clamped to [lo, hi] per lane, NaN kept: pmax(x, lo) is x < lo ? lo : x and pmin(v, hi) is
+ * hi < v ? hi : v, so a NaN lane stays NaN and every other lane is min(max(x, lo), hi). These
+ * pseudo-min/max are one minps/maxps each on x64, where f32x4.min/max need a sequence of
+ * fix-ups for wasm's NaN and signed-zero rules (which a clamp to nonzero bounds never needs).
+ */
+@inline
+function clamp(x: v128, lo: f32, hi: f32): v128 {
+  return f32x4.pmin(f32x4.pmax(x, f32x4.splat(lo)), f32x4.splat(hi));
+}
+
 @inline
 export function vexp(x: v128): v128 {
-  const c = f32x4.min(f32x4.max(x, f32x4.splat(EXP_MIN)), f32x4.splat(EXP_MAX));
+  const c = clamp(x, EXP_MIN, EXP_MAX);
   const n = f32x4.nearest(f32x4.mul(c, f32x4.splat(LOG2E)));
   const r = f32x4.sub(f32x4.sub(c, f32x4.mul(n, f32x4.splat(LN2_HI))), f32x4.mul(n, f32x4.splat(LN2_LO)));
   let p = f32x4.splat(1.9875691500e-4);
@@ -51,7 +62,7 @@ export function vsigmoid(x: v128): v128 {
 // here). No exponential, so no cancellation near 0 as with 2 sigma(2x) - 1.
 @inline
 export function vtanh(x: v128): v128 {
-  const c = f32x4.min(f32x4.max(x, f32x4.splat(-9.1)), f32x4.splat(9.1));
+  const c = clamp(x, -9.1, 9.1);
   const s = f32x4.mul(c, c);
   let num = f32x4.splat(1.317773626330343e-8);
   num = f32x4.add(f32x4.mul(num, s), f32x4.splat(2.0481457634452613e-5));
