@@ -321,3 +321,118 @@ export function treeFoldLevelBackward(
     if (hTab != 0) copyRows(l, I, at(x, r * I), I, at(xTab, (u + lFrom) * I), I);
   }
 }
+
+// ---- One level of a whole Child-Sum Tree-LSTM fold (src/kernels/child-sum-lstm-fold.ts) ----
+//
+// As the N-ary level above, a level's rows are independent, so it splits by rows over the
+// kernel threads, each part running the level's whole chain on its rows. Layout (floats;
+// G = 4H, gates i, f, g, o): x [nodes, I]; states [2, nodes, H]; z [nodes, G] and tanhC
+// [nodes, H] by node row. Child slots: a level with K slots per internal row owns the slot rows
+// slot0 .. slot0 + internal K - 1 of the fold's slot tables (the activated forget gates
+// `forget`, and in the backward dz_f and the children's h), internal row r's slot k at
+// slot0 + r K + k. Internal-first tables (h~ `childSum`, and in the backward da and x): the
+// level's internal rows from row t, its leaves from row u (all levels' internal rows first).
+// idx holds i32 child indices, K per internal row (belowCount for no child). The scratch
+// tables chs and cc [*, H] are indexed by the level's slot r K + k.
+
+/** dst [m, H] = sum over k < K of src's rows r K + k (0 + h_0 + h_1 + ..., in slot order). */
+function sumSlots(m: i32, H: i32, K: i32, src: usize, dst: usize): void {
+  for (let r = 0; r < m; r++) {
+    const d = at(dst, r * H);
+    memory.fill(d, 0, <usize>H << 2);
+    for (let k = 0; k < K; k++) {
+      const s = at(src, (r * K + k) * H);
+      let q = 0;
+      for (; q + 4 <= H; q += 4) st(d, q, f32x4.add(ld(d, q), ld(s, q)));
+      for (; q < H; q++) st1(d, q, ld1(d, q) + ld1(s, q));
+    }
+  }
+}
+
+/**
+ * Forward of one level's part, the Child-Sum step (kernels/child-sum-lstm.ts's, product for
+ * product):
+ *
+ *     a = bias + x W_ih^T,   h~ = sum_k h_k,   f_k = a_f + h_k U_f^T,   z_{i,g,o} = a_{i,g,o} + h~ U_{i,g,o}^T
+ *
+ * then the gates pass writing h and c into the states; leaves z = a. Packed: W_ih^T [I, 4H],
+ * U_i^T, U_f^T [H, H] and U_{g,o}^T [H, 2H] (U = W_hh's row blocks).
+ */
+export function childSumFoldLevelForward(
+  mFrom: i32, mTo: i32, lFrom: i32, lTo: i32, H: i32, K: i32, I: i32, nodes: i32, row0: i32, leafRow0: i32, belowStart: i32, belowCount: i32,
+  slot0: i32, t: i32, idx: usize, x: usize, bias: usize, packedWih: usize, packedUi: usize, packedUf: usize, packedUgo: usize,
+  z: usize, tanhC: usize, states: usize, forget: usize, childSum: usize, chs: usize, cc: usize, packA: usize, tile: usize,
+): void {
+  const G = 4 * H, KH = K * H;
+  const cStates = at(states, nodes * H);
+  const m = mTo - mFrom;
+  if (m > 0) {
+    const r = row0 + mFrom, zr = at(z, r * G), ix = idx + (<usize>(mFrom * K) << 2);
+    const chR = at(chs, mFrom * KH), ccR = at(cc, mFrom * KH), fR = at(forget, (slot0 + mFrom * K) * H), hsR = at(childSum, (t + mFrom) * H);
+    copyRows(m, G, bias, 0, zr, G);
+    sgemmPacked(false, m, G, I, 1, at(x, r * I), I, packedWih, 1, zr, G, packA, tile);
+    gatherChildRows(m, H, K, ix, belowCount, stateRow(states, belowStart, H), chR, KH, 0);
+    gatherChildRows(m, H, K, ix, belowCount, stateRow(cStates, belowStart, H), ccR, KH, 0);
+    sumSlots(m, H, K, chR, hsR);
+    for (let q = 0; q < m; q++) for (let k = 0; k < K; k++) memory.copy(at(fR, (q * K + k) * H), at(zr, q * G + H), <usize>H << 2);
+    sgemmPacked(false, m * K, H, H, 1, chR, H, packedUf, 1, fR, H, packA, tile);
+    sgemmPacked(false, m, H, H, 1, hsR, H, packedUi, 1, zr, G, packA, tile);
+    sgemmPacked(false, m, 2 * H, H, 1, hsR, H, packedUgo, 1, at(zr, 2 * H), G, packA, tile);
+    treeGatesForward(m, H, K, zr, G, 2 * H, 3 * H, fR, KH, ccR, true, at(tanhC, r * H), stateRow(states, r, H), stateRow(cStates, r, H));
+  }
+  const l = lTo - lFrom;
+  if (l > 0) {
+    const r = leafRow0 + lFrom, zr = at(z, r * G);
+    copyRows(l, G, bias, 0, zr, G);
+    sgemmPacked(false, l, G, I, 1, at(x, r * I), I, packedWih, 1, zr, G, packA, tile);
+    treeGatesForward(l, H, K, zr, G, 2 * H, 3 * H, 0, 0, 0, false, at(tanhC, r * H), stateRow(states, r, H), stateRow(cStates, r, H));
+  }
+}
+
+/**
+ * Backward of one level's part, from the state gradients ds [2, nodes, H] of its rows: the
+ * gates pass into dz (scratch, by internal row; a leaf's dz is its da), dz_f (the slot
+ * table `dzf`) and da (the internal-first table), then
+ *
+ *     d h~ = dz W_hh,   d h_k = d h~ + dz_f,k U_f,   d c_k = dc~ f_k   (added into the children's rows of ds)
+ *     dx = da W_ih                                                    (when dx is not 0, by node row)
+ *
+ * and, for the deferred weight gradient (when xTab is not 0), each row's x into xTab at its
+ * da row and its children's h into the slot table chTab. Packed: W_hh [4H, H], U_f [H, H] and
+ * W_ih [4H, I], as they are (no transpose).
+ */
+export function childSumFoldLevelBackward(
+  mFrom: i32, mTo: i32, lFrom: i32, lTo: i32, H: i32, K: i32, I: i32, nodes: i32, row0: i32, leafRow0: i32, belowStart: i32, belowCount: i32,
+  slot0: i32, t: i32, u: i32, idx: usize, x: usize, states: usize, z: usize, tanhC: usize, forget: usize, ds: usize,
+  da: usize, dzf: usize, dx: usize, xTab: usize, chTab: usize, dz: usize, dSum: usize, dch: usize, cc: usize, dcc: usize,
+  packedWhh: usize, packedUf: usize, packedWih: usize, packA: usize, tile: usize,
+): void {
+  const G = 4 * H, KH = K * H;
+  const cStates = at(states, nodes * H), dc = at(ds, nodes * H);
+  const m = mTo - mFrom;
+  if (m > 0) {
+    const r = row0 + mFrom, zr = at(z, r * G), ix = idx + (<usize>(mFrom * K) << 2);
+    const s = slot0 + mFrom * K, fR = at(forget, s * H), dzfR = at(dzf, s * H), daR = at(da, (t + mFrom) * G);
+    const dzR = at(dz, mFrom * G), dSumR = at(dSum, mFrom * H), dchR = at(dch, mFrom * KH), ccR = at(cc, mFrom * KH), dccR = at(dcc, mFrom * KH);
+    gatherChildRows(m, H, K, ix, belowCount, stateRow(cStates, belowStart, H), ccR, KH, 0);
+    treeGatesBackward(m, H, K, zr, G, 2 * H, 3 * H, fR, KH, ccR, true, at(tanhC, r * H), stateRow(ds, r, H), stateRow(dc, r, H), dzR, dzfR, daR, dccR);
+    sgemmPacked(false, m, H, G, 1, dzR, G, packedWhh, 0, dSumR, H, packA, tile);
+    for (let q = 0; q < m; q++) for (let k = 0; k < K; k++) memory.copy(at(dchR, (q * K + k) * H), at(dSumR, q * H), <usize>H << 2);
+    sgemmPacked(false, m * K, H, H, 1, dzfR, H, packedUf, 1, dchR, H, packA, tile);
+    scatterAddChildRows(m, H, K, ix, belowCount, dchR, KH, 0, stateRow(ds, belowStart, H));
+    scatterAddChildRows(m, H, K, ix, belowCount, dccR, KH, 0, stateRow(dc, belowStart, H));
+    if (dx != 0) sgemmPacked(false, m, I, G, 1, daR, G, packedWih, 0, at(dx, r * I), I, packA, tile);
+    if (xTab != 0) {
+      copyRows(m, I, at(x, r * I), I, at(xTab, (t + mFrom) * I), I);
+      gatherChildRows(m, H, K, ix, belowCount, stateRow(states, belowStart, H), at(chTab, s * H), KH, 0);
+    }
+  }
+  const l = lTo - lFrom;
+  if (l > 0) {
+    const r = leafRow0 + lFrom, zr = at(z, r * G), daR = at(da, (u + lFrom) * G);
+    // A leaf's dz is its da (no forget gates: both f blocks 0), so the pass writes da as both.
+    treeGatesBackward(l, H, K, zr, G, 2 * H, 3 * H, 0, 0, 0, false, at(tanhC, r * H), stateRow(ds, r, H), stateRow(dc, r, H), daR, 0, daR, 0);
+    if (dx != 0) sgemmPacked(false, l, I, G, 1, daR, G, packedWih, 0, at(dx, r * I), I, packA, tile);
+    if (xTab != 0) copyRows(l, I, at(x, r * I), I, at(xTab, (u + lFrom) * I), I);
+  }
+}

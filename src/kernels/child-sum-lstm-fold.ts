@@ -2,22 +2,29 @@ import { ArgumentError } from '../tensor/errors.js';
 import type { TypedArray } from '../tensor/index.js';
 import { gemm } from './gemm.js';
 import { Workspace, allocateLike, checkLength, columnSums } from './rnn-sequence-common.js';
+import { childSumFoldBackwardWasm, childSumFoldForwardWasm, childSumFoldWasmRelease, type ChildSumFoldWasmTape } from './child-sum-lstm-fold-wasm.js';
+import { useWasmSequence } from './sequence-wasm.js';
+import { wasmKernels } from './wasm-module.js';
 import { checkChildSumLstmArgs, childSumLstmBackward, childSumLstmForward, childSumLstmTape, type ChildSumLstmArgs, type ChildSumLstmTape } from './child-sum-lstm.js';
 import {
   checkFoldSchedule, foldLevelsForward, internalFirstRows, partStateGradient, scatterToChildren, tableToPlanOrder, type FoldLevelKernel, type FoldOfLevelsArgs, type FoldOfLevelsGrads, type FoldPart,
   type SlottedFoldLevelSchedule,
 } from './tree-fold-levels.js';
 
-// A whole fold of a Child-Sum Tree-LSTM over a batch of trees as ONE kernel call each way:
-// kernels/child-sum-lstm.ts's level kernel run part by part (kernels/tree-fold-levels.ts), the
-// children's states gathered and their gradients scattered on raw arrays, and dx and the
-// weight gradients deferred to one product each over all levels. Its level kernel's products
-// and gates run on wasm for float32; what the fold saves is the graph around them: per level,
-// the gathers of the children's h and c (and the zero row they pad with), the joins of the
-// internal rows' and the leaves' states, the slices of each part's packed output, all their
-// backward passes, and each level's weight gradients allocated and summed by the autograd.
-// Deferring the weight products (2026-12-03) made the training pass 1.8x faster at batch 1 and
-// 1.1x at batch 64 with 128 units (1.5x and 0.97x at 32; scripts/ab-tree-builds.mjs).
+// A whole fold of a Child-Sum Tree-LSTM over a batch of trees as ONE kernel call each way.
+// For float32 on the WebAssembly kernels it runs on wasm memory (kernels/child-sum-lstm-fold-wasm.ts:
+// one threaded kernel job per level, the tape kept in wasm memory, the weight gradients
+// deferred). Otherwise (float64, or no wasm) kernels/child-sum-lstm.ts's level kernel runs part
+// by part (kernels/tree-fold-levels.ts), the children's states gathered and their gradients
+// scattered on raw arrays, and dx and the weight gradients deferred to one product each over
+// all levels. Either way, what the fold saves over the by-level graph is the graph around the
+// level kernels: per level, the gathers of the children's h and c (and the zero row they pad
+// with), the joins of the internal rows' and the leaves' states, the slices of each part's
+// packed output, all their backward passes, and each level's weight gradients allocated and
+// summed by the autograd. Measured (scripts/ab-tree-builds.mjs, 2 threads, against cf13a14,
+// where the wasm path ran this file's JavaScript loop with per-part weight gradients): the
+// deferred products alone 1.8x at batch 1 and 1.1x at batch 64 with 128 units; the wasm fold
+// 2.4x and 2.0x (docs/decisions/0005).
 
 /** The backward's fold-wide tables (da, x, h~, dz_f, the children's h in table order). */
 const ws = new Workspace();
@@ -27,8 +34,15 @@ export interface ChildSumLstmFoldArgs extends FoldOfLevelsArgs {
   readonly levels: readonly SlottedFoldLevelSchedule[];
 }
 
-/** What the forward keeps: each part's call and tape. */
-export interface ChildSumLstmFoldTape {
+/**
+ * What the forward keeps. On the wasm path (float32 with the kernels loaded): its block of wasm
+ * memory (x, the states, the activated gates, tanh(c), h~, the child indices) until the
+ * backward reads it or {@link childSumLstmFoldRelease} frees it; null once released or
+ * evicted, when the backward recomputes it. On the JavaScript path: each level part's call and
+ * tape.
+ */
+export interface ChildSumLstmFoldTape extends ChildSumFoldWasmTape {
+  wasm: boolean;
   readonly parts: FoldPart<ChildSumLstmArgs, ChildSumLstmTape>[];
 }
 
@@ -59,7 +73,23 @@ export function checkChildSumLstmFoldArgs(kernel: string, a: ChildSumLstmFoldArg
  * ```
  */
 export function childSumLstmFoldTape(): ChildSumLstmFoldTape {
-  return { parts: [] };
+  return { wasm: false, resident: null, parts: [] };
+}
+
+/**
+ * Frees a forward's tape in wasm memory (a no-op when it has none). Call it when no backward
+ * will follow (the op's output was not recorded); the backward frees it itself. A tape never
+ * released is evicted once newer ones need the room (kernels/fold-tapes.ts), and a backward that
+ * finds its tape gone recomputes the forward, from x and the weights as they are then.
+ *
+ * @example
+ * ```ts
+ * childSumLstmFoldForward(args, tape, out);
+ * childSumLstmFoldRelease(tape); // inference: no backward
+ * ```
+ */
+export function childSumLstmFoldRelease(tape: ChildSumLstmFoldTape): void {
+  childSumFoldWasmRelease(tape, wasmKernels());
 }
 
 /** The Child-Sum level kernel as a fold of levels runs it: level l's internal rows read its own `slots` children. */
@@ -90,6 +120,12 @@ function childSumLevelKernel(a: ChildSumLstmFoldArgs): FoldLevelKernel<ChildSumL
  * ```
  */
 export function childSumLstmFoldForward(a: ChildSumLstmFoldArgs, tape: ChildSumLstmFoldTape, out: TypedArray): void {
+  const w = useWasmSequence(a.x) ? wasmKernels() : undefined;
+  if (w !== undefined) {
+    tape.wasm = true;
+    childSumFoldForwardWasm(w, a, tape, out as Float32Array);
+    return;
+  }
   foldLevelsForward(childSumLevelKernel(a), a, tape.parts, out);
 }
 
@@ -116,6 +152,11 @@ export function childSumLstmFoldForward(a: ChildSumLstmFoldArgs, tape: ChildSumL
 export function childSumLstmFoldBackward(
   a: ChildSumLstmFoldArgs, tape: ChildSumLstmFoldTape, dy: TypedArray, want: { readonly x: boolean; readonly weights: boolean },
 ): FoldOfLevelsGrads {
+  if (tape.wasm) {
+    const w = wasmKernels();
+    if (w === undefined) throw new Error('childSumLstmFoldBackward: the forward pass ran on the wasm kernels, which are gone');
+    return childSumFoldBackwardWasm(w, a, tape, dy as Float32Array, want);
+  }
   const { nodes, inputSize: I, hiddenSize: H, x } = a;
   const G = 4 * H;
   const defer = want.x || want.weights;

@@ -79,3 +79,22 @@ export function residentCopy(array: object, variant: string, floats: number, fil
   variants.set(variant, [at, floats]);
   return at;
 }
+
+const arrayIds = new WeakMap<object, number>();
+let nextArrayId = 0;
+
+/**
+ * A number that names `array` for as long as it lives, for a resident copy's variant when the
+ * copy is kept under another array (a packing of two weight arrays, kept under one of them,
+ * names the other in its variant).
+ *
+ * @example
+ * ```ts
+ * residentCopy(weightHh, `fold:${arrayId(weightIh)}`, floats, fill);
+ * ```
+ */
+export function arrayId(array: object): number {
+  let id = arrayIds.get(array);
+  if (id === undefined) arrayIds.set(array, (id = nextArrayId++));
+  return id;
+}

@@ -3,7 +3,8 @@ import type { TypedArray } from '../tensor/index.js';
 import { sgemmAt } from './gemm-wasm.js';
 import { checkLength } from './rnn-sequence-common.js';
 import { useWasmSequence } from './sequence-wasm.js';
-import { residentCopy, residentScope } from './resident.js';
+import { backwardFromTape, holdResidentTape, releaseResidentTape, type ResidentBlock } from './fold-tapes.js';
+import { arrayId, residentCopy, residentScope } from './resident.js';
 import { partsFor, rowsOf, runParts, threadScratch } from './threads.js';
 import {
   checkFoldSchedule, foldLevelsBackward, foldLevelsForward, type FoldLevelKernelWithBackward, type FoldLevelSchedule, type FoldOfLevelsArgs, type FoldOfLevelsGrads,
@@ -54,9 +55,7 @@ export interface NaryTreeLstmFoldTape {
 }
 
 /** A forward's tape in wasm memory: the block (byte address and size) and where its tables start. */
-interface ResidentFold {
-  readonly at: number;
-  readonly bytes: number;
+interface ResidentFold extends ResidentBlock {
   readonly x: number;
   readonly states: number;
   readonly gates: number;
@@ -142,7 +141,7 @@ export function naryTreeLstmFoldBackward(
 /**
  * Frees a forward's tape in wasm memory (a no-op when it has none). Call it when no backward
  * will follow (the op's output was not recorded); the backward frees it itself. A tape never
- * released is evicted once newer ones need the room (RESIDENT_BUDGET_BYTES), and a backward
+ * released is evicted once newer ones need the room (kernels/fold-tapes.ts), and a backward
  * that finds its tape gone recomputes the forward first (the same bits: the forward is
  * deterministic, whatever the thread count). The recompute reads x and the weights again, so
  * they must not change between a forward and its backward, which the backward's own products
@@ -155,31 +154,7 @@ export function naryTreeLstmFoldBackward(
  * ```
  */
 export function naryTreeLstmFoldRelease(tape: NaryTreeLstmFoldTape): void {
-  const r = tape.resident;
-  if (r === null) return;
-  tape.resident = null;
-  const i = residentTapes.indexOf(tape);
-  if (i >= 0) residentTapes.splice(i, 1);
-  residentBytes -= r.bytes;
-  wasmKernels()?.free(r.at);
-}
-
-// Tapes left in wasm memory, oldest first, and their bytes. A training step's forward is
-// followed by its backward, which frees the tape; a forward that is recorded but never
-// back-propagated (evaluation without noGrad) leaves one, so the oldest go once the total
-// would pass the budget. Beyond it the memory holds at most the newest tape.
-const residentTapes: NaryTreeLstmFoldTape[] = [];
-let residentBytes = 0;
-const RESIDENT_BUDGET_BYTES = 64 << 20;
-
-/** A block of `bytes` for a forward's tape, evicting the oldest tapes while the budget would be passed. */
-function holdResident(w: WasmKernels, tape: NaryTreeLstmFoldTape, bytes: number): number {
-  naryTreeLstmFoldRelease(tape);
-  while (residentTapes.length > 0 && residentBytes + bytes > RESIDENT_BUDGET_BYTES) naryTreeLstmFoldRelease(residentTapes[0] as NaryTreeLstmFoldTape);
-  const at = w.alloc(bytes);
-  residentTapes.push(tape);
-  residentBytes += bytes;
-  return at;
+  releaseResidentTape(tape, wasmKernels());
 }
 
 // ---- JavaScript: the level kernels of kernels/tree-lstm.ts, part by part ----
@@ -268,7 +243,7 @@ function foldForwardWasm(w: WasmKernels, a: NaryTreeLstmFoldArgs, tape: NaryTree
   const { total } = indexPlan(a);
   // What the backward reads stays in wasm memory (the tape); the rest is scratch.
   const kept = [nodes * I, 2 * nodes * H, nodes * G, nodes * H, total, G * (I + N * H)];
-  const block = holdResident(w, tape, layoutBytes(kept));
+  const block = holdResidentTape(w, tape, layoutBytes(kept));
   const [xAt, sAt, zAt, tcAt, idxAt, wAt] = layout(block, kept) as [number, number, number, number, number, number];
   tape.wasm = true;
   tape.resident = { at: block, bytes: layoutBytes(kept), x: xAt, states: sAt, gates: zAt, tanhC: tcAt, idx: idxAt, weights: wAt, joined: false };
@@ -321,10 +296,6 @@ function foldForwardInto(w: WasmKernels, a: NaryTreeLstmFoldArgs, kept: Resident
   w.read(sAt, 2 * nodes * H, out);
 }
 
-/** A number per weightIh array, so that a resident copy keyed on weightHh also names its W_ih. */
-const arrayIds = new WeakMap<object, number>();
-let nextArrayId = 0;
-
 /**
  * The forward's packed weights at `at`: W^T = [W_ih in block order | W_hh]^T (for the internal
  * rows; skipped when `internal` is false, a fold of leaves only), then at
@@ -349,8 +320,7 @@ function residentPackedWeights(w: WasmKernels, a: NaryTreeLstmFoldArgs, wx: Type
   if (!residentScope()) return null;
   const { inputSize: I, hiddenSize: H, arity: N } = a;
   const G = (N + 3) * H, K = I + N * H;
-  let id = arrayIds.get(a.weightIh);
-  if (id === undefined) arrayIds.set(a.weightIh, (id = nextArrayId++));
+  const id = arrayId(a.weightIh);
   const e = w.exports;
   const floats = (e.packedBBytes(K, G) + e.packedBBytes(I, G)) / 4;
   // Joined into the tape's block, which the backward would otherwise fill itself.
@@ -387,13 +357,8 @@ function residentPackedWeights(w: WasmKernels, a: NaryTreeLstmFoldArgs, wx: Type
 function foldBackwardWasm(
   w: WasmKernels, a: NaryTreeLstmFoldArgs, tape: NaryTreeLstmFoldTape, dy: Float32Array, want: { readonly x: boolean; readonly weights: boolean },
 ): NaryTreeLstmFoldGrads {
-  try {
-    // A tape evicted (or freed by an earlier backward of a retained graph) is recomputed.
-    if (tape.resident === null) foldForwardWasm(w, a, tape, new Float32Array(2 * a.nodes * a.hiddenSize));
-    return foldBackwardResident(w, a, tape.resident as ResidentFold, dy, want);
-  } finally {
-    naryTreeLstmFoldRelease(tape);
-  }
+  // A tape evicted (or freed by an earlier backward of a retained graph) is recomputed.
+  return backwardFromTape(w, tape, () => foldForwardWasm(w, a, tape, new Float32Array(2 * a.nodes * a.hiddenSize)), (kept) => foldBackwardResident(w, a, kept, dy, want));
 }
 
 function foldBackwardResident(

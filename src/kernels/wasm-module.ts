@@ -90,6 +90,18 @@ export interface KernelExports {
     t: number, u: number, da: number, dx: number, hTab: number, xTab: number, cc: number, dIn: number, dcc: number, packedW: number,
     packedWx: number, packA: number, tile: number,
   ): void;
+  childSumFoldLevelForward(
+    mFrom: number, mTo: number, lFrom: number, lTo: number, H: number, K: number, I: number, nodes: number, row0: number, leafRow0: number,
+    belowStart: number, belowCount: number, slot0: number, t: number, idx: number, x: number, bias: number, packedWih: number, packedUi: number,
+    packedUf: number, packedUgo: number, z: number, tanhC: number, states: number, forget: number, childSum: number, chs: number, cc: number,
+    packA: number, tile: number,
+  ): void;
+  childSumFoldLevelBackward(
+    mFrom: number, mTo: number, lFrom: number, lTo: number, H: number, K: number, I: number, nodes: number, row0: number, leafRow0: number,
+    belowStart: number, belowCount: number, slot0: number, t: number, u: number, idx: number, x: number, states: number, z: number, tanhC: number,
+    forget: number, ds: number, da: number, dzf: number, dx: number, xTab: number, chTab: number, dz: number, dSum: number, dch: number,
+    cc: number, dcc: number, packedWhh: number, packedUf: number, packedWih: number, packA: number, tile: number,
+  ): void;
   joinColumns(rows: number, a: number, aCols: number, b: number, bCols: number, dst: number): void;
   splitColumns(rows: number, src: number, a: number, aCols: number, b: number, bCols: number): void;
   copyRows(rows: number, cols: number, src: number, srcStride: number, dst: number, dstStride: number): void;

@@ -1,6 +1,6 @@
 import { checkChildSumLstmArgs, childSumLstmBackward, childSumLstmForward, childSumLstmTape, type ChildSumLstmArgs } from '../kernels/child-sum-lstm.js';
 import {
-  checkChildSumLstmFoldArgs, childSumLstmFoldBackward, childSumLstmFoldForward, childSumLstmFoldTape, type ChildSumLstmFoldArgs, type ChildSumLstmFoldTape,
+  checkChildSumLstmFoldArgs, childSumLstmFoldBackward, childSumLstmFoldForward, childSumLstmFoldRelease, childSumLstmFoldTape, type ChildSumLstmFoldArgs, type ChildSumLstmFoldTape,
 } from '../kernels/child-sum-lstm-fold.js';
 import type { FoldOfLevelsArgs, FoldOfLevelsGrads } from '../kernels/tree-fold-levels.js';
 import type { TreeLstmGrads, TreeLstmLevelArgs, TreeLstmWanted } from '../kernels/tree-lstm-gates.js';
@@ -27,9 +27,8 @@ const savedByOp: WeakMap<Tensor, unknown>[] = [];
 
 /** naryTreeLstmFold's saved calls; a wasm fold's tape holds a block of wasm memory until released. */
 const foldSaved = new WeakMap<Tensor, { args: NaryTreeLstmFoldArgs; tape: NaryTreeLstmFoldTape }>();
-/** childSumTreeLstmFold's saved calls (plain arrays: dropping them is enough). */
+/** childSumTreeLstmFold's saved calls; a wasm fold's tape holds a block of wasm memory until released. */
 const childSumFoldSaved = new WeakMap<Tensor, { args: ChildSumLstmFoldArgs; tape: ChildSumLstmFoldTape }>();
-savedByOp.push(childSumFoldSaved);
 /** treeRnnFold's saved calls (plain arrays). */
 const treeRnnFoldSaved = new WeakMap<Tensor, { args: TreeRnnFoldArgs; tape: TreeRnnFoldTape }>();
 savedByOp.push(treeRnnFoldSaved);
@@ -37,7 +36,7 @@ savedByOp.push(treeRnnFoldSaved);
 /**
  * Drops the saved activations of a naryTreeLstm, childSumTreeLstm, naryTreeLstmFold or
  * childSumTreeLstmFold output that no backward will read (the call was not recorded), and frees
- * an N-ary fold's tape in wasm memory. The functional wrappers call it right after `apply`.
+ * an N-ary or Child-Sum fold's tape in wasm memory. The functional wrappers call it right after `apply`.
  *
  * @example
  * ```ts
@@ -52,6 +51,11 @@ export function releaseTreeLstmTape(output: Tensor): void {
   if (fold !== undefined) {
     naryTreeLstmFoldRelease(fold.tape);
     foldSaved.delete(output);
+  }
+  const childSum = childSumFoldSaved.get(output);
+  if (childSum !== undefined) {
+    childSumLstmFoldRelease(childSum.tape);
+    childSumFoldSaved.delete(output);
   }
 }
 

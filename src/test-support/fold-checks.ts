@@ -1,8 +1,14 @@
 // Helpers shared by the fused tree-fold tests (src/tree/fold-fused.test.ts for the N-ary
-// Tree-LSTM, src/tree/child-sum-fold.test.ts for the Child-Sum one): which ops a graph holds,
-// and element-wise closeness relative to the reference's largest magnitude.
+// Tree-LSTM, src/tree/child-sum-fold.test.ts for the Child-Sum one, tree-rnn-fold.test.ts):
+// which ops a graph holds, element-wise closeness relative to the reference's largest
+// magnitude, the comparison of a fused fold with its references, and a wasm tape's life.
 import assert from 'node:assert/strict';
+import { backward, noGrad } from '../autograd/index.js';
 import { gemmReady, setGemmBackend } from '../kernels/gemm.js';
+import { RESIDENT_BUDGET_BYTES } from '../kernels/fold-tapes.js';
+import { withResidentWeights } from '../kernels/resident.js';
+import { wasmKernels } from '../kernels/wasm-module.js';
+import { mul, sum } from '../ops/index.js';
 import type { Tensor } from '../tensor/index.js';
 
 /**
@@ -54,17 +60,19 @@ export interface FoldRun {
 /**
  * The checks of a fused fold in float32 against its references: every gradient non-zero, the
  * outputs bitwise those of the float32 by-level graph (a fold that runs the by-level
- * arithmetic) and within 2e-6 of the float64 fold, the gradients within 1e-5 of float64's and
- * of the by-level graph's (the largest differences seen were about 2e-7 and 4e-7).
+ * arithmetic; or, with `outputsTolerance`, within it of them) and within 2e-6 of the float64
+ * fold, the gradients within 1e-5 of float64's and of the by-level graph's (the largest
+ * differences seen were about 2e-7 and 4e-7).
  *
  * @example
  * ```ts
  * compareFolds('wasm, 8 units', run('float32', false), run('float32', true), run('float64', false));
  * ```
  */
-export function compareFolds(label: string, fused: FoldRun, byLevel: FoldRun, exact: FoldRun): void {
+export function compareFolds(label: string, fused: FoldRun, byLevel: FoldRun, exact: FoldRun, outputsTolerance?: number): void {
   assert.ok(fused.grads.every((g) => g.some((v) => v !== 0)), `${label}: every gradient is non-zero`);
-  assert.deepEqual(fused.outputs, byLevel.outputs, `${label}: outputs against the by-level fold`);
+  if (outputsTolerance === undefined) assert.deepEqual(fused.outputs, byLevel.outputs, `${label}: outputs against the by-level fold`);
+  else assertClose(fused.outputs, byLevel.outputs, outputsTolerance, `${label}: outputs against the by-level fold`);
   assertClose(fused.outputs, exact.outputs, 2e-6, `${label}: outputs against float64`);
   fused.grads.forEach((g, i) => {
     assertClose(g, exact.grads[i] as Float64Array, 1e-5, `${label}: gradient ${i} against float64`);
@@ -90,4 +98,93 @@ export async function onWasmAndJs(check: (path: 'wasm' | 'js') => void): Promise
   } finally {
     setGemmBackend('auto');
   }
+}
+
+/**
+ * The life of a wasm fold's tape (x, the states, the gates... kept in wasm memory from the
+ * forward to the backward, kernels/fold-tapes.ts): freed by an unrecorded forward and by the
+ * backward, evicted when recorded forwards pile up without a backward (memory bounded by the
+ * budget plus one tape), and recomputed by a backward that finds it gone, as by a second
+ * backward of a retained graph, with the same gradient bits. `fold()` runs the fold forward
+ * (recorded unless under noGrad); the loss is sum(outputs * weights); `params` are the tensors
+ * whose gradients are compared.
+ *
+ * @example
+ * ```ts
+ * await checkTapeLife(() => foldTree(cell, trees, inputs).outputs, [table, ...cell.parameters()], weights);
+ * ```
+ */
+export async function checkTapeLife(fold: () => Tensor, params: readonly Tensor[], weights: Tensor): Promise<void> {
+  await gemmReady();
+  const w = wasmKernels();
+  assert.ok(w !== undefined, 'the wasm kernels are loaded on Node 20');
+  const gradients = (): Float32Array[] => params.map((p) => Float32Array.from(p.grad?.data ?? []));
+  const zero = (): void => params.forEach((p) => { p.grad = null; });
+  // Reference gradients, and the scratch blocks allocated once.
+  backward(sum(mul(fold(), weights)));
+  const reference = gradients();
+  zero();
+  const base = w.usage().liveBytes;
+  noGrad(fold);
+  assert.equal(w.usage().liveBytes, base, 'an unrecorded forward frees its tape');
+  backward(sum(mul(fold(), weights)));
+  assert.equal(w.usage().liveBytes, base, 'the backward frees the tape');
+  zero();
+  // One recorded forward, then many recorded but never back-propagated: memory stays bounded
+  // (tapes are evicted; the oldest first, which this does not tell apart), and the first
+  // one's backward, which finds its tape gone, recomputes it.
+  const first = sum(mul(fold(), weights));
+  const oneTape = w.usage().liveBytes - base;
+  assert.ok(oneTape > 0, 'a recorded forward keeps its tape');
+  let most = 0;
+  for (let i = 0; i < Math.ceil((RESIDENT_BUDGET_BYTES * 1.25) / oneTape); i++) {
+    fold();
+    most = Math.max(most, w.usage().liveBytes - base);
+  }
+  assert.ok(most <= RESIDENT_BUDGET_BYTES + oneTape, `tapes held at most ${most} bytes (one is ${oneTape})`);
+  backward(first, undefined, { retainGraph: true });
+  const afterEviction = gradients();
+  zero();
+  backward(first);
+  const again = gradients();
+  reference.forEach((g, i) => {
+    assert.deepEqual(afterEviction[i], g, `gradient ${i} after the tape was evicted and recomputed`);
+    assert.deepEqual(again[i], g, `gradient ${i} from a second backward of the retained graph`);
+  });
+}
+
+/**
+ * A fold inside withResidentWeights: its outputs are bitwise those outside the scope, it
+ * keeps its packed weights for the scope (a second fold adds no copy), leaving the scope frees
+ * them, and new weights after a scope are used by the next one. `fold()` runs an unrecorded
+ * forward and returns its outputs; `params` are the weights it reads.
+ *
+ * @example
+ * ```ts
+ * await checkResidentWeights(() => Float32Array.from(noGrad(() => foldTree(cell, trees, inputs).outputs).data), cell.parameters());
+ * ```
+ */
+export async function checkResidentWeights(fold: () => Float32Array, params: readonly Tensor[]): Promise<void> {
+  await gemmReady();
+  const w = wasmKernels();
+  assert.ok(w !== undefined, 'the wasm kernels are loaded on Node 20');
+  const plain = fold();
+  withResidentWeights(fold); // the scratch blocks a scope uses, once
+  const base = w.usage().liveBytes;
+  const [first, second, held, afterSecond] = withResidentWeights(() => {
+    const a = fold();
+    const heldAfterFirst = w.usage().liveBytes - base;
+    const b = fold();
+    return [a, b, heldAfterFirst, w.usage().liveBytes - base];
+  });
+  assert.deepEqual(first, plain, 'the first fold in the scope');
+  assert.deepEqual(second, plain, 'a second fold in the scope, from the kept weights');
+  assert.ok(held > 0, 'the scope keeps the packed weights');
+  assert.equal(afterSecond, held, 'the second fold reuses them (no second copy)');
+  assert.equal(w.usage().liveBytes, base, 'leaving the scope frees them');
+  // New weights after the scope are used by the next scope (nothing stale survives it).
+  for (const p of params) p.data[0] = (p.data[0] as number) + 0.5;
+  const changed = fold();
+  assert.notDeepEqual(changed, plain);
+  assert.deepEqual(withResidentWeights(fold), changed);
 }

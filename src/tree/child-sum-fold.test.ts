@@ -51,7 +51,10 @@ function check(path: string): void {
   assert.deepEqual(plan.levels.map((lv) => lv.slots), [1, 4, 3, 2, 2], `levels with ${plan.levels.map((lv) => lv.slots).join(', ')} slots`);
   for (const [hidden, bias] of [[8, true], [5, false]] as const) {
     const label = `${path}, ${hidden} units${bias ? '' : ', no bias'}`;
-    compareFolds(label, run(trees, hidden, bias, 'float32', false), run(trees, hidden, bias, 'float32', true), run(trees, hidden, bias, 'float64', false));
+    // On wasm the fused fold runs its own level jobs (assembly/tree.ts), whose products are
+    // always the packed micro-kernel's; the by-level kernel's gemm() takes sgemv for a part of
+    // one row, which sums in another order, so there the outputs agree to rounding only.
+    compareFolds(label, run(trees, hidden, bias, 'float32', false), run(trees, hidden, bias, 'float32', true), run(trees, hidden, bias, 'float64', false), path === 'wasm' ? 1e-6 : undefined);
   }
 }
 

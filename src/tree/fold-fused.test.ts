@@ -5,14 +5,12 @@ import { gemmReady } from '../kernels/gemm.js';
 import { sequenceKernelPath } from '../kernels/sequence-wasm.js';
 import { naryTreeLstmFoldLevelParts } from '../kernels/tree-lstm-fold.js';
 import { kernelThreadsReady, setKernelThreads } from '../kernels/threads.js';
-import { withResidentWeights } from '../kernels/resident.js';
-import { wasmKernels } from '../kernels/wasm-module.js';
 import { gather, mul, naryTreeLstmFold, sum } from '../ops/index.js';
 import { ArgumentError, Rng, Tensor, randn, type DType } from '../tensor/index.js';
 import { foldTree, planFold } from './fold.js';
 import { NaryTreeLSTMCell } from './tree-lstm-cells.js';
 import { tree, type Tree } from './tree.js';
-import { assertClose, onWasmAndJs, opsBehind, type FoldRun } from '../test-support/fold-checks.js';
+import { assertClose, checkResidentWeights, checkTapeLife, onWasmAndJs, opsBehind, type FoldRun } from '../test-support/fold-checks.js';
 
 // The fused whole-fold N-ary Tree-LSTM (foldTree's default for the cell: ONE naryTreeLstmFold
 // op, kernels/tree-lstm-fold.ts) in float32 against two references: the same fold in float64
@@ -136,48 +134,12 @@ test('the fused fold in float32 equals the float64 fold with its products split 
 // when recorded forwards pile up without a backward, and recomputed (the same bits) by a
 // backward that finds it gone, as a second backward of a retained graph does.
 test('the fused fold keeps its tape in wasm memory only as long as a backward can need it', async () => {
-  await gemmReady();
-  const w = wasmKernels();
-  assert.ok(w !== undefined, 'the wasm kernels are loaded on Node 20');
   const c = LARGE;
   const cell = new NaryTreeLSTMCell({ inputSize: c.input, hiddenSize: c.hidden, arity: c.arity, bias: c.bias }, new Rng(7));
   const table = randn([VOCAB, c.input], new Rng(8), { requiresGrad: true });
   const trees = treesOf(c);
   const fold = (): Tensor => foldTree(cell, trees, (values) => gather(table, new Tensor(Float32Array.from(values), [values.length]))).outputs;
-  const weights = randn([planFold(trees, c.arity).nodes.length, c.hidden], new Rng(10));
-  const gradients = (): Float32Array[] => [table, ...cell.parameters()].map((p) => Float32Array.from(p.grad?.data ?? []));
-  const zero = (): void => [table, ...cell.parameters()].forEach((p) => { p.grad = null; });
-  // Reference gradients, and the scratch blocks allocated once.
-  backward(sum(mul(fold(), weights)));
-  const reference = gradients();
-  zero();
-  const base = w.usage().liveBytes;
-  noGrad(fold);
-  assert.equal(w.usage().liveBytes, base, 'an unrecorded forward frees its tape');
-  backward(sum(mul(fold(), weights)));
-  assert.equal(w.usage().liveBytes, base, 'the backward frees the tape');
-  zero();
-  // One recorded forward, then many recorded but never back-propagated: memory stays bounded
-  // (tapes are evicted; the oldest first, which this does not tell apart), and the first
-  // one's backward, which finds its tape gone, recomputes it.
-  const first = sum(mul(fold(), weights));
-  const oneTape = w.usage().liveBytes - base;
-  assert.ok(oneTape > 0, 'a recorded forward keeps its tape');
-  let most = 0;
-  for (let i = 0; i < Math.ceil((80 << 20) / oneTape); i++) {
-    fold();
-    most = Math.max(most, w.usage().liveBytes - base);
-  }
-  assert.ok(most <= (64 << 20) + oneTape, `tapes held at most ${most} bytes (one is ${oneTape})`);
-  backward(first, undefined, { retainGraph: true });
-  const afterEviction = gradients();
-  zero();
-  backward(first);
-  const again = gradients();
-  reference.forEach((g, i) => {
-    assert.deepEqual(afterEviction[i], g, `gradient ${i} after the tape was evicted and recomputed`);
-    assert.deepEqual(again[i], g, `gradient ${i} from a second backward of the retained graph`);
-  });
+  await checkTapeLife(fold, [table, ...cell.parameters()], randn([planFold(trees, c.arity).nodes.length, c.hidden], new Rng(10)));
 });
 
 test('a fold schedule where a node has two parents is an ArgumentError naming the rows', () => {
@@ -195,31 +157,9 @@ test('a fold schedule where a node has two parents is an ArgumentError naming th
 });
 
 test('inside withResidentWeights the fused fold packs its weights once, with the same outputs', async () => {
-  await gemmReady();
-  const w = wasmKernels();
-  assert.ok(w !== undefined, 'the wasm kernels are loaded on Node 20');
   const c = SMALL[0] as Config;
   const cell = new NaryTreeLSTMCell({ inputSize: c.input, hiddenSize: c.hidden, arity: c.arity, bias: c.bias }, new Rng(7));
   const table = randn([VOCAB, c.input], new Rng(8));
   const trees = treesOf(c);
-  const fold = (): Float32Array => Float32Array.from(noGrad(() => foldTree(cell, trees, (values) => gather(table, new Tensor(Float32Array.from(values), [values.length]))).outputs).data);
-  const plain = fold();
-  withResidentWeights(fold); // the scratch blocks a scope uses, once
-  const base = w.usage().liveBytes;
-  const [first, second, held, afterSecond] = withResidentWeights(() => {
-    const a = fold();
-    const heldAfterFirst = w.usage().liveBytes - base;
-    const b = fold();
-    return [a, b, heldAfterFirst, w.usage().liveBytes - base];
-  });
-  assert.deepEqual(first, plain, 'the first fold in the scope');
-  assert.deepEqual(second, plain, 'a second fold in the scope, from the kept weights');
-  assert.ok(held > 0, 'the scope keeps the packed weights');
-  assert.equal(afterSecond, held, 'the second fold reuses them (no second copy)');
-  assert.equal(w.usage().liveBytes, base, 'leaving the scope frees them');
-  // New weights after the scope are used by the next scope (nothing stale survives it).
-  for (const p of cell.parameters()) p.data[0] = (p.data[0] as number) + 0.5;
-  const changed = fold();
-  assert.notDeepEqual(changed, plain);
-  assert.deepEqual(withResidentWeights(fold), changed);
+  await checkResidentWeights(() => Float32Array.from(noGrad(() => foldTree(cell, trees, (values) => gather(table, new Tensor(Float32Array.from(values), [values.length]))).outputs).data), cell.parameters());
 });
