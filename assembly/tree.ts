@@ -436,3 +436,98 @@ export function childSumFoldLevelBackward(
     if (xTab != 0) copyRows(l, I, at(x, r * I), I, at(xTab, (u + lFrom) * I), I);
   }
 }
+
+// ---- One level of a whole recursive-network fold (src/kernels/tree-rnn-fold-wasm.ts) ----
+//
+// h = tanh(b + [x | h_1..h_N] [W_ih | W_hh]^T) for internal rows, h = tanh(b + x W_ih^T) for
+// leaves. Split by rows over the kernel threads as the Tree-LSTM levels are. Layout (floats;
+// K = I + N H): x [nodes, I]; states h [nodes, H] by node row; the internal-first dz table
+// (internal rows of every level, then every leaf: the level's internal rows from row t, its
+// leaves from row u); idx: the level's child indices (N per internal row, belowCount for
+// none); the scratch inTab [*, K] indexed by the level's internal row.
+
+/** dst[r] = tanh(src[r]) for n floats (src and dst may be the same). */
+function tanhInto(n: i32, src: usize, dst: usize): void {
+  let k = 0;
+  for (; k + 4 <= n; k += 4) st(dst, k, vtanh(ld(src, k)));
+  for (; k < n; k++) st1(dst, k, tanh1(ld1(src, k)));
+}
+
+/**
+ * Forward of one level's part: internal rows z = b + [x | h_1..h_N] W^T (W^T = [W_ih | W_hh]^T
+ * packed at packedW, the children's h gathered from the level below), leaves z = b + x W_ih^T
+ * (packed at packedWx); h = tanh(z), z built in the part's own rows of the states.
+ */
+export function treeRnnFoldLevelForward(
+  mFrom: i32, mTo: i32, lFrom: i32, lTo: i32, H: i32, N: i32, I: i32, row0: i32, leafRow0: i32, belowStart: i32, belowCount: i32,
+  idx: usize, x: usize, bias: usize, packedW: usize, packedWx: usize, states: usize, inTab: usize, packA: usize, tile: usize,
+): void {
+  const K = I + N * H;
+  const m = mTo - mFrom;
+  if (m > 0) {
+    const r = row0 + mFrom, zr = at(states, r * H), inR = at(inTab, mFrom * K), ix = idx + (<usize>(mFrom * N) << 2);
+    copyRows(m, I, at(x, r * I), I, inR, K);
+    gatherChildRows(m, H, N, ix, belowCount, at(states, belowStart * H), inR, K, I);
+    copyRows(m, H, bias, 0, zr, H);
+    sgemmPacked(false, m, H, K, 1, inR, K, packedW, 1, zr, H, packA, tile);
+    tanhInto(m * H, zr, zr);
+  }
+  const l = lTo - lFrom;
+  if (l > 0) {
+    const r = leafRow0 + lFrom, zr = at(states, r * H);
+    copyRows(l, H, bias, 0, zr, H);
+    sgemmPacked(false, l, H, I, 1, at(x, r * I), I, packedWx, 1, zr, H, packA, tile);
+    tanhInto(l * H, zr, zr);
+  }
+}
+
+/**
+ * Backward of one level's part, from the state gradients ds [nodes, H] of its rows:
+ * dz = dh (1 - h^2) into the dz table (internal row i at t + i, leaf j at u + j), then
+ *
+ *     [dx | d(h_1..h_N)] = dz [W_ih | W_hh]   (internal; packed at packedW)   dx = dz W_ih   (leaves; packed at packedWx)
+ *
+ * with d h_k added into the children's rows of ds, dx (when not 0) by node row, and, for the
+ * deferred weight gradient (when xTab is not 0), each row's x into xTab at its dz row and the
+ * internal rows' children's h into hTab [*, N H] at theirs.
+ */
+export function treeRnnFoldLevelBackward(
+  mFrom: i32, mTo: i32, lFrom: i32, lTo: i32, H: i32, N: i32, I: i32, row0: i32, leafRow0: i32, belowStart: i32, belowCount: i32,
+  idx: usize, x: usize, states: usize, ds: usize, dzTab: usize, t: i32, u: i32, dx: usize, xTab: usize, hTab: usize, dIn: usize,
+  packedW: usize, packedWx: usize, packA: usize, tile: usize,
+): void {
+  const NH = N * H, K = I + NH;
+  const m = mTo - mFrom;
+  if (m > 0) {
+    const r = row0 + mFrom, dzr = at(dzTab, (t + mFrom) * H), ix = idx + (<usize>(mFrom * N) << 2), dInR = at(dIn, mFrom * K);
+    tanhGradient(m * H, at(states, r * H), at(ds, r * H), dzr);
+    sgemmPacked(false, m, K, H, 1, dzr, H, packedW, 0, dInR, K, packA, tile);
+    if (dx != 0) copyRows(m, I, dInR, K, at(dx, r * I), I);
+    scatterAddChildRows(m, H, N, ix, belowCount, dInR, K, I, at(ds, belowStart * H));
+    if (xTab != 0) {
+      copyRows(m, I, at(x, r * I), I, at(xTab, (t + mFrom) * I), I);
+      gatherChildRows(m, H, N, ix, belowCount, at(states, belowStart * H), at(hTab, (t + mFrom) * NH), NH, 0);
+    }
+  }
+  const l = lTo - lFrom;
+  if (l > 0) {
+    const r = leafRow0 + lFrom, dzr = at(dzTab, (u + lFrom) * H);
+    tanhGradient(l * H, at(states, r * H), at(ds, r * H), dzr);
+    if (dx != 0) sgemmPacked(false, l, I, H, 1, dzr, H, packedWx, 0, at(dx, r * I), I, packA, tile);
+    if (xTab != 0) copyRows(l, I, at(x, r * I), I, at(xTab, (u + lFrom) * I), I);
+  }
+}
+
+/** dz[k] = dh[k] (1 - h[k]^2) for n floats: the gradient through h = tanh(z). */
+function tanhGradient(n: i32, h: usize, dh: usize, dz: usize): void {
+  const one = f32x4.splat(1);
+  let k = 0;
+  for (; k + 4 <= n; k += 4) {
+    const v = ld(h, k);
+    st(dz, k, f32x4.mul(ld(dh, k), f32x4.sub(one, f32x4.mul(v, v))));
+  }
+  for (; k < n; k++) {
+    const v = ld1(h, k);
+    st1(dz, k, ld1(dh, k) * (1 - v * v));
+  }
+}

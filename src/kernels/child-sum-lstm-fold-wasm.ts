@@ -3,7 +3,7 @@ import { backwardFromTape, holdResidentTape, releaseResidentTape, type ResidentB
 import { arrayId, residentCopy } from './resident.js';
 import { partsFor, rowsOf, runParts, threadScratch } from './threads.js';
 import type { FoldOfLevelsArgs, FoldOfLevelsGrads, SlottedFoldLevelSchedule } from './tree-fold-levels.js';
-import { layout, layoutBytes } from './tree-lstm.js';
+import { layout, layoutBytes, readFloats } from './tree-lstm.js';
 import type { WasmKernels } from './wasm-module.js';
 
 // The whole Child-Sum Tree-LSTM fold on wasm memory (float32), as kernels/tree-lstm-fold.ts
@@ -275,12 +275,7 @@ function backwardResident(
       ];
     });
   }
-  const readOut = (at: number, size: number): Float32Array => {
-    const dst = new Float32Array(size);
-    w.read(at, size, dst);
-    return dst;
-  };
-  const dx = want.x ? readOut(dxAt, nodes * I) : null;
+  const dx = want.x ? readFloats(w, dxAt, nodes * I) : null;
   if (!weights) return { x: dx, weightIh: null, weightHh: null, biasIh: null, biasHh: null };
   sgemmAt(true, false, G, I, nodes, 1, daAt, G, xTabAt, I, 0, dWihAt, I);
   if (T > 0) {
@@ -294,8 +289,8 @@ function backwardResident(
   let dbIh: Float32Array | null = null, dbHh: Float32Array | null = null;
   if (a.biasIh !== null && a.biasHh !== null) {
     e.columnSums(daAt, G, nodes, G, dbAt);
-    dbIh = readOut(dbAt, G);
+    dbIh = readFloats(w, dbAt, G);
     dbHh = dbIh.slice();
   }
-  return { x: dx, weightIh: readOut(dWihAt, G * I), weightHh: readOut(dWhhAt, G * H), biasIh: dbIh, biasHh: dbHh };
+  return { x: dx, weightIh: readFloats(w, dWihAt, G * I), weightHh: readFloats(w, dWhhAt, G * H), biasIh: dbIh, biasHh: dbHh };
 }

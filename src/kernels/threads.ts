@@ -17,7 +17,7 @@ import { wasmKernels, type KernelExports, type WasmKernels } from './wasm-module
 /** The kernel exports a worker may run (its job table). */
 const JOBS = [
   'sgemm', 'lstmForwardLoop', 'lstmBackwardLoop', 'gruForwardLoop', 'gruBackwardLoop', 'rnnForwardLoop', 'rnnBackwardLoop', 'sgemv', 'sgemmPacked',
-  'treeFoldLevelForward', 'treeFoldLevelBackward', 'childSumFoldLevelForward', 'childSumFoldLevelBackward',
+  'treeFoldLevelForward', 'treeFoldLevelBackward', 'childSumFoldLevelForward', 'childSumFoldLevelBackward', 'treeRnnFoldLevelForward', 'treeRnnFoldLevelBackward',
 ] as const satisfies readonly (keyof KernelExports)[];
 
 /** A kernel export that can run on a worker thread. */

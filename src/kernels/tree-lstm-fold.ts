@@ -12,7 +12,7 @@ import {
 } from './tree-fold-levels.js';
 import {
   checkNaryTreeLstmArgs, foldBlocksByGate, inputWeightsInBlockOrder, layout, layoutBytes, naryTreeLstmBackward, naryTreeLstmForward,
-  naryTreeLstmTape, writeSideBySide, type NaryTreeLstmArgs, type NaryTreeLstmTape,
+  naryTreeLstmTape, readFloats, writeSideBySide, type NaryTreeLstmArgs, type NaryTreeLstmTape,
 } from './tree-lstm.js';
 import { wasmKernels, type WasmKernels } from './wasm-module.js';
 
@@ -412,26 +412,21 @@ function foldBackwardResident(
       ];
     });
   }
-  const readOut = (at: number, size: number): Float32Array => {
-    const dst = new Float32Array(size);
-    w.read(at, size, dst);
-    return dst;
-  };
   let dWih: Float32Array | null = null, dWhh: Float32Array | null = null, dbIh: Float32Array | null = null, dbHh: Float32Array | null = null;
   if (want.weights) {
     if (T > 0) sgemmAt(true, false, G, NH, T, 1, dzAt, G, hTabAt, NH, 0, dwhAt, NH);
     else w.f32.fill(0, dwhAt >> 2, (dwhAt >> 2) + G * NH);
     sgemmAt(true, false, G, I, nodes, 1, dzAt, G, xTabAt, I, 0, dwxAt, I);
-    dWhh = readOut(dwhAt, G * NH);
+    dWhh = readFloats(w, dwhAt, G * NH);
     // dW_x's row blocks (i, the N forget blocks, g, o) folded back onto W_ih's gates (i, f, g, o).
-    dWih = foldBlocksByGate(readOut(dwxAt, G * I), N, H, I);
+    dWih = foldBlocksByGate(readFloats(w, dwxAt, G * I), N, H, I);
     if (bias) {
       // db_hh = column sums of dz; db_ih those of da, whose rows are dz's folded by gate
       // (da = [dz_i, sum_k dz_f_k, dz_g, dz_o]), so db_ih is db_hh folded the same way.
       e.columnSums(dzAt, G, nodes, G, dbhhAt);
-      dbHh = readOut(dbhhAt, G);
+      dbHh = readFloats(w, dbhhAt, G);
       dbIh = foldBlocksByGate(dbHh, N, H, 1);
     }
   }
-  return { x: want.x ? readOut(dxAt, nodes * I) : null, weightIh: dWih, weightHh: dWhh, biasIh: dbIh, biasHh: dbHh };
+  return { x: want.x ? readFloats(w, dxAt, nodes * I) : null, weightIh: dWih, weightHh: dWhh, biasIh: dbIh, biasHh: dbHh };
 }

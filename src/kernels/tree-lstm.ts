@@ -186,6 +186,13 @@ export function writeSideBySide(w: WasmKernels, at: number, rows: number, left: 
   w.exports.joinColumns(rows, stage, leftCols, rightAt, rightCols, at);
 }
 
+/** A new array of `size` floats read from wasm memory at `at`. @example `const dW = readFloats(w, dwAt, G * K)` */
+export function readFloats(w: WasmKernels, at: number, size: number): Float32Array {
+  const dst = new Float32Array(size);
+  w.read(at, size, dst);
+  return dst;
+}
+
 /** The inverse of writeSideBySide: a [rows, leftCols + rightCols] block at `at` as its two parts (new arrays). @example `const [dx, dKids] = readSideBySide(w, at, n, I, NH)` */
 export function readSideBySide(w: WasmKernels, at: number, rows: number, leftCols: number, rightCols: number): [Float32Array, Float32Array] {
   const stage = w.scratch('treeLstmStage', 4 * rows * (leftCols + rightCols));
@@ -334,11 +341,6 @@ function levelBackwardWasm(w: WasmKernels, a: NaryTreeLstmArgs, kids: boolean, t
   w.write(tcAt, tape.tanhC);
   if (kids) w.write(ccAt, a.childC as TypedArray);
   w.exports.treeGatesBackward(n, H, N, zAt, G, (N + 1) * H, (N + 2) * H, zAt + 4 * H, G, ccAt, kids ? 1 : 0, tcAt, dyAt, dyAt + 4 * n * H, dzAt, dzAt + 4 * H, daAt, wantChildren ? dccAt : 0);
-  const readOut = (at: number, size: number): Float32Array => {
-    const dst = new Float32Array(size);
-    w.read(at, size, dst);
-    return dst;
-  };
   let dx: TypedArray | null = null, dChildH: TypedArray | null = null, dChildC: TypedArray | null = null;
   if (merged && (want.x || wantChildren)) {
     writeSideBySide(w, wAt, G, inputWeightsInBlockOrder(a).wx, I, a.weightHh, NH);
@@ -350,15 +352,15 @@ function levelBackwardWasm(w: WasmKernels, a: NaryTreeLstmArgs, kids: boolean, t
     if (want.x) {
       w.write(wAt, a.weightIh);
       sgemmAt(false, false, n, I, 4 * H, 1, daAt, 4 * H, wAt, I, 0, dInAt, I);
-      dx = readOut(dInAt, n * I);
+      dx = readFloats(w, dInAt, n * I);
     }
     if (wantChildren) {
       w.write(whhAt, a.weightHh);
       sgemmAt(false, false, n, NH, G, 1, dzAt, G, whhAt, NH, 0, dchAt, NH);
-      dChildH = readOut(dchAt, n * NH);
+      dChildH = readFloats(w, dchAt, n * NH);
     }
   }
-  if (wantChildren) dChildC = readOut(dccAt, n * NH);
+  if (wantChildren) dChildC = readFloats(w, dccAt, n * NH);
   let dWih: TypedArray | null = null, dWhh: TypedArray | null = null, dbIh: TypedArray | null = null, dbHh: TypedArray | null = null;
   if (want.weights) {
     if (merged) {
@@ -371,18 +373,18 @@ function levelBackwardWasm(w: WasmKernels, a: NaryTreeLstmArgs, kids: boolean, t
     } else {
       w.write(inAt, a.x);
       sgemmAt(true, false, 4 * H, I, n, 1, daAt, 4 * H, inAt, I, 0, dWAt, I);
-      dWih = readOut(dWAt, 4 * H * I);
+      dWih = readFloats(w, dWAt, 4 * H * I);
       if (kids) {
         w.write(chAt, a.childH as TypedArray);
         sgemmAt(true, false, G, NH, n, 1, dzAt, G, chAt, NH, 0, dwhhAt, NH);
-        dWhh = readOut(dwhhAt, G * NH);
+        dWhh = readFloats(w, dwhhAt, G * NH);
       }
     }
     if (bias) {
       w.exports.columnSums(daAt, 4 * H, n, 4 * H, dbihAt);
       w.exports.columnSums(dzAt, G, n, G, dbhhAt);
-      dbIh = readOut(dbihAt, 4 * H);
-      dbHh = readOut(dbhhAt, G);
+      dbIh = readFloats(w, dbihAt, 4 * H);
+      dbHh = readFloats(w, dbhhAt, G);
     }
   }
   return { x: dx, weightIh: dWih, weightHh: dWhh, biasIh: dbIh, biasHh: dbHh, childH: dChildH, childC: dChildC };

@@ -1,6 +1,9 @@
 import { ArgumentError } from '../tensor/errors.js';
 import type { TypedArray } from '../tensor/index.js';
 import { gemm } from './gemm.js';
+import { useWasmSequence } from './sequence-wasm.js';
+import { treeRnnFoldBackwardWasm, treeRnnFoldForwardWasm, treeRnnFoldWasmRelease, type TreeRnnFoldWasmTape } from './tree-rnn-fold-wasm.js';
+import { wasmKernels } from './wasm-module.js';
 import { Workspace, allocateLike, checkLength, columnSums } from './rnn-sequence-common.js';
 import {
   checkFoldSchedule, foldLevelsForward, internalFirstRows, partStateGradient, scatterToChildren, tableToPlanOrder, type FoldLevelKernel, type FoldOfLevelsArgs,
@@ -10,16 +13,20 @@ import type { TreeLstmLevelArgs } from './tree-lstm-gates.js';
 
 // A whole fold of the classic recursive network (tree/recursive-cell.ts's RecursiveCell,
 //     h = tanh(W_ih x + b_ih + b_hh + W_hh [h_1; ...; h_N])
-// ) over a batch of trees as ONE kernel call each way: one level's step on raw arrays, run part
-// by part (kernels/tree-fold-levels.ts). The forward does the cell's composed step's arithmetic
-// in its order, so in float64 it gives the same bits: [x, 1] [W_ih, b_ih + b_hh]^T as one gemm
-// (the cell's `affine`), the children's product W_hh [h_1; ...; h_N] as a second, their sum,
-// then Math.tanh (the tanh op's). What it saves is the graph around them: per level the
-// gathers of the children's h and the zero row they pad with, the bias column and the
-// concats of the affine, the join of internal rows and leaves, every backward of those, and
-// each level's weight gradients summed by the autograd. The backward defers dx and the weight
-// gradients to one product each over all levels (2026-12-03: the training pass 1.8x faster at
-// batch 1 and 1.1x at batch 64 with 128 units; 1.3x and 0.97x at 32).
+// ) over a batch of trees as ONE kernel call each way. For float32 on the WebAssembly kernels
+// it runs on wasm memory (kernels/tree-rnn-fold-wasm.ts: one threaded kernel job per level,
+// the tape kept in wasm memory, the input's and the children's products as one, the kernels'
+// SIMD tanh), whose values agree with the composed step's to rounding. Otherwise (float64, or
+// no wasm) one level's step runs on raw arrays part by part (kernels/tree-fold-levels.ts),
+// doing the cell's composed step's arithmetic in its order, so it gives the same bits:
+// [x, 1] [W_ih, b_ih + b_hh]^T as one gemm (the cell's `affine`), the children's product
+// W_hh [h_1; ...; h_N] as a second, their sum, then Math.tanh (the tanh op's). What either
+// saves is the graph around them: per level the gathers of the children's h and the zero row
+// they pad with, the bias column and the concats of the affine, the join of internal rows and
+// leaves, every backward of those, and each level's weight gradients summed by the autograd.
+// Both backwards defer dx and the weight gradients to one product each over all levels.
+// Measured against cf13a14 (scripts/ab-tree-builds.mjs, 2 threads, 128 units): the deferred
+// products alone 1.8x at batch 1 and 1.1x at batch 64; the wasm fold 2.3x and 1.8x (0005).
 
 /** A whole fold: x [nodes, I] in plan order, the weights in RecursiveCell's layout (weightIh [H, I], weightHh [H, N H], biases [H]), the schedule. */
 export interface TreeRnnFoldArgs extends FoldOfLevelsArgs {
@@ -38,8 +45,14 @@ interface TreeRnnLevelArgs extends TreeLstmLevelArgs {
 /** The backward's fold-wide tables (dz, x, the children's h in table order) and a part's d[h_1..h_N]. */
 const ws = new Workspace();
 
-/** What the forward keeps: each part's call and its h [n, H]. */
-export interface TreeRnnFoldTape {
+/**
+ * What the forward keeps. On the wasm path (float32 with the kernels loaded): its block of wasm
+ * memory (x, every h, the child indices) until the backward reads it or
+ * {@link treeRnnFoldRelease} frees it; null once released or evicted, when the backward
+ * recomputes it. On the JavaScript path: each part's call and its h [n, H].
+ */
+export interface TreeRnnFoldTape extends TreeRnnFoldWasmTape {
+  wasm: boolean;
   readonly parts: FoldPart<TreeRnnLevelArgs, { readonly h: TypedArray }>[];
 }
 
@@ -74,7 +87,23 @@ export function checkTreeRnnFoldArgs(kernel: string, a: TreeRnnFoldArgs): void {
  * ```
  */
 export function treeRnnFoldTape(): TreeRnnFoldTape {
-  return { parts: [] };
+  return { wasm: false, resident: null, parts: [] };
+}
+
+/**
+ * Frees a forward's tape in wasm memory (a no-op when it has none). Call it when no backward
+ * will follow (the op's output was not recorded); the backward frees it itself. A tape never
+ * released is evicted once newer ones need the room (kernels/fold-tapes.ts), and a backward that
+ * finds its tape gone recomputes the forward, from x and the weights as they are then.
+ *
+ * @example
+ * ```ts
+ * treeRnnFoldForward(args, tape, out);
+ * treeRnnFoldRelease(tape); // inference: no backward
+ * ```
+ */
+export function treeRnnFoldRelease(tape: TreeRnnFoldTape): void {
+  treeRnnFoldWasmRelease(tape, wasmKernels());
 }
 
 /** One level's step, as the cell composes it: z = [x, 1] [W_ih, b]^T (+ [h_1..h_N] W_hh^T), h = tanh(z). */
@@ -145,6 +174,12 @@ function treeRnnLevelKernel(a: TreeRnnFoldArgs): FoldLevelKernel<TreeRnnLevelArg
  * ```
  */
 export function treeRnnFoldForward(a: TreeRnnFoldArgs, tape: TreeRnnFoldTape, out: TypedArray): void {
+  const w = useWasmSequence(a.x) ? wasmKernels() : undefined;
+  if (w !== undefined) {
+    tape.wasm = true;
+    treeRnnFoldForwardWasm(w, a, tape, out as Float32Array);
+    return;
+  }
   foldLevelsForward(treeRnnLevelKernel(a), a, tape.parts, out);
 }
 
@@ -165,6 +200,11 @@ export function treeRnnFoldForward(a: TreeRnnFoldArgs, tape: TreeRnnFoldTape, ou
  * ```
  */
 export function treeRnnFoldBackward(a: TreeRnnFoldArgs, tape: TreeRnnFoldTape, dy: TypedArray, want: { readonly x: boolean; readonly weights: boolean }): FoldOfLevelsGrads {
+  if (tape.wasm) {
+    const w = wasmKernels();
+    if (w === undefined) throw new Error('treeRnnFoldBackward: the forward pass ran on the wasm kernels, which are gone');
+    return treeRnnFoldBackwardWasm(w, a, tape, dy as Float32Array, want);
+  }
   const { nodes, inputSize: I, hiddenSize: H, arity: N, x } = a;
   const NH = N * H;
   const { rows, internal: T } = internalFirstRows(tape.parts, () => N);

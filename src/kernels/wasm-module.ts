@@ -102,6 +102,15 @@ export interface KernelExports {
     forget: number, ds: number, da: number, dzf: number, dx: number, xTab: number, chTab: number, dz: number, dSum: number, dch: number,
     cc: number, dcc: number, packedWhh: number, packedUf: number, packedWih: number, packA: number, tile: number,
   ): void;
+  treeRnnFoldLevelForward(
+    mFrom: number, mTo: number, lFrom: number, lTo: number, H: number, N: number, I: number, row0: number, leafRow0: number, belowStart: number,
+    belowCount: number, idx: number, x: number, bias: number, packedW: number, packedWx: number, states: number, inTab: number, packA: number, tile: number,
+  ): void;
+  treeRnnFoldLevelBackward(
+    mFrom: number, mTo: number, lFrom: number, lTo: number, H: number, N: number, I: number, row0: number, leafRow0: number, belowStart: number,
+    belowCount: number, idx: number, x: number, states: number, ds: number, dzTab: number, t: number, u: number, dx: number, xTab: number,
+    hTab: number, dIn: number, packedW: number, packedWx: number, packA: number, tile: number,
+  ): void;
   joinColumns(rows: number, a: number, aCols: number, b: number, bCols: number, dst: number): void;
   splitColumns(rows: number, src: number, a: number, aCols: number, b: number, bCols: number): void;
   copyRows(rows: number, cols: number, src: number, srcStride: number, dst: number, dstStride: number): void;

@@ -4,7 +4,7 @@ import {
 } from '../kernels/child-sum-lstm-fold.js';
 import type { FoldOfLevelsArgs, FoldOfLevelsGrads } from '../kernels/tree-fold-levels.js';
 import type { TreeLstmGrads, TreeLstmLevelArgs, TreeLstmWanted } from '../kernels/tree-lstm-gates.js';
-import { checkTreeRnnFoldArgs, treeRnnFoldBackward, treeRnnFoldForward, treeRnnFoldTape, type TreeRnnFoldArgs, type TreeRnnFoldTape } from '../kernels/tree-rnn-fold.js';
+import { checkTreeRnnFoldArgs, treeRnnFoldBackward, treeRnnFoldForward, treeRnnFoldRelease, treeRnnFoldTape, type TreeRnnFoldArgs, type TreeRnnFoldTape } from '../kernels/tree-rnn-fold.js';
 import {
   checkNaryTreeLstmFoldArgs, naryTreeLstmFoldBackward, naryTreeLstmFoldForward, naryTreeLstmFoldRelease, naryTreeLstmFoldTape, type NaryTreeLstmFoldArgs,
   type NaryTreeLstmFoldTape,
@@ -29,14 +29,13 @@ const savedByOp: WeakMap<Tensor, unknown>[] = [];
 const foldSaved = new WeakMap<Tensor, { args: NaryTreeLstmFoldArgs; tape: NaryTreeLstmFoldTape }>();
 /** childSumTreeLstmFold's saved calls; a wasm fold's tape holds a block of wasm memory until released. */
 const childSumFoldSaved = new WeakMap<Tensor, { args: ChildSumLstmFoldArgs; tape: ChildSumLstmFoldTape }>();
-/** treeRnnFold's saved calls (plain arrays). */
+/** treeRnnFold's saved calls; a wasm fold's tape holds a block of wasm memory until released. */
 const treeRnnFoldSaved = new WeakMap<Tensor, { args: TreeRnnFoldArgs; tape: TreeRnnFoldTape }>();
-savedByOp.push(treeRnnFoldSaved);
 
 /**
  * Drops the saved activations of a naryTreeLstm, childSumTreeLstm, naryTreeLstmFold or
  * childSumTreeLstmFold output that no backward will read (the call was not recorded), and frees
- * an N-ary or Child-Sum fold's tape in wasm memory. The functional wrappers call it right after `apply`.
+ * a whole fold's tape in wasm memory (N-ary, Child-Sum, recursive network). The functional wrappers call it right after `apply`.
  *
  * @example
  * ```ts
@@ -56,6 +55,11 @@ export function releaseTreeLstmTape(output: Tensor): void {
   if (childSum !== undefined) {
     childSumLstmFoldRelease(childSum.tape);
     childSumFoldSaved.delete(output);
+  }
+  const rnn = treeRnnFoldSaved.get(output);
+  if (rnn !== undefined) {
+    treeRnnFoldRelease(rnn.tape);
+    treeRnnFoldSaved.delete(output);
   }
 }
 

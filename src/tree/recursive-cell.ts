@@ -84,7 +84,8 @@ export class RecursiveCell extends Module implements TreeCell<RecursiveState> {
 
   /**
    * A whole fold in one op ({@link treeRnnFold}): what foldTree calls for this cell, with the
-   * same arithmetic as {@link compose} level by level (in float64, the same bits).
+   * same arithmetic as {@link compose} level by level (in float64, the same bits; in float32 on
+   * the WebAssembly kernels, the kernels' tanh and one product per row, equal to rounding).
    *
    * @example
    * ```ts

@@ -1,0 +1,235 @@
+import { sgemmAt } from './gemm-wasm.js';
+import { backwardFromTape, holdResidentTape, releaseResidentTape, type ResidentBlock, type ResidentTape } from './fold-tapes.js';
+import { arrayId, residentCopy } from './resident.js';
+import { partsFor, rowsOf, runParts, threadScratch } from './threads.js';
+import type { FoldLevelSchedule, FoldOfLevelsArgs, FoldOfLevelsGrads } from './tree-fold-levels.js';
+import { layout, layoutBytes, readFloats, writeSideBySide } from './tree-lstm.js';
+import type { WasmKernels } from './wasm-module.js';
+
+// The whole fold of the classic recursive network on wasm memory (float32), as the N-ary and
+// Child-Sum Tree-LSTM folds run (kernels/tree-lstm-fold.ts, kernels/child-sum-lstm-fold-wasm.ts):
+// [W_ih | W_hh] joined and packed once per pass (once per withResidentWeights scope), every
+// level one kernel job each way (assembly/tree.ts's treeRnnFoldLevelForward/Backward) split by
+// rows over the kernel threads, the children's h gathered and their gradients scattered inside
+// wasm memory, the tape (x, every h, the child indices) kept in wasm memory for the backward
+// (kernels/fold-tapes.ts), and the weight gradients deferred to one product each over all
+// levels. Each internal row's input and children's products are one product,
+//
+//     h = tanh(b + [x | h_1..h_N] [W_ih | W_hh]^T),   leaves h = tanh(b + x W_ih^T)
+//
+// with the SIMD tanh of the fused kernels, so the values agree with the by-level graph (Math.tanh,
+// two products) to rounding, not bit for bit.
+
+/** A whole fold's arguments, as kernels/tree-rnn-fold.ts takes them. */
+interface TreeRnnFoldArgs extends FoldOfLevelsArgs {
+  readonly arity: number;
+}
+
+/** A forward's tape in wasm memory: the block and where its tables start (byte addresses). */
+export interface ResidentTreeRnnFold extends ResidentBlock {
+  readonly x: number;
+  /** h of every node [nodes, H], plan order. */
+  readonly states: number;
+  /** The child indices of every level, concatenated (i32, N per internal row). */
+  readonly idx: number;
+}
+
+/** What the wasm forward keeps: its block in wasm memory (null once released or evicted). */
+export interface TreeRnnFoldWasmTape extends ResidentTape {
+  resident: ResidentTreeRnnFold | null;
+}
+
+/** Each level's first internal-first row for internal rows (t) and leaves (u), the internal rows in all, the most of a level. */
+function levelTables(a: TreeRnnFoldArgs): { t0: number[]; u0: number[]; internal: number; maxInternal: number } {
+  let internal = 0, maxInternal = 0;
+  for (const lv of a.levels) {
+    internal += lv.internal;
+    maxInternal = Math.max(maxInternal, lv.internal);
+  }
+  const t0: number[] = [], u0: number[] = [];
+  let t = 0, u = internal;
+  for (const lv of a.levels) {
+    t0.push(t);
+    u0.push(u);
+    t += lv.internal;
+    u += lv.count - lv.internal;
+  }
+  return { t0, u0, internal, maxInternal };
+}
+
+/** About 0.1 ms of products: a smaller level runs on one thread (as the Tree-LSTM folds' LEVEL_PARALLEL_MIN_MACS). */
+const LEVEL_PARALLEL_MIN_MACS = 1 << 20;
+
+/**
+ * How many parts (kernel threads) each level of a fold splits into, bottom level first: each
+ * part at least 8 rows, and one part for a level under 2^20 multiply-adds. The results do not
+ * depend on the split.
+ *
+ * @example
+ * ```ts
+ * treeRnnFoldLevelParts({ inputSize: 32, hiddenSize: 128, arity: 2, levels: plan.levels }); // e.g. [2, 2, 1] with two threads
+ * ```
+ */
+export function treeRnnFoldLevelParts(a: Pick<TreeRnnFoldArgs, 'inputSize' | 'hiddenSize' | 'arity' | 'levels'>): number[] {
+  const { inputSize: I, hiddenSize: H, arity: N } = a;
+  return a.levels.map((lv) => partsFor(lv.count, lv.internal * H * (I + N * H) + (lv.count - lv.internal) * H * I, LEVEL_PARALLEL_MIN_MACS));
+}
+
+/** The arguments both level jobs start with, for part p of level l's `parts`. */
+function levelJobArgs(a: TreeRnnFoldArgs, l: number, parts: number, p: number): number[] {
+  const lv = a.levels[l] as FoldLevelSchedule;
+  const below = l > 0 ? (a.levels[l - 1] as FoldLevelSchedule) : null;
+  const m = lv.internal;
+  return [
+    ...rowsOf(m, parts, p), ...rowsOf(lv.count - m, parts, p), a.hiddenSize, a.arity, a.inputSize, lv.start, lv.start + m,
+    below?.start ?? 0, below?.count ?? 0,
+  ];
+}
+
+/**
+ * Frees a wasm forward's tape (a no-op when it has none).
+ *
+ * @example
+ * ```ts
+ * treeRnnFoldWasmRelease(tape, wasmKernels());
+ * ```
+ */
+export function treeRnnFoldWasmRelease(tape: TreeRnnFoldWasmTape, w: WasmKernels | undefined): void {
+  releaseResidentTape(tape, w);
+}
+
+/**
+ * Forward on wasm memory, writing every node's h into out [nodes, H]: [W_ih | W_hh]^T and
+ * W_ih^T packed once, the biases summed, x and the child indices written once; per level one
+ * treeRnnFoldLevelForward job split by rows over the kernel threads. The states are read out
+ * once at the end; the tape stays in wasm memory.
+ *
+ * @example
+ * ```ts
+ * treeRnnFoldForwardWasm(w, args, tape, out);
+ * ```
+ */
+export function treeRnnFoldForwardWasm(w: WasmKernels, a: TreeRnnFoldArgs, tape: TreeRnnFoldWasmTape, out: Float32Array): void {
+  const { nodes, inputSize: I, hiddenSize: H, arity: N } = a;
+  const lt = levelTables(a);
+  const kept = [nodes * I, nodes * H, lt.internal * N];
+  const bytes = layoutBytes(kept);
+  const block = holdResidentTape(w, tape, bytes);
+  const [x, states, idx] = layout(block, kept) as [number, number, number];
+  tape.resident = { at: block, bytes, x, states, idx };
+  try {
+    forwardInto(w, a, lt, tape.resident, out);
+  } catch (error) {
+    // A half-written tape must not pass for a good one (a retried backward would read it).
+    releaseResidentTape(tape, w);
+    throw error;
+  }
+}
+
+function forwardInto(w: WasmKernels, a: TreeRnnFoldArgs, lt: ReturnType<typeof levelTables>, kept: ResidentTreeRnnFold, out: Float32Array): void {
+  const { nodes, inputSize: I, hiddenSize: H, arity: N } = a;
+  const K = I + N * H;
+  const e = w.exports;
+  // [W_ih | W_hh]^T for the internal rows and W_ih^T for the leaves: packed once per call, or
+  // once per withResidentWeights scope, kept under weightHh with weightIh's identity in the variant.
+  const packed = [e.packedBBytes(K, H) / 4, e.packedBBytes(I, H) / 4];
+  const resident = residentCopy(a.weightHh, `treeRnnFold:${arrayId(a.weightIh)}:${I}`, layoutBytes(packed) / 4, (at) => packForwardWeights(w, a, at, packed));
+  const sizes = [H, lt.maxInternal * K, resident === null ? layoutBytes(packed) / 4 : 0];
+  const [biasAt, inAt, scratchPacked] = layout(w.scratch('treeRnnFold', layoutBytes(sizes)), sizes) as [number, number, number];
+  const packedAt = resident ?? scratchPacked;
+  if (resident === null) packForwardWeights(w, a, packedAt, packed);
+  const [pW, pWx] = layout(packedAt, packed) as [number, number];
+  const bias = new Float32Array(H);
+  if (a.biasIh !== null && a.biasHh !== null) for (let j = 0; j < H; j++) bias[j] = (a.biasIh[j] as number) + (a.biasHh[j] as number);
+  w.write(biasAt, bias);
+  w.write(kept.x, a.x);
+  const ids = w.i32;
+  let q = kept.idx >> 2;
+  for (const lv of a.levels) for (let k = 0; k < lv.internal * N; k++) ids[q++] = lv.children[k] as number;
+  const split = treeRnnFoldLevelParts(a);
+  for (let l = 0; l < a.levels.length; l++) {
+    const idx = kept.idx + 4 * N * (lt.t0[l] as number);
+    runParts('treeRnnFoldLevelForward', split[l] as number, (p) => {
+      const s = threadScratch(p);
+      return [...levelJobArgs(a, l, split[l] as number, p), idx, kept.x, biasAt, pW, pWx, kept.states, inAt, s.packA, s.tile];
+    });
+  }
+  w.read(kept.states, nodes * H, out);
+}
+
+/** Packs [W_ih | W_hh]^T [I + N H, H] and W_ih^T [I, H] at `at` (laid out by `sizes`), from the joined weights in a scratch of their own. */
+function packForwardWeights(w: WasmKernels, a: TreeRnnFoldArgs, at: number, sizes: readonly number[]): void {
+  const { inputSize: I, hiddenSize: H, arity: N } = a;
+  const K = I + N * H;
+  const joined = w.scratch('treeRnnFoldWeights', 4 * H * K);
+  writeSideBySide(w, joined, H, a.weightIh, I, a.weightHh, N * H);
+  const [pW, pWx] = layout(at, sizes) as [number, number];
+  w.exports.packB(1, K, H, joined, K, pW);
+  w.exports.packB(1, I, H, joined, K, pWx);
+}
+
+/**
+ * Backward on wasm memory from dy [nodes, H], given the forward's tape (recomputed first if it
+ * was evicted), which it frees: [W_ih | W_hh] and W_ih packed once; from the top level down,
+ * one treeRnnFoldLevelBackward job per level split by rows over the kernel threads
+ * (dz = dh (1 - h^2), [dx | d h_1..d h_N] = dz [W_ih | W_hh] with d h_k scattered into the
+ * children's rows, x and the children's h into the deferred tables); then, over all levels,
+ *
+ *     dW_ih = dz^T x,   dW_hh = dz_internal^T [h_1..h_N],   db_ih = db_hh = sum_rows dz
+ *
+ * @example
+ * ```ts
+ * const g = treeRnnFoldBackwardWasm(w, args, tape, dy, { x: true, weights: true });
+ * ```
+ */
+export function treeRnnFoldBackwardWasm(
+  w: WasmKernels, a: TreeRnnFoldArgs, tape: TreeRnnFoldWasmTape, dy: Float32Array, want: { readonly x: boolean; readonly weights: boolean },
+): FoldOfLevelsGrads {
+  return backwardFromTape(w, tape, () => treeRnnFoldForwardWasm(w, a, tape, new Float32Array(a.nodes * a.hiddenSize)), (kept) => backwardResident(w, a, kept, dy, want));
+}
+
+function backwardResident(
+  w: WasmKernels, a: TreeRnnFoldArgs, kept: ResidentTreeRnnFold, dy: Float32Array, want: { readonly x: boolean; readonly weights: boolean },
+): FoldOfLevelsGrads {
+  const { nodes, inputSize: I, hiddenSize: H, arity: N } = a;
+  const NH = N * H, K = I + NH;
+  const lt = levelTables(a);
+  const T = lt.internal;
+  const e = w.exports;
+  const weights = want.weights;
+  const sizes = [
+    nodes * H, nodes * H, want.x ? nodes * I : 0, weights ? nodes * I : 0, weights ? T * NH : 0, lt.maxInternal * K, H * K,
+    e.packedBBytes(H, K) / 4, e.packedBBytes(H, I) / 4, weights ? H * I : 0, weights ? H * NH : 0, weights ? H : 0,
+  ];
+  const [dsAt, dzAt, dxAt, xTabAt, hTabAt, dInAt, joinedAt, pW, pWx, dWihAt, dWhhAt, dbAt] = layout(w.scratch('treeRnnFold', layoutBytes(sizes)), sizes) as [
+    number, number, number, number, number, number, number, number, number, number, number, number,
+  ];
+  writeSideBySide(w, joinedAt, H, a.weightIh, I, a.weightHh, NH);
+  // op(B) = [W_ih | W_hh] [H, K] for the internal rows' [dx | d h_k], W_ih (its first I columns) for the leaves' dx.
+  if (T > 0) e.packB(0, H, K, joinedAt, K, pW);
+  if (want.x) e.packB(0, H, I, joinedAt, K, pWx);
+  w.write(dsAt, dy);
+  const split = treeRnnFoldLevelParts(a);
+  for (let l = a.levels.length - 1; l >= 0; l--) {
+    const idx = kept.idx + 4 * N * (lt.t0[l] as number);
+    runParts('treeRnnFoldLevelBackward', split[l] as number, (p) => {
+      const s = threadScratch(p);
+      return [
+        ...levelJobArgs(a, l, split[l] as number, p), idx, kept.x, kept.states, dsAt, dzAt, lt.t0[l] as number, lt.u0[l] as number,
+        want.x ? dxAt : 0, weights ? xTabAt : 0, hTabAt, dInAt, pW, pWx, s.packA, s.tile,
+      ];
+    });
+  }
+  const dx = want.x ? readFloats(w, dxAt, nodes * I) : null;
+  if (!weights) return { x: dx, weightIh: null, weightHh: null, biasIh: null, biasHh: null };
+  sgemmAt(true, false, H, I, nodes, 1, dzAt, H, xTabAt, I, 0, dWihAt, I);
+  if (T > 0) sgemmAt(true, false, H, NH, T, 1, dzAt, H, hTabAt, NH, 0, dWhhAt, NH);
+  else w.f32.fill(0, dWhhAt >> 2, (dWhhAt >> 2) + H * NH);
+  let dbIh: Float32Array | null = null, dbHh: Float32Array | null = null;
+  if (a.biasIh !== null && a.biasHh !== null) {
+    e.columnSums(dzAt, H, nodes, H, dbAt);
+    dbIh = readFloats(w, dbAt, H);
+    dbHh = dbIh.slice();
+  }
+  return { x: dx, weightIh: readFloats(w, dWihAt, H * I), weightHh: readFloats(w, dWhhAt, H * NH), biasIh: dbIh, biasHh: dbHh };
+}

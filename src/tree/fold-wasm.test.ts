@@ -1,0 +1,117 @@
+import assert from 'node:assert/strict';
+import { test } from 'node:test';
+import { backward, noGrad } from '../autograd/index.js';
+import { childSumFoldLevelParts } from '../kernels/child-sum-lstm-fold-wasm.js';
+import { gemmReady } from '../kernels/gemm.js';
+import { kernelThreadsReady, setKernelThreads } from '../kernels/threads.js';
+import { treeRnnFoldLevelParts } from '../kernels/tree-rnn-fold-wasm.js';
+import { gather, mul, sum } from '../ops/index.js';
+import { Rng, Tensor, randn, type DType } from '../tensor/index.js';
+import { checkResidentWeights, checkTapeLife, compareFolds, type FoldRun } from '../test-support/fold-checks.js';
+import { foldTree, planFold } from './fold.js';
+import { RecursiveCell } from './recursive-cell.js';
+import type { TreeCell } from './tree-cell.js';
+import { ChildSumTreeLSTMCell } from './tree-lstm-cells.js';
+import { tree, type Tree } from './tree.js';
+
+// The folds that run on wasm memory with one threaded kernel job per level (the Child-Sum
+// Tree-LSTM, kernels/child-sum-lstm-fold-wasm.ts; the classic recursive network,
+// kernels/tree-rnn-fold-wasm.ts), each with a fold large enough that its levels are split over
+// two kernel threads: against float64 and the by-level graph, and bitwise against the same fold
+// on one thread; then the tape's life and the weights kept inside withResidentWeights (the
+// N-ary fold's checks, src/test-support/fold-checks.ts). The small folds, on wasm and JS, are
+// in child-sum-fold.test.ts and tree-rnn-fold.test.ts; the N-ary fold's in fold-fused.test.ts.
+
+const VOCAB = 10, INPUT = 16;
+
+interface Subject {
+  readonly label: string;
+  /** Units: enough that the levels' products pass the threaded split's threshold (2^20 multiply-adds). */
+  readonly hidden: number;
+  readonly cell: (dtype: DType) => TreeCell;
+  /** At most this many children per node (the recursive network's binary cell: 2). */
+  readonly maxKids: number;
+  readonly arity: number | null;
+  readonly levelParts: (levels: ReturnType<typeof planFold>['levels']) => number[];
+}
+
+const SUBJECTS: Subject[] = [
+  {
+    label: 'Child-Sum Tree-LSTM', hidden: 64, maxKids: 3, arity: null,
+    cell: (dtype) => new ChildSumTreeLSTMCell({ inputSize: INPUT, hiddenSize: 64, dtype }, new Rng(7)),
+    levelParts: (levels) => childSumFoldLevelParts({ inputSize: INPUT, hiddenSize: 64, levels }),
+  },
+  {
+    label: 'recursive network', hidden: 128, maxKids: 2, arity: 2,
+    cell: (dtype) => new RecursiveCell({ inputSize: INPUT, hiddenSize: 128, arity: 2, dtype }, new Rng(7)),
+    levelParts: (levels) => treeRnnFoldLevelParts({ inputSize: INPUT, hiddenSize: 128, arity: 2, levels }),
+  },
+];
+
+/** A random tree of at most `depth` levels below the root, each internal node with 1 to `maxKids` children. */
+function randomTree(rng: Rng, depth: number, maxKids: number): Tree<number> {
+  const word = rng.int(VOCAB);
+  if (depth === 0 || rng.uniform() < 0.25) return tree(word, []);
+  return tree(word, Array.from({ length: 1 + rng.int(maxKids) }, () => randomTree(rng, depth - 1, maxKids)));
+}
+
+/** 64 trees of 6 levels at most (the same ones on every call). */
+function treesOf(s: Subject): Tree<number>[] {
+  const rng = new Rng(9);
+  return Array.from({ length: 64 }, () => randomTree(rng, 5, s.maxKids));
+}
+
+function run(s: Subject, dtype: DType, byLevel: boolean): FoldRun {
+  const ref = s.cell('float64');
+  const cell = s.cell(dtype);
+  cell.parameters().forEach((p, i) => p.data.set((ref.parameters()[i] as Tensor).data));
+  const cast = (t: Tensor): Float32Array | Float64Array => (dtype === 'float64' ? t.data.slice() : Float32Array.from(t.data));
+  const table = new Tensor(cast(randn([VOCAB, INPUT], new Rng(8), { dtype: 'float64' })), [VOCAB, INPUT], true);
+  const ids = (values: readonly number[]): Tensor => new Tensor(dtype === 'float64' ? Float64Array.from(values) : Float32Array.from(values), [values.length]);
+  const { outputs } = foldTree(cell, treesOf(s), (values) => gather(table, ids(values)), { byLevel });
+  backward(sum(mul(outputs, new Tensor(cast(randn(outputs.shape, new Rng(10), { dtype: 'float64' })), outputs.shape))));
+  return { outputs: Float64Array.from(outputs.data), grads: [table, ...cell.parameters()].map((p) => Float64Array.from(p.grad?.data ?? [])) };
+}
+
+for (const s of SUBJECTS) {
+  test(`${s.label}: the fold on wasm, its levels split over two kernel threads, equals float64 and the by-level fold, and one thread bitwise`, async () => {
+    await gemmReady();
+    try {
+      setKernelThreads(1);
+      await kernelThreadsReady();
+      const one = run(s, 'float32', false);
+      setKernelThreads(2);
+      assert.equal(await kernelThreadsReady(), 2, 'two kernel threads started');
+      const two = run(s, 'float32', false);
+      compareFolds(`${s.label}, wasm, 2 threads`, two, run(s, 'float32', true), run(s, 'float64', false), 1e-6);
+      // Each row is computed by one part whatever the split: a race or an overlap of the
+      // parts' rows (or of their scratch) would change bits.
+      assert.deepEqual(two.outputs, one.outputs, 'outputs on two threads and on one');
+      two.grads.forEach((g, i) => assert.deepEqual(g, one.grads[i], `gradient ${i} on two threads and on one`));
+      const plan = planFold(treesOf(s), s.arity);
+      const parts = s.levelParts(plan.levels);
+      const mixed = plan.levels.filter((lv, l) => parts[l] === 2 && lv.internal >= 8 && lv.count - lv.internal >= 8);
+      assert.ok(mixed.length >= 2, `levels split into ${parts.join(', ')} parts; ${mixed.length} split with both kinds of row`);
+      const most = Math.max(...plan.levels.map((lv) => lv.slots));
+      assert.ok(plan.levels.some((lv, l) => parts[l] === 2 && lv.slots === most && most === s.maxKids), `a split level with ${s.maxKids} child slots`);
+    } finally {
+      setKernelThreads('auto');
+      await kernelThreadsReady();
+    }
+  });
+
+  test(`${s.label}: the fold on wasm keeps its tape in wasm memory only as long as a backward can need it`, async () => {
+    const cell = s.cell('float32');
+    const table = randn([VOCAB, INPUT], new Rng(8), { requiresGrad: true });
+    const trees = treesOf(s);
+    const fold = (): Tensor => foldTree(cell, trees, (values) => gather(table, new Tensor(Float32Array.from(values), [values.length]))).outputs;
+    await checkTapeLife(fold, [table, ...cell.parameters()], randn([planFold(trees, s.arity).nodes.length, s.hidden], new Rng(10)));
+  });
+
+  test(`${s.label}: inside withResidentWeights the fold on wasm packs its weights once, with the same outputs`, async () => {
+    const cell = s.cell('float32');
+    const table = randn([VOCAB, INPUT], new Rng(8));
+    const trees = treesOf(s).slice(0, 3);
+    await checkResidentWeights(() => Float32Array.from(noGrad(() => foldTree(cell, trees, (values) => gather(table, new Tensor(Float32Array.from(values), [values.length]))).outputs).data), cell.parameters());
+  });
+}
