@@ -43,8 +43,9 @@ export function backward(output: Tensor, gradOutput?: Tensor, options: BackwardO
 
   const order = topologicalOrder(output);
   const grads = new Map<Tensor, Tensor>([[output, seed]]);
-  // Buffers that belong to this pass alone and may be accumulated into in place; any other
-  // gradient may be shared (add's backward hands the same tensor to both inputs).
+  // Buffers that belong to this pass alone and may be accumulated into in place (the sums made
+  // here, and the gradients of ops that declare them fresh); any other gradient may be shared
+  // (add's backward hands the same tensor to both inputs).
   const owned = new Set<Tensor>();
 
   noGrad(() => {
@@ -68,6 +69,8 @@ export function backward(output: Tensor, gradOutput?: Tensor, options: BackwardO
         const g = inputGrads[k];
         if (g === null || g === undefined || !input.requiresGrad) continue;
         checkGradient(fn.op, input, g);
+        // An op's fresh gradient belongs to this pass alone: kept or added into without a copy.
+        if (fn.freshGradients === true) owned.add(g);
         const previous = grads.get(input);
         if (previous === undefined) {
           grads.set(input, g);

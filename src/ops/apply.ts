@@ -17,6 +17,7 @@ export function apply<K extends OpName>(name: K, inputs: OpSignatures[K]['inputs
       op: name,
       inputs,
       backward: (grad: Tensor) => def.backward(grad, { inputs, attrs, output }),
+      freshGradients: def.freshGradients === true,
     };
   }
   return output;

@@ -137,6 +137,8 @@ export const HEAD_OPS: { [K in FusedHeadOpName]: OpDef<K> } = {
       }
       return bias === undefined ? [dx, dW] : [dx, dW, db];
     },
+    // dx, dW and db are each allocated here.
+    freshGradients: true,
   },
   softmaxCrossEntropy: {
     forward: (inputs, { reduction }) => crossEntropyForward(inputs, reduction),
@@ -161,5 +163,6 @@ export const HEAD_OPS: { [K in FusedHeadOpName]: OpDef<K> } = {
       }
       return [new Tensor(dx, logits.shape), null, null];
     },
+    freshGradients: true,
   },
 };

@@ -163,6 +163,13 @@ export interface OpDef<K extends OpName> {
   forward(inputs: OpSignatures[K]['inputs'], attrs: OpSignatures[K]['attrs']): Tensor;
   /** The vector-Jacobian product. */
   backward(grad: Tensor, ctx: OpContext<K>): InputGrads<OpSignatures[K]['inputs']>;
+  /**
+   * Set when every gradient `backward` returns is a new tensor on new storage that nothing
+   * else references (see GradFn.freshGradients): the autograd then keeps or accumulates into
+   * it without copying. Leave unset for an op that may hand on `grad` itself, the same tensor
+   * for two inputs, or a buffer it reuses.
+   */
+  readonly freshGradients?: true;
 }
 
 /** The op table type: exactly one definition per op name. */

@@ -153,6 +153,8 @@ export const OPS: OpTable = {
   gather: {
     forward: ([table, indices]) => gatherRaw(table, indices),
     backward: (g, { inputs: [table, indices] }) => [scatterAddRaw(g, indices, table.shape), null],
+    // A new table of zeros, scattered into.
+    freshGradients: true,
   },
   where: {
     forward: ([cond, a, b]) => {
@@ -189,6 +191,8 @@ export const OPS: OpTable = {
       }
       return [ga, gb];
     },
+    // Each gradient is a new product (or its new sum to the input's shape), also for matmul(a, a).
+    freshGradients: true,
   },
   // Whole recurrences (RNN, LSTM, GRU over T steps) as single ops, promoted for speed.
   ...FUSED_OPS,

@@ -172,6 +172,8 @@ function levelOp<K extends LevelOpName, A extends TreeLstmLevelArgs, P>(kernel: 
       });
       return gradsInOrder(inputs, bias, grads, childH, childC) as never;
     },
+    // The level kernels return a new array for every gradient (none shared, none reused).
+    freshGradients: true,
   };
 }
 
@@ -278,6 +280,8 @@ function wholeFoldOp<K extends WholeFoldOpName, A extends FoldOfLevelsArgs, P>(k
       });
       return gradsInOrder(inputs, attrs.bias, { ...grads, childH: null, childC: null }, null, null) as never;
     },
+    // The fold kernels return a new array for every gradient (none shared, none reused).
+    freshGradients: true,
   };
 }
 

@@ -16,6 +16,12 @@ export interface GradFn {
   readonly op: string;
   readonly inputs: readonly Tensor[];
   backward(gradOutput: Tensor): readonly (Tensor | null)[];
+  /**
+   * Whether every gradient `backward` returns is a new tensor of its own, on new storage that
+   * nothing else references (not gradOutput, not another input's gradient, not a kernel's
+   * buffer): the autograd may then keep it as a leaf's grad, or add into it, without a copy.
+   */
+  readonly freshGradients?: boolean;
 }
 
 /**
