@@ -108,7 +108,9 @@ function childSumLevelKernel(a: ChildSumLstmFoldArgs): FoldLevelKernel<ChildSumL
  * Forward pass of a whole fold, writing every node's h, then c, in plan order into
  * out [2, nodes, H]: level by level from 0, each level's internal rows by the Child-Sum step
  * from their children's states (rows of the level below; padding slots zero) and its leaves
- * by the step with no children, exactly as kernels/child-sum-lstm.ts does one level:
+ * by the step with no children, as kernels/child-sum-lstm.ts does one level (exactly on the
+ * JavaScript path; on wasm with the same products in the same order, equal to rounding where
+ * the level kernel's gemm takes its one-row shortcut):
  *
  *     h~ = sum_k h_k,   [i, g, o] = sigma, tanh, sigma of (W x + b + U h~)
  *     f_k = sigma(W_f x + b_f + U_f h_k),   c = i g + sum_k f_k c_k,   h = o tanh(c)
@@ -143,6 +145,7 @@ export function childSumLstmFoldForward(a: ChildSumLstmFoldArgs, tape: ChildSumL
  *
  * instead of a product per part for each, summed by the caller (per part, at 128 units, 82 k
  * floats of weight gradient allocated and added, for a part of one or two nodes at batch 1).
+ * On wasm the same, in kernels/child-sum-lstm-fold-wasm.ts's level jobs.
  *
  * @example
  * ```ts
