@@ -7,7 +7,7 @@ import { add, matmul, mul, sum } from './index.js';
 import { OPS } from './table.js';
 
 // Ops that declare their gradients fresh (OpDef.freshGradients: linear, matmul, gather, the
-// loss, the tree ops) hand the autograd new arrays it keeps as a leaf's grad, or adds into,
+// loss, the fused recurrences, the tree ops) hand the autograd new arrays it keeps as a leaf's grad, or adds into,
 // without a copy. These check the cases where a wrong claim, or a wrong use of one, would
 // corrupt a sum: one weight reached by several fresh ops and a shared (add) gradient, the
 // same tensor as both inputs of one op, and a second backward adding into a kept gradient.
@@ -18,7 +18,7 @@ function close(a: ArrayLike<number>, b: ArrayLike<number>, what: string): void {
 }
 
 test('the ops that reach a parameter in training declare fresh gradients; add, which hands one gradient to both inputs, does not', () => {
-  for (const op of ['linear', 'matmul', 'gather', 'softmaxCrossEntropy', 'naryTreeLstm', 'childSumTreeLstm', 'naryTreeLstmFold', 'childSumTreeLstmFold', 'treeRnnFold'] as const) {
+  for (const op of ['linear', 'matmul', 'gather', 'softmaxCrossEntropy', 'rnnSequence', 'lstmSequence', 'gruSequence', 'naryTreeLstm', 'childSumTreeLstm', 'naryTreeLstmFold', 'childSumTreeLstmFold', 'treeRnnFold'] as const) {
     assert.equal(OPS[op].freshGradients, true, op);
   }
   assert.equal((OPS.add as { freshGradients?: true }).freshGradients, undefined);

@@ -218,6 +218,8 @@ export const FUSED_OPS: { [K in FusedOpName]: OpDef<K> } = {
       const [dx, dh0, dWih, dWhh] = [asTensor(grads.dx, xs), asTensor(grads.dh0, h0), asTensor(grads.dWeightIh, weightIh), asTensor(grads.dWeightHh, weightHh)];
       return biasIh === undefined ? [dx, dh0, dWih, dWhh] : [dx, dh0, dWih, dWhh, asTensor(grads.dBiasIh, biasIh), asTensor(grads.dBiasHh, biasHh)];
     },
+    // Every gradient is a new array (gradFor), filled by the kernel.
+    freshGradients: true,
   },
   lstmSequence: {
     forward: (inputs, attrs) => {
@@ -247,6 +249,8 @@ export const FUSED_OPS: { [K in FusedOpName]: OpDef<K> } = {
         ? [dx, dh0, dc0, dWih, dWhh]
         : [dx, dh0, dc0, dWih, dWhh, asTensor(grads.dBiasIh, biasIh), asTensor(grads.dBiasHh, biasHh)];
     },
+    // Every gradient is a new array (gradFor), filled by the kernel.
+    freshGradients: true,
   },
   gruSequence: {
     forward: (inputs, attrs) => {
@@ -271,5 +275,7 @@ export const FUSED_OPS: { [K in FusedOpName]: OpDef<K> } = {
       const [dx, dh0, dWih, dWhh] = [asTensor(grads.dx, xs), asTensor(grads.dh0, h0), asTensor(grads.dWeightIh, weightIh), asTensor(grads.dWeightHh, weightHh)];
       return biasIh === undefined ? [dx, dh0, dWih, dWhh] : [dx, dh0, dWih, dWhh, asTensor(grads.dBiasIh, biasIh), asTensor(grads.dBiasHh, biasHh)];
     },
+    // Every gradient is a new array (gradFor), filled by the kernel.
+    freshGradients: true,
   },
 };
