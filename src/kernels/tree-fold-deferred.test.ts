@@ -1,9 +1,8 @@
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
 import { ArgumentError, Rng, randn, type DType, type TypedArray } from '../tensor/index.js';
-import { onWasmAndJs } from '../test-support/fold-checks.js';
+import { onWasmAndJs, randomTree } from '../test-support/fold-checks.js';
 import { planFold } from '../tree/fold.js';
-import { tree, type Tree } from '../tree/tree.js';
 import { childSumLstmBackward, childSumLstmForward, childSumLstmTape } from './child-sum-lstm.js';
 import { childSumLstmFoldBackward, childSumLstmFoldForward, childSumLstmFoldTape, type ChildSumLstmFoldArgs } from './child-sum-lstm-fold.js';
 import type { FoldOfLevelsGrads } from './tree-fold-levels.js';
@@ -17,17 +16,13 @@ import { treeRnnFoldBackward, treeRnnFoldForward, treeRnnFoldTape, type TreeRnnF
 
 const I = 5, H = 6;
 
-function randomTree(rng: Rng, depth: number, maxKids: number): Tree<number> {
-  if (depth === 0 || rng.uniform() < 0.3) return tree(0, []);
-  return tree(0, Array.from({ length: 1 + rng.int(maxKids) }, () => randomTree(rng, depth - 1, maxKids)));
-}
 
 type Backward = (want: { x: boolean; weights: boolean }) => FoldOfLevelsGrads;
 
 /** A fold of 8 random trees run forward; returns its backward from a fixed dy. */
 function foldOf(kind: 'child-sum' | 'rnn', dtype: DType, seed: number): Backward {
   const rng = new Rng(seed);
-  const trees = Array.from({ length: 8 }, () => randomTree(rng, 4, kind === 'rnn' ? 2 : 3));
+  const trees = Array.from({ length: 8 }, () => randomTree(rng, 4, { kind: 'any', maxKids: kind === 'rnn' ? 2 : 3, leaf: 0.3 }, 1));
   const arity = kind === 'rnn' ? 2 : null;
   const plan = planFold(trees, arity);
   const nodes = plan.nodes.length;

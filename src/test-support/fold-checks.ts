@@ -1,4 +1,4 @@
-// Helpers shared by the fused tree-fold tests (src/tree/fold-fused.test.ts for the N-ary
+// Helpers shared by the fused tree-fold tests (the random trees they fold, too) (src/tree/fold-fused.test.ts for the N-ary
 // Tree-LSTM, src/tree/child-sum-fold.test.ts for the Child-Sum one, tree-rnn-fold.test.ts):
 // which ops a graph holds, element-wise closeness relative to the reference's largest
 // magnitude, the comparison of a fused fold with its references, and a wasm tape's life.
@@ -9,7 +9,8 @@ import { RESIDENT_BUDGET_BYTES } from '../kernels/fold-tapes.js';
 import { withResidentWeights } from '../kernels/resident.js';
 import { wasmKernels } from '../kernels/wasm-module.js';
 import { mul, sum } from '../ops/index.js';
-import type { Tensor } from '../tensor/index.js';
+import type { Rng, Tensor } from '../tensor/index.js';
+import { tree, type Tree } from '../tree/tree.js';
 
 /**
  * The op names of the graph that produced `t` (a walk over gradFn inputs).
@@ -187,4 +188,35 @@ export async function checkResidentWeights(fold: () => Float32Array, params: rea
   const changed = fold();
   assert.notDeepEqual(changed, plain);
   assert.deepEqual(withResidentWeights(fold), changed);
+}
+
+/**
+ * How {@link randomTree} shapes a tree: `nary`, a node is a leaf with probability `leaf`, else
+ * unary up to `unary` (u < unary, one draw u for both), else it has `arity` children; `any`,
+ * a leaf with probability `leaf`, else 1 to `maxKids` children.
+ */
+export type RandomTreeShape =
+  | { readonly kind: 'nary'; readonly arity: number; readonly leaf: number; readonly unary: number }
+  | { readonly kind: 'any'; readonly maxKids: number; readonly leaf: number };
+
+/**
+ * A random tree of at most `depth` levels below the root, each node's value a word in
+ * 0 .. vocab - 1, shaped by `shape` (the same draws, in the same order, as the fold tests
+ * each had: a word, then the shape's).
+ *
+ * @example
+ * ```ts
+ * const t = randomTree(new Rng(1), 5, { kind: 'any', maxKids: 3, leaf: 0.3 }, 10);
+ * ```
+ */
+export function randomTree(rng: Rng, depth: number, shape: RandomTreeShape, vocab: number): Tree<number> {
+  const word = rng.int(vocab);
+  const below = (): Tree<number> => randomTree(rng, depth - 1, shape, vocab);
+  if (shape.kind === 'nary') {
+    const u = rng.uniform();
+    if (depth === 0 || u < shape.leaf) return tree(word, []);
+    return tree(word, Array.from({ length: u < shape.unary ? 1 : shape.arity }, below));
+  }
+  if (depth === 0 || rng.uniform() < shape.leaf) return tree(word, []);
+  return tree(word, Array.from({ length: 1 + rng.int(shape.maxKids) }, below));
 }

@@ -6,7 +6,7 @@ import { ArgumentError, Rng, Tensor, randn, type DType } from '../tensor/index.j
 import { foldTree, planFold } from './fold.js';
 import { ChildSumTreeLSTMCell } from './tree-lstm-cells.js';
 import { tree, type Tree } from './tree.js';
-import { compareFolds, onWasmAndJs, opsBehind, type FoldRun } from '../test-support/fold-checks.js';
+import { compareFolds, onWasmAndJs, opsBehind, randomTree, type FoldRun } from '../test-support/fold-checks.js';
 
 // The fused whole-fold Child-Sum Tree-LSTM (foldTree's default for the cell: ONE
 // childSumTreeLstmFold op, kernels/child-sum-lstm-fold.ts) in float32 against the same fold in
@@ -18,12 +18,6 @@ import { compareFolds, onWasmAndJs, opsBehind, type FoldRun } from '../test-supp
 
 const VOCAB = 10;
 
-/** A random tree of at most `depth` levels below the root, each internal node with 1 to `maxKids` children. */
-function randomTree(rng: Rng, depth: number, maxKids: number): Tree<number> {
-  const word = rng.int(VOCAB);
-  if (depth === 0 || rng.uniform() < 0.3) return tree(word, []);
-  return tree(word, Array.from({ length: 1 + rng.int(maxKids) }, () => randomTree(rng, depth - 1, maxKids)));
-}
 
 function run(trees: Tree<number>[], hidden: number, bias: boolean, dtype: DType, byLevel: boolean): FoldRun {
   const ref = new ChildSumTreeLSTMCell({ inputSize: 6, hiddenSize: hidden, bias, dtype: 'float64' }, new Rng(7));
@@ -45,7 +39,7 @@ function check(path: string): void {
   const rng = new Rng(11);
   // Mostly one or two children; a root of four leaves (level 1) and a node of three (level 2),
   // so the levels have different slot counts.
-  const trees = Array.from({ length: 14 }, () => randomTree(rng, 4, 2));
+  const trees = Array.from({ length: 14 }, () => randomTree(rng, 4, { kind: 'any', maxKids: 2, leaf: 0.3 }, VOCAB));
   trees.push(tree(1, [tree(2, []), tree(3, []), tree(4, []), tree(5, [])]), tree(6, [tree(7, [tree(8, [])]), tree(9, []), tree(0, [])]));
   const plan = planFold(trees, null);
   assert.deepEqual(plan.levels.map((lv) => lv.slots), [1, 4, 3, 2, 2], `levels with ${plan.levels.map((lv) => lv.slots).join(', ')} slots`);

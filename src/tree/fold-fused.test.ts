@@ -9,8 +9,8 @@ import { gather, mul, naryTreeLstmFold, sum } from '../ops/index.js';
 import { ArgumentError, Rng, Tensor, randn, type DType } from '../tensor/index.js';
 import { foldTree, planFold } from './fold.js';
 import { NaryTreeLSTMCell } from './tree-lstm-cells.js';
-import { tree, type Tree } from './tree.js';
-import { assertClose, checkResidentWeights, checkTapeLife, onWasmAndJs, opsBehind, type FoldRun } from '../test-support/fold-checks.js';
+import type { Tree } from './tree.js';
+import { assertClose, checkResidentWeights, checkTapeLife, onWasmAndJs, opsBehind, randomTree, type FoldRun } from '../test-support/fold-checks.js';
 
 // The fused whole-fold N-ary Tree-LSTM (foldTree's default for the cell: ONE naryTreeLstmFold
 // op, kernels/tree-lstm-fold.ts) in float32 against two references: the same fold in float64
@@ -24,14 +24,6 @@ import { assertClose, checkResidentWeights, checkTapeLife, onWasmAndJs, opsBehin
 
 const VOCAB = 10;
 
-/** A random tree of at most `depth` levels below the root: leaves, unary nodes and full nodes of `arity` children. */
-function randomTree(rng: Rng, depth: number, arity: number): Tree<number> {
-  const word = rng.int(VOCAB);
-  const u = rng.uniform();
-  if (depth === 0 || u < 0.25) return tree(word, []);
-  const kids = u < 0.35 ? 1 : arity;
-  return tree(word, Array.from({ length: kids }, () => randomTree(rng, depth - 1, arity)));
-}
 
 interface Config {
   readonly label: string;
@@ -55,7 +47,7 @@ const LARGE: Config = { label: 'binary, 64 trees of 64 units', input: 16, hidden
 /** The trees a config folds (the same ones on every call). */
 function treesOf(c: Config): Tree<number>[] {
   const rng = new Rng(9);
-  return Array.from({ length: c.trees }, () => randomTree(rng, c.depth, c.arity));
+  return Array.from({ length: c.trees }, () => randomTree(rng, c.depth, { kind: 'nary', arity: c.arity, leaf: 0.25, unary: 0.35 }, VOCAB));
 }
 
 function run(c: Config, dtype: DType, byLevel: boolean): FoldRun {

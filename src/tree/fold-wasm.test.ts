@@ -7,12 +7,12 @@ import { kernelThreadsReady, setKernelThreads } from '../kernels/threads.js';
 import { treeRnnFoldLevelParts } from '../kernels/tree-rnn-fold-wasm.js';
 import { gather, mul, sum } from '../ops/index.js';
 import { Rng, Tensor, randn, type DType } from '../tensor/index.js';
-import { checkResidentWeights, checkTapeLife, compareFolds, type FoldRun } from '../test-support/fold-checks.js';
+import { checkResidentWeights, checkTapeLife, compareFolds, randomTree, type FoldRun } from '../test-support/fold-checks.js';
 import { foldTree, planFold } from './fold.js';
 import { RecursiveCell } from './recursive-cell.js';
 import type { TreeCell } from './tree-cell.js';
 import { ChildSumTreeLSTMCell } from './tree-lstm-cells.js';
-import { tree, type Tree } from './tree.js';
+import type { Tree } from './tree.js';
 
 // The folds that run on wasm memory with one threaded kernel job per level (the Child-Sum
 // Tree-LSTM, kernels/child-sum-lstm-fold-wasm.ts; the classic recursive network,
@@ -48,17 +48,11 @@ const SUBJECTS: Subject[] = [
   },
 ];
 
-/** A random tree of at most `depth` levels below the root, each internal node with 1 to `maxKids` children. */
-function randomTree(rng: Rng, depth: number, maxKids: number): Tree<number> {
-  const word = rng.int(VOCAB);
-  if (depth === 0 || rng.uniform() < 0.25) return tree(word, []);
-  return tree(word, Array.from({ length: 1 + rng.int(maxKids) }, () => randomTree(rng, depth - 1, maxKids)));
-}
 
 /** 64 trees of 6 levels at most (the same ones on every call). */
 function treesOf(s: Subject): Tree<number>[] {
   const rng = new Rng(9);
-  return Array.from({ length: 64 }, () => randomTree(rng, 5, s.maxKids));
+  return Array.from({ length: 64 }, () => randomTree(rng, 5, { kind: 'any', maxKids: s.maxKids, leaf: 0.25 }, VOCAB));
 }
 
 function run(s: Subject, dtype: DType, byLevel: boolean): FoldRun {

@@ -3,10 +3,10 @@ import { test } from 'node:test';
 import { backward } from '../autograd/index.js';
 import { gather, mul, sum } from '../ops/index.js';
 import { ArgumentError, Rng, Tensor, randn, type DType } from '../tensor/index.js';
-import { compareFolds, onWasmAndJs, opsBehind, type FoldRun } from '../test-support/fold-checks.js';
+import { compareFolds, onWasmAndJs, opsBehind, randomTree, type FoldRun } from '../test-support/fold-checks.js';
 import { foldTree } from './fold.js';
 import { RecursiveCell } from './recursive-cell.js';
-import { tree, type Tree } from './tree.js';
+import type { Tree } from './tree.js';
 
 // The fused whole fold of the classic recursive network (foldTree's default for RecursiveCell:
 // ONE treeRnnFold op, kernels/tree-rnn-fold.ts) in float32 against the same fold in float64
@@ -20,13 +20,6 @@ import { tree, type Tree } from './tree.js';
 
 const VOCAB = 10;
 
-/** A random tree of at most `depth` levels below the root: leaves, unary nodes and full nodes of `arity` children. */
-function randomTree(rng: Rng, depth: number, arity: number): Tree<number> {
-  const word = rng.int(VOCAB);
-  const u = rng.uniform();
-  if (depth === 0 || u < 0.25) return tree(word, []);
-  return tree(word, Array.from({ length: u < 0.35 ? 1 : arity }, () => randomTree(rng, depth - 1, arity)));
-}
 
 function run(trees: Tree<number>[], arity: number, bias: boolean, dtype: DType, byLevel: boolean): FoldRun {
   const ref = new RecursiveCell({ inputSize: 5, hiddenSize: 7, arity, bias, dtype: 'float64' }, new Rng(7));
@@ -48,7 +41,7 @@ function check(path: string): void {
   for (const [arity, bias] of [[2, true], [3, false]] as const) {
     const label = `${path}, arity ${arity}${bias ? '' : ', no bias'}`;
     const rng = new Rng(11);
-    const trees = Array.from({ length: 12 }, () => randomTree(rng, 5, arity));
+    const trees = Array.from({ length: 12 }, () => randomTree(rng, 5, { kind: 'nary', arity, leaf: 0.25, unary: 0.35 }, VOCAB));
     // On wasm the fold's level jobs use the kernels' SIMD tanh and one product for the input
     // and the children, so its outputs agree with the by-level graph (Math.tanh, two
     // products) to rounding; the JavaScript fold does the graph's arithmetic, bit for bit.
