@@ -63,6 +63,9 @@ export function backward(output: Tensor, gradOutput?: Tensor, options: BackwardO
         continue;
       }
       if (node.retainsGrad) node.grad = grad;
+      // The node's gradient is spent here, and its op may hand it on as it is (add gives the
+      // same tensor to both inputs): from now on it may be shared, so no longer owned.
+      owned.delete(grad);
       const inputGrads = fn.backward(grad);
       for (let k = 0; k < fn.inputs.length; k++) {
         const input = fn.inputs[k] as Tensor;

@@ -13,7 +13,9 @@ import type { WasmKernels } from './wasm-module.js';
 // the tape (x, the states, the activated gates and forget gates, tanh c, h~ and the child
 // indices) kept in wasm memory for the backward (kernels/fold-tapes.ts), and the weight
 // gradients deferred to one product each over all levels. Each level's arithmetic is
-// kernels/child-sum-lstm.ts's, product for product, so the states are the level kernel's bits.
+// kernels/child-sum-lstm.ts's, product for product, so the states equal the level kernel's to
+// rounding (bitwise but where its gemm() takes sgemv for a one-row part, which sums in another
+// order).
 
 /** A whole fold's arguments, as kernels/child-sum-lstm-fold.ts takes them. */
 interface ChildSumFoldArgs extends FoldOfLevelsArgs {

@@ -1,6 +1,7 @@
 import type { WasmKernels } from './wasm-module.js';
 
-// The tapes of whole tree folds (kernels/tree-lstm-fold.ts, kernels/child-sum-lstm-fold.ts)
+// The tapes of whole tree folds (kernels/tree-lstm-fold.ts, kernels/child-sum-lstm-fold-wasm.ts,
+// kernels/tree-rnn-fold-wasm.ts)
 // kept in wasm memory between a forward and its backward: one block each, held until the
 // backward frees it, or released when no backward will follow. A forward that is recorded but
 // never back-propagated (evaluation without noGrad) leaves its block, so past a budget the

@@ -71,6 +71,41 @@ test('a gradient that add hands to two inputs stays theirs alone when one of the
   }
 });
 
+test('a fresh gradient that add passes on to two leaves is theirs to keep apart, through two backwards', () => {
+  const x = randn([5, 4], new Rng(10), { dtype: 'float64' });
+  const P = randn([5, 4], new Rng(11), { dtype: 'float64', requiresGrad: true });
+  const Q = randn([5, 4], new Rng(12), { dtype: 'float64', requiresGrad: true });
+  const W = randn([3, 4], new Rng(13), { dtype: 'float64', requiresGrad: true });
+  // d/dP = d/dQ = the gradient at add(x, ...) + (P + Q): every row is the column sums of W.
+  const expected = new Float64Array(20);
+  for (let r = 0; r < 5; r++) for (let i = 0; i < 4; i++) for (let o = 0; o < 3; o++) expected[r * 4 + i] = (expected[r * 4 + i] as number) + (W.data[o * 4 + i] as number);
+  const loss = (): Tensor => sum(apply('linear', [add(add(P, Q), x), W], {}));
+  backward(loss());
+  assert.notEqual(P.grad, Q.grad, 'P and Q do not share one gradient tensor');
+  close(P.grad?.data ?? [], expected, 'P after one backward');
+  close(Q.grad?.data ?? [], expected, 'Q after one backward');
+  backward(loss());
+  close(P.grad?.data ?? [], expected.map((v) => 2 * v), 'P after two backwards');
+  close(Q.grad?.data ?? [], expected.map((v) => 2 * v), 'Q after two backwards');
+});
+
+test('a fresh gradient that add passes to a leaf and to a node that gets more later stays the leaf\'s alone', () => {
+  const x = randn([2, 4], new Rng(14), { dtype: 'float64' });
+  const W = randn([3, 4], new Rng(15), { dtype: 'float64', requiresGrad: true });
+  const c = randn([2, 3], new Rng(17), { dtype: 'float64' });
+  for (const first of ['add', 'mul'] as const) {
+    const P = randn([2, 3], new Rng(16), { dtype: 'float64', requiresGrad: true });
+    // a = linear(x, W) feeds add(a, P), whose gradient (fresh, from the outer linear) add hands
+    // to both a and P, and mul(a, c), which adds more into a's: P must keep the add's share only.
+    const a = apply('linear', [x, W], {});
+    const viaAdd = sum(apply('linear', [add(a, P), randn([1, 3], new Rng(18), { dtype: 'float64' })], {}));
+    const viaMul = sum(mul(a, c));
+    backward(first === 'add' ? add(viaAdd, viaMul) : add(viaMul, viaAdd));
+    const v = randn([1, 3], new Rng(18), { dtype: 'float64' }).data;
+    close(P.grad?.data ?? [], Float64Array.from({ length: 6 }, (_, k) => v[k % 3] as number), `${first} first: P's gradient`);
+  }
+});
+
 test('matmul(a, a) gives a the sum of both of its gradients', () => {
   const a = randn([3, 3], new Rng(5), { dtype: 'float64', requiresGrad: true });
   backward(sum(matmul(a, a)));

@@ -33,9 +33,10 @@ const childSumFoldSaved = new WeakMap<Tensor, { args: ChildSumLstmFoldArgs; tape
 const treeRnnFoldSaved = new WeakMap<Tensor, { args: TreeRnnFoldArgs; tape: TreeRnnFoldTape }>();
 
 /**
- * Drops the saved activations of a naryTreeLstm, childSumTreeLstm, naryTreeLstmFold or
- * childSumTreeLstmFold output that no backward will read (the call was not recorded), and frees
- * a whole fold's tape in wasm memory (N-ary, Child-Sum, recursive network). The functional wrappers call it right after `apply`.
+ * Drops the saved activations of a naryTreeLstm, childSumTreeLstm, naryTreeLstmFold,
+ * childSumTreeLstmFold or treeRnnFold output that no backward will read (the call was not
+ * recorded), and frees a whole fold's tape in wasm memory (N-ary, Child-Sum, recursive
+ * network). The functional wrappers call it right after `apply`.
  *
  * @example
  * ```ts
@@ -258,7 +259,7 @@ interface WholeFoldKernel<K extends WholeFoldOpName, A extends FoldOfLevelsArgs,
 /**
  * A whole-fold op's entry: forward folds every level and keeps the tape under the output
  * (dropped, and a wasm tape freed, by releaseTreeLstmTape when unrecorded); backward hands the
- * kernel the tape and dy (the N-ary kernel frees a wasm tape once it has read it).
+ * kernel the tape and dy (a fold kernel frees its wasm tape once it has read it).
  */
 function wholeFoldOp<K extends WholeFoldOpName, A extends FoldOfLevelsArgs, P>(kernel: WholeFoldKernel<K, A, P>): OpDef<K> {
   return {
