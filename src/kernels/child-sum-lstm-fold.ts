@@ -7,7 +7,7 @@ import { useWasmSequence } from './sequence-wasm.js';
 import { wasmKernels } from './wasm-module.js';
 import { checkChildSumLstmArgs, childSumLstmBackward, childSumLstmForward, childSumLstmTape, type ChildSumLstmArgs, type ChildSumLstmTape } from './child-sum-lstm.js';
 import {
-  checkFoldSchedule, foldLevelsForward, internalFirstRows, partStateGradient, scatterToChildren, tableToPlanOrder, type FoldLevelKernel, type FoldOfLevelsArgs, type FoldOfLevelsGrads, type FoldPart,
+  checkFoldSchedule, foldLevelsForward, internalFirstRows, partStateGradient, scatterToChildren, inputGradientFromTable, type FoldLevelKernel, type FoldOfLevelsArgs, type FoldOfLevelsGrads, type FoldPart,
   type SlottedFoldLevelSchedule,
 } from './tree-fold-levels.js';
 
@@ -185,11 +185,7 @@ export function childSumLstmFoldBackward(
     }
   }
   let dx: TypedArray | null = null;
-  if (want.x && da !== null) {
-    const dxTable = ws.get('dx', x, nodes * I);
-    gemm(false, false, nodes, I, G, 1, da, 0, G, a.weightIh, 0, I, 0, dxTable, 0, I);
-    dx = tableToPlanOrder(a, tape.parts, rows, dxTable, I);
-  }
+  if (want.x && da !== null) dx = inputGradientFromTable(a, tape.parts, rows, da, G, ws.get('dx', x, nodes * I));
   if (!want.weights || da === null || dzf === null || xs === null || hs === null || ch === null) {
     return { x: dx, weightIh: null, weightHh: null, biasIh: null, biasHh: null };
   }

@@ -6,13 +6,15 @@ import { planFold } from '../tree/fold.js';
 import { childSumLstmBackward, childSumLstmForward, childSumLstmTape } from './child-sum-lstm.js';
 import { childSumLstmFoldBackward, childSumLstmFoldForward, childSumLstmFoldTape, type ChildSumLstmFoldArgs } from './child-sum-lstm-fold.js';
 import type { FoldOfLevelsGrads } from './tree-fold-levels.js';
+import { naryTreeLstmFoldBackward, naryTreeLstmFoldForward, naryTreeLstmFoldTape, type NaryTreeLstmFoldArgs } from './tree-lstm-fold.js';
 import { treeRnnFoldBackward, treeRnnFoldForward, treeRnnFoldTape, type TreeRnnFoldArgs } from './tree-rnn-fold.js';
 
-// The Child-Sum and recursive-network folds defer dx and the weight gradients to one product
-// each over all levels, from tables the backward fills part by part: here, asking for only
+// The tree folds (Child-Sum, recursive network, N-ary) defer dx and the weight gradients to one
+// product each over all levels, from tables the backward fills part by part: here, asking for only
 // some gradients gives those exactly as asking for all (the tables a gradient reads are filled
 // whatever else is asked), and nothing for the rest. Their values are checked against float64
-// and the by-level graph in tree/child-sum-fold.test.ts and tree/tree-rnn-fold.test.ts.
+// and the by-level graph in tree/child-sum-fold.test.ts, tree/tree-rnn-fold.test.ts and
+// tree/fold-fused.test.ts.
 
 const I = 5, H = 6;
 
@@ -20,21 +22,29 @@ const I = 5, H = 6;
 type Backward = (want: { x: boolean; weights: boolean }) => FoldOfLevelsGrads;
 
 /** A fold of 8 random trees run forward; returns its backward from a fixed dy. */
-function foldOf(kind: 'child-sum' | 'rnn', dtype: DType, seed: number): Backward {
+function foldOf(kind: 'child-sum' | 'rnn' | 'nary', dtype: DType, seed: number): Backward {
   const rng = new Rng(seed);
-  const trees = Array.from({ length: 8 }, () => randomTree(rng, 4, { kind: 'any', maxKids: kind === 'rnn' ? 2 : 3, leaf: 0.3 }, 1));
-  const arity = kind === 'rnn' ? 2 : null;
+  const trees = Array.from({ length: 8 }, () => randomTree(rng, 4, { kind: 'any', maxKids: kind === 'child-sum' ? 3 : 2, leaf: 0.3 }, 1));
+  const arity = kind === 'child-sum' ? null : 2;
   const plan = planFold(trees, arity);
   const nodes = plan.nodes.length;
   const data = (shape: number[], k: number): TypedArray => randn(shape, new Rng(seed * 100 + k), { dtype }).data;
   const G = kind === 'rnn' ? H : 4 * H;
+  // The N-ary cell's W_hh and b_hh have N + 3 blocks (one forget gate per child slot).
+  const GH = kind === 'nary' ? 5 * H : G;
   const base = {
     nodes, inputSize: I, hiddenSize: H, x: data([nodes, I], 4), weightIh: data([G, I], 5),
-    weightHh: data([G, kind === 'rnn' ? 2 * H : H], 6), biasIh: data([G], 7), biasHh: data([G], 8), levels: plan.levels,
+    weightHh: data([GH, kind === 'child-sum' ? H : 2 * H], 6), biasIh: data([G], 7), biasHh: data([GH], 8), levels: plan.levels,
   };
   const fields = kind === 'rnn' ? 1 : 2;
   const out = data([fields, nodes, H], 0);
   const dy = data([fields, nodes, H], 9);
+  if (kind === 'nary') {
+    const args: NaryTreeLstmFoldArgs = { ...base, arity: 2 };
+    const tape = naryTreeLstmFoldTape();
+    naryTreeLstmFoldForward(args, tape, out);
+    return (want) => naryTreeLstmFoldBackward(args, tape, dy, want);
+  }
   if (kind === 'rnn') {
     const args: TreeRnnFoldArgs = { ...base, arity: 2 };
     const tape = treeRnnFoldTape();
@@ -50,7 +60,7 @@ function foldOf(kind: 'child-sum' | 'rnn', dtype: DType, seed: number): Backward
 const WEIGHTS = ['weightIh', 'weightHh', 'biasIh', 'biasHh'] as const;
 
 function check(path: string): void {
-  for (const kind of ['child-sum', 'rnn'] as const) {
+  for (const kind of ['child-sum', 'rnn', 'nary'] as const) {
     for (const dtype of ['float32', 'float64'] as const) {
       const label = `${kind}, ${dtype}, ${path}`;
       const other = foldOf(kind, dtype, 4);

@@ -1,16 +1,18 @@
 import { ArgumentError } from '../tensor/errors.js';
 import type { TypedArray } from '../tensor/index.js';
+import { gemm } from './gemm.js';
 import { allocateLike } from './rnn-sequence-common.js';
-import type { TreeLstmGrads, TreeLstmLevelArgs, TreeLstmWanted } from './tree-lstm-gates.js';
+import type { TreeLstmLevelArgs } from './tree-lstm-gates.js';
 
 // A whole tree fold (every level of a schedule, bottom-up) run on raw arrays by one level
 // kernel, part by part: per level its internal rows with their children's states gathered
-// from the level below, then its leaves by the step with no children; backward from the top
-// level down, each part's state gradients scattered into its children's rows and the weight
-// gradients summed over the parts. Inside one op, so the graph holds one node for the whole
-// fold instead of a dozen per level (gathers, concats, slices and their backward, and every
-// level's weight gradient summed by the autograd). The arithmetic is the level kernel's, so
-// the values are those of the level-by-level fold.
+// from the level below, then its leaves by the step with no children. Inside one op, so the
+// graph holds one node for the whole fold instead of a dozen per level (gathers, concats,
+// slices and their backward, and every level's weight gradient summed by the autograd). The
+// arithmetic is the level kernel's, so the values are those of the level-by-level fold. Each
+// fold's backward runs its own loop over the parts, from the top level down, with the helpers
+// here: a part's state gradient, the scatter of its children's gradients, and the
+// "internal first" tables its deferred weight products read.
 
 /**
  * One level of a fold schedule (tree/fold.ts's FoldLevel has these fields): rows
@@ -55,18 +57,6 @@ export interface FoldLevelKernel<A extends TreeLstmLevelArgs, P> {
   args(base: TreeLstmLevelArgs, slots: number): A;
   tape(args: A): P;
   forward(args: A, tape: P, out: TypedArray): void;
-}
-
-/**
- * A level kernel with its backward, for {@link foldLevelsBackward}: each part's gradients come
- * back as arrays, and the fold sums the weight gradients over the parts. (A fold whose
- * backward defers its products over all levels runs its own loop, with the same helpers:
- * {@link partStateGradient}, {@link scatterToChildren}, {@link internalFirstRows}.)
- */
-export interface FoldLevelKernelWithBackward<A extends TreeLstmLevelArgs, P> extends FoldLevelKernel<A, P> {
-  backward(args: A, tape: P, dy: TypedArray, want: TreeLstmWanted): TreeLstmGrads;
-  /** Sizes of the weight gradients [weightIh, weightHh, biasIh, biasHh], for the zeros of a fold without parts that produce them. */
-  readonly gradientSizes: readonly [number, number, number, number];
 }
 
 /** One part of a fold's forward: its call and tape, its level, and its first row within the level. */
@@ -137,51 +127,6 @@ export function foldLevelsForward<A extends TreeLstmLevelArgs, P>(kernel: FoldLe
       parts.push({ args, tape, level: l, from });
     }
   }
-}
-
-/**
- * Backward of a whole fold from dy [fields, nodes, H] (dL/dh, then dL/dc, of every node): the
- * parts from the last down, each with its rows' full gradient (their own plus what their
- * parents scattered back), its dL/dh_k (and dL/dc_k) scattered into its children's rows, and
- * the weight gradients summed over the parts.
- *
- * @example
- * ```ts
- * const g = foldLevelsBackward(kernel, args, parts, dy, { x: true, weights: true });
- * ```
- */
-export function foldLevelsBackward<A extends TreeLstmLevelArgs, P>(
-  kernel: FoldLevelKernelWithBackward<A, P>, a: FoldOfLevelsArgs, parts: readonly FoldPart<A, P>[], dy: TypedArray, want: { readonly x: boolean; readonly weights: boolean },
-): FoldOfLevelsGrads {
-  const { nodes, inputSize: I, x } = a;
-  const ds = dy.slice();
-  const dx = want.x ? allocateLike(x, nodes * I) : null;
-  const sums: (TypedArray | null)[] = [null, null, null, null];
-  const addTo = (slot: number, g: TypedArray | null): void => {
-    if (g === null) return;
-    const s = sums[slot];
-    if (s === null || s === undefined) sums[slot] = g;
-    else for (let i = 0; i < s.length; i++) s[i] = (s[i] as number) + (g[i] as number);
-  };
-  for (let p = parts.length - 1; p >= 0; p--) {
-    const part = parts[p] as FoldPart<A, P>;
-    const { args, tape } = part;
-    const kids = args.childH !== null;
-    const g = kernel.backward(args, tape, partStateGradient(kernel.fields, a, part, ds), { x: want.x, weights: want.weights, children: kids });
-    if (dx !== null && g.x !== null) dx.set(g.x, partRow(a, part) * I);
-    addTo(0, g.weightIh);
-    addTo(1, g.weightHh);
-    addTo(2, g.biasIh);
-    addTo(3, g.biasHh);
-    if (kids && g.childH !== null) scatterToChildren(a, part, kernel.slots(part.level), ds, g.childH, kernel.fields === 2 ? g.childC : null);
-  }
-  const [sIh, sHh, sbIh, sbHh] = kernel.gradientSizes;
-  const orZeros = (s: TypedArray | null | undefined, size: number): TypedArray | null => (want.weights ? (s ?? allocateLike(x, size)) : null);
-  const bias = a.biasIh !== null && a.biasHh !== null;
-  return {
-    x: dx, weightIh: orZeros(sums[0], sIh), weightHh: orZeros(sums[1], sHh),
-    biasIh: bias ? orZeros(sums[2], sbIh) : null, biasHh: bias ? orZeros(sums[3], sbHh) : null,
-  };
 }
 
 /** The plan row of a part's first node. @example `const row0 = partRow(args, part);` */
@@ -281,6 +226,25 @@ export function tableToPlanOrder(a: FoldOfLevelsArgs, parts: readonly FoldPart<T
     out.set(table.subarray(row * width, (row + n) * width), partRow(a, part) * width);
   }
   return out;
+}
+
+/**
+ * dx of every node in plan order, from the gradients at the input's pre-activations of every
+ * node in an "internal first" table, da [nodes, width] (see {@link internalFirstRows}):
+ * dx = da W_ih (W_ih [width, I], the fold's weightIh), one product over all levels, computed
+ * in `scratch` [nodes, I] and copied out in plan order.
+ *
+ * @example
+ * ```ts
+ * const dx = inputGradientFromTable(args, tape.parts, rows, daTable, 4 * H, ws.get('dx', args.x, nodes * I));
+ * ```
+ */
+export function inputGradientFromTable(
+  a: FoldOfLevelsArgs, parts: readonly FoldPart<TreeLstmLevelArgs, unknown>[], rows: readonly number[], da: TypedArray, width: number, scratch: TypedArray,
+): TypedArray {
+  const I = a.inputSize;
+  gemm(false, false, a.nodes, I, width, 1, da, 0, width, a.weightIh, 0, I, 0, scratch, 0, I);
+  return tableToPlanOrder(a, parts, rows, scratch, I);
 }
 
 /**

@@ -1,13 +1,15 @@
 import { ArgumentError } from '../tensor/errors.js';
 import type { TypedArray } from '../tensor/index.js';
 import { sgemmAt } from './gemm-wasm.js';
-import { checkLength } from './rnn-sequence-common.js';
+import { gemm } from './gemm.js';
+import { Workspace, allocateLike, checkLength, columnSums } from './rnn-sequence-common.js';
 import { useWasmSequence } from './sequence-wasm.js';
 import { backwardFromTape, holdResidentTape, releaseResidentTape, type ResidentBlock } from './fold-tapes.js';
 import { arrayId, residentCopy, residentScope } from './resident.js';
 import { partsFor, rowsOf, runParts, threadScratch } from './threads.js';
 import {
-  checkFoldSchedule, foldLevelsBackward, foldLevelsForward, type FoldLevelKernelWithBackward, type FoldLevelSchedule, type FoldOfLevelsArgs, type FoldOfLevelsGrads,
+  checkFoldSchedule, foldLevelsForward, internalFirstRows, partStateGradient, scatterToChildren, inputGradientFromTable, type FoldLevelKernel, type FoldLevelSchedule,
+  type FoldOfLevelsArgs, type FoldOfLevelsGrads,
   type FoldPart,
 } from './tree-fold-levels.js';
 import {
@@ -160,16 +162,14 @@ export function naryTreeLstmFoldRelease(tape: NaryTreeLstmFoldTape): void {
 // ---- JavaScript: the level kernels of kernels/tree-lstm.ts, part by part ----
 
 /** The N-ary level kernel (kernels/tree-lstm.ts) as a fold of levels runs it. */
-function naryLevelKernel(a: NaryTreeLstmFoldArgs): FoldLevelKernelWithBackward<NaryTreeLstmArgs, NaryTreeLstmTape> {
-  const { inputSize: I, hiddenSize: H, arity: N } = a;
+function naryLevelKernel(a: NaryTreeLstmFoldArgs): FoldLevelKernel<NaryTreeLstmArgs, NaryTreeLstmTape> {
+  const { hiddenSize: H, arity: N } = a;
   return {
     fields: 2,
     slots: () => N,
     args: (base) => ({ ...base, arity: N }),
     tape: (args) => naryTreeLstmTape(args.x, args.nodes, H, N),
     forward: naryTreeLstmForward,
-    backward: naryTreeLstmBackward,
-    gradientSizes: [4 * H * I, (N + 3) * H * N * H, 4 * H, (N + 3) * H],
   };
 }
 
@@ -177,8 +177,57 @@ function foldForwardJs(a: NaryTreeLstmFoldArgs, tape: NaryTreeLstmFoldTape, out:
   foldLevelsForward(naryLevelKernel(a), a, tape.parts, out);
 }
 
+/** The JavaScript backward's fold-wide tables (dz, da, x, the children's h in table order). */
+const ws = new Workspace();
+
+/**
+ * The JavaScript backward: the parts from the top level down, each through the level kernel's
+ * gates pass and children's product (its d h_k, d c_k scattered into its children's rows),
+ * keeping its dz and da rows, x and children's h in "internal first" tables; then one product
+ * per gradient over all levels,
+ *
+ *     dx = da W_ih,   dW_ih = da^T x,   db_ih = sum_rows da,   db_hh = sum_rows dz   (all nodes)
+ *     dW_hh = dz^T [h_1..h_N]                                                        (internal rows)
+ *
+ * the same deferral as the wasm path's and the other cells' folds.
+ */
 function foldBackwardJs(a: NaryTreeLstmFoldArgs, tape: NaryTreeLstmFoldTape, dy: TypedArray, want: { readonly x: boolean; readonly weights: boolean }): NaryTreeLstmFoldGrads {
-  return foldLevelsBackward(naryLevelKernel(a), a, tape.parts, dy, want);
+  const { nodes, inputSize: I, hiddenSize: H, arity: N, x } = a;
+  const G = (N + 3) * H, G4 = 4 * H, NH = N * H;
+  const defer = want.x || want.weights;
+  const { rows, internal: T } = internalFirstRows(tape.parts, () => N);
+  const dz = defer ? ws.get('dz', x, nodes * G) : null;
+  const da = defer ? ws.get('da', x, nodes * G4) : null;
+  const xs = want.weights ? ws.get('x', x, nodes * I) : null;
+  const ch = want.weights ? ws.get('childH', x, T * NH) : null;
+  const ds = dy.slice();
+  for (let p = tape.parts.length - 1; p >= 0; p--) {
+    const part = tape.parts[p] as FoldPart<NaryTreeLstmArgs, NaryTreeLstmTape>;
+    const { args } = part;
+    const n = args.nodes, kids = args.childH !== null, row = rows[p] as number;
+    const keep = dz === null || da === null ? null : { dz: dz.subarray(row * G, (row + n) * G), da: da.subarray(row * G4, (row + n) * G4) };
+    const g = naryTreeLstmBackward(args, part.tape, partStateGradient(2, a, part, ds), { x: false, weights: false, children: kids }, keep);
+    xs?.set(args.x, row * I);
+    if (kids) {
+      ch?.set(args.childH as TypedArray, row * NH);
+      scatterToChildren(a, part, N, ds, g.childH as TypedArray, g.childC);
+    }
+  }
+  let dx: TypedArray | null = null;
+  if (want.x && da !== null) dx = inputGradientFromTable(a, tape.parts, rows, da, G4, ws.get('dx', x, nodes * I));
+  if (!want.weights || dz === null || da === null || xs === null || ch === null) return { x: dx, weightIh: null, weightHh: null, biasIh: null, biasHh: null };
+  const dWih = allocateLike(x, G4 * I);
+  gemm(true, false, G4, I, nodes, 1, da, 0, G4, xs, 0, I, 0, dWih, 0, I);
+  const dWhh = allocateLike(x, G * NH);
+  if (T > 0) gemm(true, false, G, NH, T, 1, dz, 0, G, ch, 0, NH, 0, dWhh, 0, NH);
+  let dbIh: TypedArray | null = null, dbHh: TypedArray | null = null;
+  if (a.biasIh !== null && a.biasHh !== null) {
+    dbIh = allocateLike(x, G4);
+    columnSums(da, 0, G4, nodes, G4, dbIh);
+    dbHh = allocateLike(x, G);
+    columnSums(dz, 0, G, nodes, G, dbHh);
+  }
+  return { x: dx, weightIh: dWih, weightHh: dWhh, biasIh: dbIh, biasHh: dbHh };
 }
 
 // ---- WebAssembly: the whole fold on wasm memory ----

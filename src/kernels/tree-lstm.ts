@@ -1,3 +1,4 @@
+import { ArgumentError } from '../tensor/errors.js';
 import type { TypedArray } from '../tensor/index.js';
 import { gemm } from './gemm.js';
 import { sgemmAt } from './gemm-wasm.js';
@@ -257,6 +258,16 @@ export function naryTreeLstmTape(like: TypedArray, nodes: number, hiddenSize: nu
 }
 
 /**
+ * Where a call's backward writes dz [n, (N+3)H] and da [n, 4H] (exact-length arrays or views)
+ * when a fold defers the products that read them to one product per weight over all its
+ * levels: see naryTreeLstmFoldBackward's JavaScript path.
+ */
+export interface NaryTreeLstmKept {
+  readonly dz: TypedArray;
+  readonly da: TypedArray;
+}
+
+/**
  * Backward pass of one level from dy [2, n, H] (dL/dh, then dL/dc):
  *
  *     do  = dh tanh(c),   dc~ = dc + dh o (1 - tanh(c)^2)
@@ -266,21 +277,29 @@ export function naryTreeLstmTape(like: TypedArray, nodes: number, hiddenSize: nu
  *     dx = da W_ih,  dW_ih = da^T x,  db_ih = sum_rows da,  db_hh = sum_rows dz
  *     dW_hh = dz^T [h_1..h_N],  d[h_1..h_N] = dz W_hh          (with children)
  *
- * Only the asked-for gradients are computed; the weight gradients are new arrays.
+ * Only the asked-for gradients are computed; the weight gradients are new arrays. With `keep`
+ * (JavaScript only), dz and da are written there, and dx and the weight gradients must not be
+ * asked for: the caller computes them from dz and da.
  *
  * @example
  * ```ts
  * const g = naryTreeLstmBackward(args, tape, dy, { x: true, weights: true, children: true });
  * ```
  */
-export function naryTreeLstmBackward(a: NaryTreeLstmArgs, tape: NaryTreeLstmTape, dy: TypedArray, want: TreeLstmWanted): TreeLstmGrads {
+export function naryTreeLstmBackward(a: NaryTreeLstmArgs, tape: NaryTreeLstmTape, dy: TypedArray, want: TreeLstmWanted, keep: NaryTreeLstmKept | null = null): TreeLstmGrads {
   const { nodes: n, inputSize: I, hiddenSize: H, arity: N, x } = a;
   const G = (N + 3) * H;
   const kids = a.childH !== null && a.childC !== null;
-  const w = useWasmSequence(x) ? wasmKernels() : undefined;
+  if (keep !== null && (want.x || want.weights)) throw new ArgumentError('naryTreeLstmBackward', 'a call that keeps dz and da for deferred products computes neither dx nor the weight gradients');
+  // A fold that keeps dz and da runs on raw arrays (its wasm path is the whole fold's own).
+  const w = keep === null && useWasmSequence(x) ? wasmKernels() : undefined;
   if (w !== undefined) return levelBackwardWasm(w, a, kids, tape, dy, want);
-  const dz = ws.get('dz', x, n * G);
-  const da = ws.get('da', x, n * 4 * H);
+  const dz = keep?.dz ?? ws.get('dz', x, n * G);
+  const da = keep?.da ?? ws.get('da', x, n * 4 * H);
+  if (keep !== null) {
+    checkLength('naryTreeLstmBackward', 'keep.dz', dz, n * G);
+    checkLength('naryTreeLstmBackward', 'keep.da', da, n * 4 * H);
+  }
   const dChildC = kids && want.children ? allocateLike(x, n * N * H) : null;
   treeGatesBackward(gateLayout(a), tape.gates, tape.gates, kids ? a.childC : null, tape.tanhC, dy, dz, dz, da, dChildC);
   let dx: TypedArray | null = null;

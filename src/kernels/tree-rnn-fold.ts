@@ -6,7 +6,7 @@ import { treeRnnFoldBackwardWasm, treeRnnFoldForwardWasm, treeRnnFoldWasmRelease
 import { wasmKernels } from './wasm-module.js';
 import { Workspace, allocateLike, checkLength, columnSums } from './rnn-sequence-common.js';
 import {
-  checkFoldSchedule, foldLevelsForward, internalFirstRows, partStateGradient, scatterToChildren, tableToPlanOrder, type FoldLevelKernel, type FoldOfLevelsArgs,
+  checkFoldSchedule, foldLevelsForward, internalFirstRows, partStateGradient, scatterToChildren, inputGradientFromTable, type FoldLevelKernel, type FoldOfLevelsArgs,
   type FoldOfLevelsGrads, type FoldPart,
 } from './tree-fold-levels.js';
 import type { TreeLstmLevelArgs } from './tree-lstm-gates.js';
@@ -231,11 +231,7 @@ export function treeRnnFoldBackward(a: TreeRnnFoldArgs, tape: TreeRnnFoldTape, d
     }
   }
   let dx: TypedArray | null = null;
-  if (want.x) {
-    const dxTable = ws.get('dx', x, nodes * I);
-    gemm(false, false, nodes, I, H, 1, dz, 0, H, a.weightIh, 0, I, 0, dxTable, 0, I);
-    dx = tableToPlanOrder(a, tape.parts, rows, dxTable, I);
-  }
+  if (want.x) dx = inputGradientFromTable(a, tape.parts, rows, dz, H, ws.get('dx', x, nodes * I));
   if (!want.weights || xs === null || ch === null) return { x: dx, weightIh: null, weightHh: null, biasIh: null, biasHh: null };
   const dWih = allocateLike(x, H * I);
   gemm(true, false, H, I, nodes, 1, dz, 0, H, xs, 0, I, 0, dWih, 0, I);
