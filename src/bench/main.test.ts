@@ -1,6 +1,6 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { runBench, runBenchWith, workloads } from './main.js';
+import { runBench, runBenchWith, takeTreeCell, workloads } from './main.js';
 import { gemmWorkload } from './gemm.js';
 import { treeWorkload } from './tree.js';
 import { treePassProducts } from './tree-products.js';
@@ -67,7 +67,17 @@ test('bad usage exits 2 and names the alternatives; --help exits 0', async () =>
   assert.equal(await runBench(['--fast'], c.io), 2);
   assert.match(c.err[0] ?? '', /unknown option '--fast'/);
   c = capture();
+  assert.equal(await runBench(['tree', '--tree-cell', 'lstm'], c.io), 2);
+  assert.match(c.err[0] ?? '', /--tree-cell must be one of rnn, rntn, child-sum-lstm, nary-lstm, got 'lstm'/);
+  c = capture();
+  assert.equal(await runBench(['tree', '--tree-cell'], c.io), 2);
+  assert.match(c.err[0] ?? '', /--tree-cell needs a value/);
+  assert.equal(takeTreeCell(['tree', '--tree-cell', 'rnn', '--json']), 'rnn');
+  assert.equal(takeTreeCell(['--tree-cell=child-sum-lstm']), 'child-sum-lstm');
+  assert.equal(takeTreeCell(['tree']), undefined);
+  c = capture();
   assert.equal(await runBench(['--help'], c.io), 0);
+  assert.ok(c.out.some((l) => l.includes('--tree-cell <rnn|rntn|child-sum-lstm|nary-lstm>')));
   assert.ok(c.out.some((l) => l.includes('workloads: gemm, lstm-train, gru-train, rnn-train, lstm-generate')));
 });
 
@@ -117,7 +127,7 @@ test('tree workload reports treesPerSec per hidden size, batch and implementatio
   }
   assert.match(formatRecordJson(records[0] as BenchRecord), /^\{"bench":"tree","hidden":4,"batch":1,"impl":"unfold","metric":"treesPerSec","value":[\d.e+]+,"unit":"trees\/s"\}$/);
   assert.equal(notes.length, 4);
-  assert.match(notes[0] ?? '', /^WebAssembly kernels: the (baseline|relaxed) SIMD build.*; \d kernel threads?$/);
+  assert.match(notes[0] ?? '', /^WebAssembly kernels: the (baseline|relaxed) SIMD build.*; \d kernel threads?; tree cell rnn$/);
   assert.match(notes[1] ?? '', /^hidden 4: trees\/s over batch 1: batch 2 [\d.]+x, batch 4 [\d.]+x$/);
   // Over the node-at-a-time loop only where both ran (it stops at nodewiseMaxBatch).
   assert.match(notes[2] ?? '', /^hidden 4: trees\/s over the node-at-a-time loop: batch 1 [\d.]+x, batch 2 [\d.]+x$/);

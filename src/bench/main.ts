@@ -2,6 +2,7 @@ import { esnWorkload } from './esn.js';
 import { generateWorkload } from './generate.js';
 import { gemmWorkload } from './gemm.js';
 import { trainWorkload } from './train.js';
+import { TREE_CELL_KINDS, type TreeCellKind } from '../tree/registry.js';
 import { treeWorkload } from './tree.js';
 import { formatRecordJson, formatTable, type BenchRecord, type Workload } from './workload.js';
 
@@ -20,7 +21,7 @@ export const workloads: readonly Workload[] = [
 ];
 
 const usage = [
-  'usage: unfold bench [workload...] [--json]',
+  'usage: unfold bench [workload...] [--json] [--tree-cell <kind>]',
   '',
   'Measures unfold against its peers (tfjs-wasm, tfjs-cpu, brainjs, and torch when a Python',
   'with torch is found) on this machine and prints each figure with the ratio unfold/peer',
@@ -30,6 +31,9 @@ const usage = [
   '  --json   one JSON object per line on stdout, e.g.',
   '           {"bench":"gemm","n":256,"impl":"unfold","metric":"gflops","value":44.1,"unit":"GFLOP/s"}',
   '           (notes, e.g. which kernel path and how many threads ran, go to stderr)',
+  `  --tree-cell <${TREE_CELL_KINDS.join('|')}>`,
+  '           the tree cell the tree workload folds (default nary-lstm; the RNTN at 128 units',
+  '           takes minutes)',
   '  --help   this text',
 ];
 
@@ -46,7 +50,50 @@ const usage = [
  * ```
  */
 export async function runBench(argv: string[], io: BenchIO): Promise<number> {
-  return runBenchWith(workloads, argv, io);
+  const cell = takeTreeCell(argv);
+  if (typeof cell === 'string' && !(TREE_CELL_KINDS as readonly string[]).includes(cell)) {
+    io.err(`unfold bench: --tree-cell must be one of ${TREE_CELL_KINDS.join(', ')}, got '${cell}'`);
+    return 2;
+  }
+  if (cell === null) {
+    io.err(`unfold bench: --tree-cell needs a value (${TREE_CELL_KINDS.join(', ')})`);
+    return 2;
+  }
+  const registry = cell === undefined ? workloads : workloads.map((w) => (w.name === 'tree' ? treeWorkload({ cell: cell as TreeCellKind }) : w));
+  return runBenchWith(registry, argv.filter((_, i) => !treeCellArgs(argv).includes(i)), io);
+}
+
+/** Indices of `--tree-cell <kind>` (or `--tree-cell=<kind>`) in argv. */
+function treeCellArgs(argv: readonly string[]): number[] {
+  const at: number[] = [];
+  argv.forEach((arg, i) => {
+    if (arg === '--tree-cell') at.push(i, i + 1);
+    else if (arg.startsWith('--tree-cell=')) at.push(i);
+  });
+  return at;
+}
+
+/**
+ * The value of `--tree-cell` in argv: its kind as given, undefined when absent, null when it
+ * has no value.
+ *
+ * @example
+ * ```ts
+ * takeTreeCell(['tree', '--tree-cell', 'rnn']); // 'rnn'
+ * ```
+ */
+export function takeTreeCell(argv: readonly string[]): string | null | undefined {
+  let cell: string | null | undefined;
+  argv.forEach((arg, i) => {
+    if (arg === '--tree-cell') {
+      const v = argv[i + 1];
+      cell = v === undefined || v.startsWith('-') ? null : v;
+    } else if (arg.startsWith('--tree-cell=')) {
+      const v = arg.slice('--tree-cell='.length);
+      cell = v === '' ? null : v;
+    }
+  });
+  return cell;
 }
 
 /**

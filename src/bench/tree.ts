@@ -106,7 +106,7 @@ export function treeWorkload(options: TreeBenchOptions = {}): Workload {
       await gemmReady();
       // The workers start in the background; a pass is synchronous, so wait for them here.
       const threads = await kernelThreadsReady();
-      report.note(`${buildNote()}; ${threads} kernel thread${threads === 1 ? '' : 's'}`);
+      report.note(`${buildNote()}; ${threads} kernel thread${threads === 1 ? '' : 's'}; tree cell ${cell}`);
       const spec = TREE_TASKS.arithmetic;
       for (const hidden of hiddens) {
         const model = new TreeClassifier({ cell, vocabulary: spec.vocabulary, classes: spec.classes, embeddingSize: 32, hiddenSize: hidden }, new Rng(1));
