@@ -2,7 +2,7 @@ import { sgemmAt } from './gemm-wasm.js';
 import { backwardFromTape, holdResidentTape, releaseResidentTape, type ResidentBlock, type ResidentTape } from './fold-tapes.js';
 import { arrayId, residentCopy } from './resident.js';
 import { partsFor, rowsOf, runParts, threadScratch } from './threads.js';
-import type { FoldOfLevelsArgs, FoldOfLevelsGrads, SlottedFoldLevelSchedule } from './tree-fold-levels.js';
+import type { FoldOfLevelsArgs, FoldOfLevelsGrads, SlottedFoldLevelSchedule, FoldWanted } from './tree-fold-levels.js';
 import { layout, layoutBytes, readFloats } from './tree-lstm.js';
 import type { WasmKernels } from './wasm-module.js';
 
@@ -234,13 +234,13 @@ function packForwardWeights(w: WasmKernels, a: ChildSumFoldArgs, at: number): vo
  * ```
  */
 export function childSumFoldBackwardWasm(
-  w: WasmKernels, a: ChildSumFoldArgs, tape: ChildSumFoldWasmTape, dy: Float32Array, want: { readonly x: boolean; readonly weights: boolean },
+  w: WasmKernels, a: ChildSumFoldArgs, tape: ChildSumFoldWasmTape, dy: Float32Array, want: FoldWanted,
 ): FoldOfLevelsGrads {
   return backwardFromTape(w, tape, () => childSumFoldForwardWasm(w, a, tape, new Float32Array(2 * a.nodes * a.hiddenSize)), (kept) => backwardResident(w, a, kept, dy, want));
 }
 
 function backwardResident(
-  w: WasmKernels, a: ChildSumFoldArgs, kept: ResidentChildSumFold, dy: Float32Array, want: { readonly x: boolean; readonly weights: boolean },
+  w: WasmKernels, a: ChildSumFoldArgs, kept: ResidentChildSumFold, dy: Float32Array, want: FoldWanted,
 ): FoldOfLevelsGrads {
   const { nodes, inputSize: I, hiddenSize: H } = a;
   const G = 4 * H;

@@ -4,12 +4,10 @@ import { gemm } from './gemm.js';
 import { Workspace, allocateLike, checkLength, columnSums } from './rnn-sequence-common.js';
 import { childSumFoldBackwardWasm, childSumFoldForwardWasm, childSumFoldWasmRelease, type ChildSumFoldWasmTape } from './child-sum-lstm-fold-wasm.js';
 import { useWasmSequence } from './sequence-wasm.js';
+import { tapeKernels } from './fold-tapes.js';
 import { wasmKernels } from './wasm-module.js';
 import { checkChildSumLstmArgs, childSumLstmBackward, childSumLstmForward, childSumLstmTape, type ChildSumLstmArgs, type ChildSumLstmTape } from './child-sum-lstm.js';
-import {
-  checkFoldSchedule, foldLevelsForward, internalFirstRows, partStateGradient, scatterToChildren, inputGradientFromTable, type FoldLevelKernel, type FoldOfLevelsArgs, type FoldOfLevelsGrads, type FoldPart,
-  type SlottedFoldLevelSchedule,
-} from './tree-fold-levels.js';
+import { checkFoldSchedule, foldLevelsForward, internalFirstRows, partStateGradient, scatterToChildren, inputGradientFromTable, type FoldLevelKernel, type FoldOfLevelsArgs, type FoldOfLevelsGrads, type FoldPart, type SlottedFoldLevelSchedule, type FoldWanted } from './tree-fold-levels.js';
 
 // A whole fold of a Child-Sum Tree-LSTM over a batch of trees as ONE kernel call each way.
 // For float32 on the WebAssembly kernels it runs on wasm memory (kernels/child-sum-lstm-fold-wasm.ts:
@@ -153,13 +151,9 @@ export function childSumLstmFoldForward(a: ChildSumLstmFoldArgs, tape: ChildSumL
  * ```
  */
 export function childSumLstmFoldBackward(
-  a: ChildSumLstmFoldArgs, tape: ChildSumLstmFoldTape, dy: TypedArray, want: { readonly x: boolean; readonly weights: boolean },
+  a: ChildSumLstmFoldArgs, tape: ChildSumLstmFoldTape, dy: TypedArray, want: FoldWanted,
 ): FoldOfLevelsGrads {
-  if (tape.wasm) {
-    const w = wasmKernels();
-    if (w === undefined) throw new Error('childSumLstmFoldBackward: the forward pass ran on the wasm kernels, which are gone');
-    return childSumFoldBackwardWasm(w, a, tape, dy as Float32Array, want);
-  }
+  if (tape.wasm) return childSumFoldBackwardWasm(tapeKernels('childSumLstmFoldBackward'), a, tape, dy as Float32Array, want);
   const { nodes, inputSize: I, hiddenSize: H, x } = a;
   const G = 4 * H;
   const defer = want.x || want.weights;

@@ -1,4 +1,4 @@
-import type { WasmKernels } from './wasm-module.js';
+import { wasmKernels, type WasmKernels } from './wasm-module.js';
 
 // The tapes of whole tree folds (kernels/tree-lstm-fold.ts, kernels/child-sum-lstm-fold-wasm.ts,
 // kernels/tree-rnn-fold-wasm.ts)
@@ -83,4 +83,19 @@ export function backwardFromTape<B extends ResidentBlock, R>(w: WasmKernels, tap
   } finally {
     releaseResidentTape(tape, w);
   }
+}
+
+/**
+ * The kernels a wasm forward's backward runs on: the ones the forward ran on, which are still
+ * loaded (an Error naming `fn` if they are gone).
+ *
+ * @example
+ * ```ts
+ * if (tape.wasm) return foldBackwardWasm(tapeKernels('naryTreeLstmFoldBackward'), args, tape, dy, want);
+ * ```
+ */
+export function tapeKernels(fn: string): WasmKernels {
+  const w = wasmKernels();
+  if (w === undefined) throw new Error(`${fn}: the forward pass ran on the wasm kernels, which are gone`);
+  return w;
 }

@@ -67,6 +67,12 @@ export interface FoldPart<A, P> {
   readonly from: number;
 }
 
+/** Which gradients a fold's backward computes: of x (every node's input), of the weights and biases. */
+export interface FoldWanted {
+  readonly x: boolean;
+  readonly weights: boolean;
+}
+
 /** Gradients of a fold's inputs; null where none was asked for. */
 export interface FoldOfLevelsGrads {
   readonly x: TypedArray | null;

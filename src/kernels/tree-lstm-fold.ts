@@ -4,14 +4,10 @@ import { sgemmAt } from './gemm-wasm.js';
 import { gemm } from './gemm.js';
 import { Workspace, allocateLike, checkLength, columnSums } from './rnn-sequence-common.js';
 import { useWasmSequence } from './sequence-wasm.js';
-import { backwardFromTape, holdResidentTape, releaseResidentTape, type ResidentBlock } from './fold-tapes.js';
+import { backwardFromTape, holdResidentTape, releaseResidentTape, tapeKernels, type ResidentBlock } from './fold-tapes.js';
 import { arrayId, residentCopy, residentScope } from './resident.js';
 import { partsFor, rowsOf, runParts, threadScratch } from './threads.js';
-import {
-  checkFoldSchedule, foldLevelsForward, internalFirstRows, partStateGradient, scatterToChildren, inputGradientFromTable, type FoldLevelKernel, type FoldLevelSchedule,
-  type FoldOfLevelsArgs, type FoldOfLevelsGrads,
-  type FoldPart,
-} from './tree-fold-levels.js';
+import { checkFoldSchedule, foldLevelsForward, internalFirstRows, partStateGradient, scatterToChildren, inputGradientFromTable, type FoldLevelKernel, type FoldLevelSchedule, type FoldOfLevelsArgs, type FoldOfLevelsGrads, type FoldPart, type FoldWanted } from './tree-fold-levels.js';
 import {
   checkNaryTreeLstmArgs, foldBlocksByGate, inputWeightsInBlockOrder, layout, layoutBytes, naryTreeLstmBackward, naryTreeLstmForward,
   naryTreeLstmTape, readFloats, writeSideBySide, type NaryTreeLstmArgs, type NaryTreeLstmTape,
@@ -130,13 +126,9 @@ export function naryTreeLstmFoldForward(a: NaryTreeLstmFoldArgs, tape: NaryTreeL
  * ```
  */
 export function naryTreeLstmFoldBackward(
-  a: NaryTreeLstmFoldArgs, tape: NaryTreeLstmFoldTape, dy: TypedArray, want: { readonly x: boolean; readonly weights: boolean },
+  a: NaryTreeLstmFoldArgs, tape: NaryTreeLstmFoldTape, dy: TypedArray, want: FoldWanted,
 ): NaryTreeLstmFoldGrads {
-  if (tape.wasm) {
-    const w = wasmKernels();
-    if (w === undefined) throw new Error('naryTreeLstmFoldBackward: the forward pass ran on the wasm kernels, which are gone');
-    return foldBackwardWasm(w, a, tape, dy as Float32Array, want);
-  }
+  if (tape.wasm) return foldBackwardWasm(tapeKernels('naryTreeLstmFoldBackward'), a, tape, dy as Float32Array, want);
   return foldBackwardJs(a, tape, dy, want);
 }
 
@@ -191,7 +183,7 @@ const ws = new Workspace();
  *
  * the same deferral as the wasm path's and the other cells' folds.
  */
-function foldBackwardJs(a: NaryTreeLstmFoldArgs, tape: NaryTreeLstmFoldTape, dy: TypedArray, want: { readonly x: boolean; readonly weights: boolean }): NaryTreeLstmFoldGrads {
+function foldBackwardJs(a: NaryTreeLstmFoldArgs, tape: NaryTreeLstmFoldTape, dy: TypedArray, want: FoldWanted): NaryTreeLstmFoldGrads {
   const { nodes, inputSize: I, hiddenSize: H, arity: N, x } = a;
   const G = (N + 3) * H, G4 = 4 * H, NH = N * H;
   const defer = want.x || want.weights;
@@ -404,14 +396,14 @@ function residentPackedWeights(w: WasmKernels, a: NaryTreeLstmFoldArgs, wx: Type
  * dz over all nodes, and db_ih the same sums folded by gate.
  */
 function foldBackwardWasm(
-  w: WasmKernels, a: NaryTreeLstmFoldArgs, tape: NaryTreeLstmFoldTape, dy: Float32Array, want: { readonly x: boolean; readonly weights: boolean },
+  w: WasmKernels, a: NaryTreeLstmFoldArgs, tape: NaryTreeLstmFoldTape, dy: Float32Array, want: FoldWanted,
 ): NaryTreeLstmFoldGrads {
   // A tape evicted (or freed by an earlier backward of a retained graph) is recomputed.
   return backwardFromTape(w, tape, () => foldForwardWasm(w, a, tape, new Float32Array(2 * a.nodes * a.hiddenSize)), (kept) => foldBackwardResident(w, a, kept, dy, want));
 }
 
 function foldBackwardResident(
-  w: WasmKernels, a: NaryTreeLstmFoldArgs, kept: ResidentFold, dy: Float32Array, want: { readonly x: boolean; readonly weights: boolean },
+  w: WasmKernels, a: NaryTreeLstmFoldArgs, kept: ResidentFold, dy: Float32Array, want: FoldWanted,
 ): NaryTreeLstmFoldGrads {
   const { x: xAt, states: sAt, gates: zAt, tanhC: tcAt, idx: idxAt, weights: wAt } = kept;
   const { nodes, inputSize: I, hiddenSize: H, arity: N } = a;

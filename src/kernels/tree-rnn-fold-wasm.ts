@@ -2,7 +2,7 @@ import { sgemmAt } from './gemm-wasm.js';
 import { backwardFromTape, holdResidentTape, releaseResidentTape, type ResidentBlock, type ResidentTape } from './fold-tapes.js';
 import { arrayId, residentCopy } from './resident.js';
 import { partsFor, rowsOf, runParts, threadScratch } from './threads.js';
-import type { FoldLevelSchedule, FoldOfLevelsArgs, FoldOfLevelsGrads } from './tree-fold-levels.js';
+import type { FoldLevelSchedule, FoldOfLevelsArgs, FoldOfLevelsGrads, FoldWanted } from './tree-fold-levels.js';
 import { layout, layoutBytes, readFloats, writeSideBySide } from './tree-lstm.js';
 import type { WasmKernels } from './wasm-module.js';
 
@@ -183,13 +183,13 @@ function packForwardWeights(w: WasmKernels, a: TreeRnnFoldArgs, at: number, size
  * ```
  */
 export function treeRnnFoldBackwardWasm(
-  w: WasmKernels, a: TreeRnnFoldArgs, tape: TreeRnnFoldWasmTape, dy: Float32Array, want: { readonly x: boolean; readonly weights: boolean },
+  w: WasmKernels, a: TreeRnnFoldArgs, tape: TreeRnnFoldWasmTape, dy: Float32Array, want: FoldWanted,
 ): FoldOfLevelsGrads {
   return backwardFromTape(w, tape, () => treeRnnFoldForwardWasm(w, a, tape, new Float32Array(a.nodes * a.hiddenSize)), (kept) => backwardResident(w, a, kept, dy, want));
 }
 
 function backwardResident(
-  w: WasmKernels, a: TreeRnnFoldArgs, kept: ResidentTreeRnnFold, dy: Float32Array, want: { readonly x: boolean; readonly weights: boolean },
+  w: WasmKernels, a: TreeRnnFoldArgs, kept: ResidentTreeRnnFold, dy: Float32Array, want: FoldWanted,
 ): FoldOfLevelsGrads {
   const { nodes, inputSize: I, hiddenSize: H, arity: N } = a;
   const NH = N * H, K = I + NH;

@@ -3,12 +3,10 @@ import type { TypedArray } from '../tensor/index.js';
 import { gemm } from './gemm.js';
 import { useWasmSequence } from './sequence-wasm.js';
 import { treeRnnFoldBackwardWasm, treeRnnFoldForwardWasm, treeRnnFoldWasmRelease, type TreeRnnFoldWasmTape } from './tree-rnn-fold-wasm.js';
+import { tapeKernels } from './fold-tapes.js';
 import { wasmKernels } from './wasm-module.js';
 import { Workspace, allocateLike, checkLength, columnSums } from './rnn-sequence-common.js';
-import {
-  checkFoldSchedule, foldLevelsForward, internalFirstRows, partStateGradient, scatterToChildren, inputGradientFromTable, type FoldLevelKernel, type FoldOfLevelsArgs,
-  type FoldOfLevelsGrads, type FoldPart,
-} from './tree-fold-levels.js';
+import { checkFoldSchedule, foldLevelsForward, internalFirstRows, partStateGradient, scatterToChildren, inputGradientFromTable, type FoldLevelKernel, type FoldOfLevelsArgs, type FoldOfLevelsGrads, type FoldPart, type FoldWanted } from './tree-fold-levels.js';
 import type { TreeLstmLevelArgs } from './tree-lstm-gates.js';
 
 // A whole fold of the classic recursive network (tree/recursive-cell.ts's RecursiveCell,
@@ -199,12 +197,8 @@ export function treeRnnFoldForward(a: TreeRnnFoldArgs, tape: TreeRnnFoldTape, ou
  * const g = treeRnnFoldBackward(args, tape, dy, { x: true, weights: true });
  * ```
  */
-export function treeRnnFoldBackward(a: TreeRnnFoldArgs, tape: TreeRnnFoldTape, dy: TypedArray, want: { readonly x: boolean; readonly weights: boolean }): FoldOfLevelsGrads {
-  if (tape.wasm) {
-    const w = wasmKernels();
-    if (w === undefined) throw new Error('treeRnnFoldBackward: the forward pass ran on the wasm kernels, which are gone');
-    return treeRnnFoldBackwardWasm(w, a, tape, dy as Float32Array, want);
-  }
+export function treeRnnFoldBackward(a: TreeRnnFoldArgs, tape: TreeRnnFoldTape, dy: TypedArray, want: FoldWanted): FoldOfLevelsGrads {
+  if (tape.wasm) return treeRnnFoldBackwardWasm(tapeKernels('treeRnnFoldBackward'), a, tape, dy as Float32Array, want);
   const { nodes, inputSize: I, hiddenSize: H, arity: N, x } = a;
   const NH = N * H;
   const { rows, internal: T } = internalFirstRows(tape.parts, () => N);

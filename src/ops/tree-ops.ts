@@ -2,7 +2,7 @@ import { checkChildSumLstmArgs, childSumLstmBackward, childSumLstmForward, child
 import {
   checkChildSumLstmFoldArgs, childSumLstmFoldBackward, childSumLstmFoldForward, childSumLstmFoldRelease, childSumLstmFoldTape, type ChildSumLstmFoldArgs, type ChildSumLstmFoldTape,
 } from '../kernels/child-sum-lstm-fold.js';
-import type { FoldOfLevelsArgs, FoldOfLevelsGrads } from '../kernels/tree-fold-levels.js';
+import type { FoldOfLevelsArgs, FoldOfLevelsGrads, FoldWanted } from '../kernels/tree-fold-levels.js';
 import type { TreeLstmGrads, TreeLstmLevelArgs, TreeLstmWanted } from '../kernels/tree-lstm-gates.js';
 import { checkTreeRnnFoldArgs, treeRnnFoldBackward, treeRnnFoldForward, treeRnnFoldRelease, treeRnnFoldTape, type TreeRnnFoldArgs, type TreeRnnFoldTape } from '../kernels/tree-rnn-fold.js';
 import {
@@ -252,7 +252,7 @@ interface WholeFoldKernel<K extends WholeFoldOpName, A extends FoldOfLevelsArgs,
   args(inputs: NaryTreeLstmOpInputs, attrs: OpSignatures[K]['attrs']): A;
   tape(): P;
   forward(args: A, tape: P, out: TypedArray): void;
-  backward(args: A, tape: P, dy: TypedArray, want: { readonly x: boolean; readonly weights: boolean }): FoldOfLevelsGrads;
+  backward(args: A, tape: P, dy: TypedArray, want: FoldWanted): FoldOfLevelsGrads;
   readonly saved: WeakMap<Tensor, { args: A; tape: P }>;
 }
 

@@ -1,15 +1,19 @@
-// Helpers shared by the fused tree-fold tests (the random trees they fold, too) (src/tree/fold-fused.test.ts for the N-ary
-// Tree-LSTM, src/tree/child-sum-fold.test.ts for the Child-Sum one, tree-rnn-fold.test.ts):
-// which ops a graph holds, element-wise closeness relative to the reference's largest
-// magnitude, the comparison of a fused fold with its references, and a wasm tape's life.
+// Helpers shared by the fused tree-fold tests (src/tree/fold-fused.test.ts for the N-ary
+// Tree-LSTM, child-sum-fold.test.ts, tree-rnn-fold.test.ts, fold-wasm.test.ts and
+// kernels/tree-fold-deferred.test.ts): the random trees they fold, one fold run with its
+// gradients, which ops a graph holds, element-wise closeness relative to the reference's
+// largest magnitude, the comparison of a fused fold with its references, a wasm tape's life
+// and the weights kept inside withResidentWeights.
 import assert from 'node:assert/strict';
 import { backward, noGrad } from '../autograd/index.js';
 import { gemmReady, setGemmBackend } from '../kernels/gemm.js';
 import { RESIDENT_BUDGET_BYTES } from '../kernels/fold-tapes.js';
 import { withResidentWeights } from '../kernels/resident.js';
 import { wasmKernels } from '../kernels/wasm-module.js';
-import { mul, sum } from '../ops/index.js';
-import type { Rng, Tensor } from '../tensor/index.js';
+import { gather, mul, sum } from '../ops/index.js';
+import { Rng, Tensor, randn, type DType } from '../tensor/index.js';
+import { foldTree } from '../tree/fold.js';
+import type { TreeCell } from '../tree/tree-cell.js';
 import { tree, type Tree } from '../tree/tree.js';
 
 /**
@@ -56,6 +60,40 @@ export function assertClose(a: Float64Array, b: Float64Array, tol: number, what:
 export interface FoldRun {
   readonly outputs: Float64Array;
   readonly grads: readonly Float64Array[];
+}
+
+/**
+ * One fold as the fold tests compare them: `makeCell(dtype)` seeded the same for every dtype
+ * (the weights drawn in float64 and copied, so float32 and float64 runs share them), each node's
+ * input a row of a seeded [vocab, inputSize] table that requires gradients, the loss
+ * sum(outputs * w) with w seeded; returns the outputs and the gradients of the table and of
+ * every parameter, as float64. With `ops`, asserts which fold ran: the fused op and not the
+ * by-level one, or the other way round when `byLevel`.
+ *
+ * @example
+ * ```ts
+ * const fused = runFold((d) => new RecursiveCell({ inputSize: 5, hiddenSize: 7, dtype: d }, new Rng(7)), trees, { vocab: 10, dtype: 'float32', byLevel: false });
+ * ```
+ */
+export function runFold(
+  makeCell: (dtype: DType) => TreeCell, trees: readonly Tree<number>[],
+  o: { readonly vocab: number; readonly dtype: DType; readonly byLevel: boolean; readonly ops?: { readonly fused: string; readonly byLevel: string } },
+): FoldRun {
+  const ref = makeCell('float64');
+  const cell = makeCell(o.dtype);
+  cell.parameters().forEach((p, i) => p.data.set((ref.parameters()[i] as Tensor).data));
+  const cast = (t: Tensor): Float32Array | Float64Array => (o.dtype === 'float64' ? t.data.slice() : Float32Array.from(t.data));
+  const I = cell.inputSize;
+  const table = new Tensor(cast(randn([o.vocab, I], new Rng(8), { dtype: 'float64' })), [o.vocab, I], true);
+  const ids = (values: readonly number[]): Tensor => new Tensor(o.dtype === 'float64' ? Float64Array.from(values) : Float32Array.from(values), [values.length]);
+  const { outputs } = foldTree(cell, trees, (values) => gather(table, ids(values)), { byLevel: o.byLevel });
+  if (o.ops !== undefined) {
+    const ops = opsBehind(outputs);
+    assert.equal(ops.has(o.ops.fused), !o.byLevel, `${o.ops.fused} in the graph`);
+    assert.equal(ops.has(o.ops.byLevel), o.byLevel, `${o.ops.byLevel} in the graph`);
+  }
+  backward(sum(mul(outputs, new Tensor(cast(randn(outputs.shape, new Rng(10), { dtype: 'float64' })), outputs.shape))));
+  return { outputs: Float64Array.from(outputs.data), grads: [table, ...cell.parameters()].map((p) => Float64Array.from(p.grad?.data ?? [])) };
 }
 
 /**

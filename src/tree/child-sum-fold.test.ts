@@ -1,12 +1,10 @@
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
-import { backward } from '../autograd/index.js';
-import { gather, mul, sum } from '../ops/index.js';
-import { ArgumentError, Rng, Tensor, randn, type DType } from '../tensor/index.js';
-import { foldTree, planFold } from './fold.js';
+import { ArgumentError, Rng, randn, type DType } from '../tensor/index.js';
+import { planFold } from './fold.js';
 import { ChildSumTreeLSTMCell } from './tree-lstm-cells.js';
 import { tree, type Tree } from './tree.js';
-import { compareFolds, onWasmAndJs, opsBehind, randomTree, type FoldRun } from '../test-support/fold-checks.js';
+import { compareFolds, onWasmAndJs, randomTree, runFold, type FoldRun } from '../test-support/fold-checks.js';
 
 // The fused whole-fold Child-Sum Tree-LSTM (foldTree's default for the cell: ONE
 // childSumTreeLstmFold op, kernels/child-sum-lstm-fold.ts) in float32 against the same fold in
@@ -20,19 +18,8 @@ const VOCAB = 10;
 
 
 function run(trees: Tree<number>[], hidden: number, bias: boolean, dtype: DType, byLevel: boolean): FoldRun {
-  const ref = new ChildSumTreeLSTMCell({ inputSize: 6, hiddenSize: hidden, bias, dtype: 'float64' }, new Rng(7));
-  const cell = new ChildSumTreeLSTMCell({ inputSize: 6, hiddenSize: hidden, bias, dtype }, new Rng(7));
-  cell.parameters().forEach((p, i) => p.data.set((ref.parameters()[i] as Tensor).data));
-  const table64 = randn([VOCAB, 6], new Rng(8), { dtype: 'float64' });
-  const table = new Tensor(dtype === 'float64' ? table64.data.slice() : Float32Array.from(table64.data), [VOCAB, 6], true);
-  const ids = (values: readonly number[]): Tensor => new Tensor(dtype === 'float64' ? Float64Array.from(values) : Float32Array.from(values), [values.length]);
-  const { outputs } = foldTree(cell, trees, (values) => gather(table, ids(values)), { byLevel });
-  const ops = opsBehind(outputs);
-  assert.equal(ops.has('childSumTreeLstmFold'), !byLevel, 'childSumTreeLstmFold in the graph');
-  assert.equal(ops.has('childSumTreeLstm'), byLevel, 'childSumTreeLstm in the graph');
-  const w64 = randn(outputs.shape, new Rng(10), { dtype: 'float64' });
-  backward(sum(mul(outputs, new Tensor(dtype === 'float64' ? w64.data.slice() : Float32Array.from(w64.data), outputs.shape))));
-  return { outputs: Float64Array.from(outputs.data), grads: [table, ...cell.parameters()].map((p) => Float64Array.from(p.grad?.data ?? [])) };
+  const cell = (d: DType): ChildSumTreeLSTMCell => new ChildSumTreeLSTMCell({ inputSize: 6, hiddenSize: hidden, bias, dtype: d }, new Rng(7));
+  return runFold(cell, trees, { vocab: VOCAB, dtype, byLevel, ops: { fused: 'childSumTreeLstmFold', byLevel: 'childSumTreeLstm' } });
 }
 
 function check(path: string): void {

@@ -1,16 +1,16 @@
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
-import { backward, noGrad } from '../autograd/index.js';
+import { noGrad } from '../autograd/index.js';
 import { gemmReady } from '../kernels/gemm.js';
 import { sequenceKernelPath } from '../kernels/sequence-wasm.js';
 import { naryTreeLstmFoldLevelParts } from '../kernels/tree-lstm-fold.js';
 import { kernelThreadsReady, setKernelThreads } from '../kernels/threads.js';
-import { gather, mul, naryTreeLstmFold, sum } from '../ops/index.js';
+import { gather, naryTreeLstmFold } from '../ops/index.js';
 import { ArgumentError, Rng, Tensor, randn, type DType } from '../tensor/index.js';
 import { foldTree, planFold } from './fold.js';
 import { NaryTreeLSTMCell } from './tree-lstm-cells.js';
 import type { Tree } from './tree.js';
-import { assertClose, checkResidentWeights, checkTapeLife, onWasmAndJs, opsBehind, randomTree, type FoldRun } from '../test-support/fold-checks.js';
+import { assertClose, checkResidentWeights, checkTapeLife, onWasmAndJs, randomTree, runFold, type FoldRun } from '../test-support/fold-checks.js';
 
 // The fused whole-fold N-ary Tree-LSTM (foldTree's default for the cell: ONE naryTreeLstmFold
 // op, kernels/tree-lstm-fold.ts) in float32 against two references: the same fold in float64
@@ -51,23 +51,9 @@ function treesOf(c: Config): Tree<number>[] {
 }
 
 function run(c: Config, dtype: DType, byLevel: boolean): FoldRun {
-  // The same weights and inputs in every dtype: drawn in float64, then cast.
-  const ref = new NaryTreeLSTMCell({ inputSize: c.input, hiddenSize: c.hidden, arity: c.arity, bias: c.bias, dtype: 'float64' }, new Rng(7));
-  const cell = new NaryTreeLSTMCell({ inputSize: c.input, hiddenSize: c.hidden, arity: c.arity, bias: c.bias, dtype }, new Rng(7));
-  cell.parameters().forEach((p, i) => p.data.set((ref.parameters()[i] as Tensor).data));
-  const table64 = randn([VOCAB, c.input], new Rng(8), { dtype: 'float64' });
-  const table = new Tensor(dtype === 'float64' ? table64.data.slice() : Float32Array.from(table64.data), [VOCAB, c.input], true);
-  const trees = treesOf(c);
-  const ids = (values: readonly number[]): Tensor => new Tensor(dtype === 'float64' ? Float64Array.from(values) : Float32Array.from(values), [values.length]);
-  const { outputs } = foldTree(cell, trees, (values) => gather(table, ids(values)), { byLevel });
+  const cell = (d: DType): NaryTreeLSTMCell => new NaryTreeLSTMCell({ inputSize: c.input, hiddenSize: c.hidden, arity: c.arity, bias: c.bias, dtype: d }, new Rng(7));
   // Which fold ran: one naryTreeLstmFold op, or one naryTreeLstm op per level and none of the whole fold.
-  const ops = opsBehind(outputs);
-  assert.equal(ops.has('naryTreeLstmFold'), !byLevel, `${c.label}: naryTreeLstmFold in the graph`);
-  assert.equal(ops.has('naryTreeLstm'), byLevel, `${c.label}: naryTreeLstm in the graph`);
-  const weights64 = randn(outputs.shape, new Rng(10), { dtype: 'float64' });
-  const weights = new Tensor(dtype === 'float64' ? weights64.data.slice() : Float32Array.from(weights64.data), outputs.shape);
-  backward(sum(mul(outputs, weights)));
-  return { outputs: Float64Array.from(outputs.data), grads: [table, ...cell.parameters()].map((p) => Float64Array.from(p.grad?.data ?? [])) };
+  return runFold(cell, treesOf(c), { vocab: VOCAB, dtype, byLevel, ops: { fused: 'naryTreeLstmFold', byLevel: 'naryTreeLstm' } });
 }
 
 function check(c: Config, path: string): FoldRun {

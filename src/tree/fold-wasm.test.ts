@@ -1,13 +1,13 @@
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
-import { backward, noGrad } from '../autograd/index.js';
+import { noGrad } from '../autograd/index.js';
 import { childSumFoldLevelParts } from '../kernels/child-sum-lstm-fold-wasm.js';
 import { gemmReady } from '../kernels/gemm.js';
 import { kernelThreadsReady, setKernelThreads } from '../kernels/threads.js';
 import { treeRnnFoldLevelParts } from '../kernels/tree-rnn-fold-wasm.js';
-import { gather, mul, sum } from '../ops/index.js';
+import { gather } from '../ops/index.js';
 import { Rng, Tensor, randn, type DType } from '../tensor/index.js';
-import { checkResidentWeights, checkTapeLife, compareFolds, randomTree, type FoldRun } from '../test-support/fold-checks.js';
+import { checkResidentWeights, checkTapeLife, compareFolds, randomTree, runFold, type FoldRun } from '../test-support/fold-checks.js';
 import { foldTree, planFold } from './fold.js';
 import { RecursiveCell } from './recursive-cell.js';
 import type { TreeCell } from './tree-cell.js';
@@ -56,15 +56,7 @@ function treesOf(s: Subject): Tree<number>[] {
 }
 
 function run(s: Subject, dtype: DType, byLevel: boolean): FoldRun {
-  const ref = s.cell('float64');
-  const cell = s.cell(dtype);
-  cell.parameters().forEach((p, i) => p.data.set((ref.parameters()[i] as Tensor).data));
-  const cast = (t: Tensor): Float32Array | Float64Array => (dtype === 'float64' ? t.data.slice() : Float32Array.from(t.data));
-  const table = new Tensor(cast(randn([VOCAB, INPUT], new Rng(8), { dtype: 'float64' })), [VOCAB, INPUT], true);
-  const ids = (values: readonly number[]): Tensor => new Tensor(dtype === 'float64' ? Float64Array.from(values) : Float32Array.from(values), [values.length]);
-  const { outputs } = foldTree(cell, treesOf(s), (values) => gather(table, ids(values)), { byLevel });
-  backward(sum(mul(outputs, new Tensor(cast(randn(outputs.shape, new Rng(10), { dtype: 'float64' })), outputs.shape))));
-  return { outputs: Float64Array.from(outputs.data), grads: [table, ...cell.parameters()].map((p) => Float64Array.from(p.grad?.data ?? [])) };
+  return runFold(s.cell, treesOf(s), { vocab: VOCAB, dtype, byLevel });
 }
 
 for (const s of SUBJECTS) {

@@ -1,10 +1,7 @@
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
-import { backward } from '../autograd/index.js';
-import { gather, mul, sum } from '../ops/index.js';
-import { ArgumentError, Rng, Tensor, randn, type DType } from '../tensor/index.js';
-import { compareFolds, onWasmAndJs, opsBehind, randomTree, type FoldRun } from '../test-support/fold-checks.js';
-import { foldTree } from './fold.js';
+import { ArgumentError, Rng, randn, type DType } from '../tensor/index.js';
+import { compareFolds, onWasmAndJs, randomTree, runFold, type FoldRun } from '../test-support/fold-checks.js';
 import { RecursiveCell } from './recursive-cell.js';
 import type { Tree } from './tree.js';
 
@@ -22,19 +19,9 @@ const VOCAB = 10;
 
 
 function run(trees: Tree<number>[], arity: number, bias: boolean, dtype: DType, byLevel: boolean): FoldRun {
-  const ref = new RecursiveCell({ inputSize: 5, hiddenSize: 7, arity, bias, dtype: 'float64' }, new Rng(7));
-  const cell = new RecursiveCell({ inputSize: 5, hiddenSize: 7, arity, bias, dtype }, new Rng(7));
-  cell.parameters().forEach((p, i) => p.data.set((ref.parameters()[i] as Tensor).data));
-  const table64 = randn([VOCAB, 5], new Rng(8), { dtype: 'float64' });
-  const table = new Tensor(dtype === 'float64' ? table64.data.slice() : Float32Array.from(table64.data), [VOCAB, 5], true);
-  const ids = (values: readonly number[]): Tensor => new Tensor(dtype === 'float64' ? Float64Array.from(values) : Float32Array.from(values), [values.length]);
-  const { outputs } = foldTree(cell, trees, (values) => gather(table, ids(values)), { byLevel });
-  const ops = opsBehind(outputs);
-  assert.equal(ops.has('treeRnnFold'), !byLevel, 'treeRnnFold in the graph');
-  assert.equal(ops.has('tanh'), byLevel, 'the by-level tanh in the graph');
-  const w64 = randn(outputs.shape, new Rng(10), { dtype: 'float64' });
-  backward(sum(mul(outputs, new Tensor(dtype === 'float64' ? w64.data.slice() : Float32Array.from(w64.data), outputs.shape))));
-  return { outputs: Float64Array.from(outputs.data), grads: [table, ...cell.parameters()].map((p) => Float64Array.from(p.grad?.data ?? [])) };
+  const cell = (d: DType): RecursiveCell => new RecursiveCell({ inputSize: 5, hiddenSize: 7, arity, bias, dtype: d }, new Rng(7));
+  // By level the step is the composed graph, whose last op is tanh.
+  return runFold(cell, trees, { vocab: VOCAB, dtype, byLevel, ops: { fused: 'treeRnnFold', byLevel: 'tanh' } });
 }
 
 function check(path: string): void {
