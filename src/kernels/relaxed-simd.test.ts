@@ -62,8 +62,11 @@ test('the micro-kernel fuses its multiply-adds: a residual that two roundings lo
   for (let i = 0; i < c.length; i++) assert.equal(c[i], expected, `C[${i}]`);
 });
 
-test('the kernel suites pass on the relaxed build (gemm, fused sequences, threads, the fused tree fold)', () => {
-  const suites = ['./gemm.test.js', './sequence-wasm.test.js', './rnn-sequence.test.js', './threads.test.js', '../tree/fold-fused.test.js'];
+test('the kernel suites pass on the relaxed build (gemm, fused sequences, threads, the fused tree folds)', () => {
+  const suites = [
+    './gemm.test.js', './sequence-wasm.test.js', './rnn-sequence.test.js', './threads.test.js', '../tree/fold-fused.test.js', '../tree/fold-wasm.test.js',
+    '../tree/child-sum-fold.test.js', '../tree/tree-rnn-fold.test.js',
+  ];
   const files = suites.map((s) => fileURLToPath(new URL(s, import.meta.url)));
   // Without NODE_TEST_CONTEXT (set by the runner running this file) the child reports in TAP,
   // not in the runner's own protocol.

@@ -104,6 +104,7 @@ test('a Child-Sum level backward that keeps da and dz_f for a fold refuses to co
   assert.throws(() => childSumLstmBackward(args, tape, dy, { x: false, weights: false, children: true }, { ...keep, da: new Float64Array(3) }), (e: unknown) => e instanceof ArgumentError && /keep\.da/.test((e as Error).message));
   // Kept, da is the level's: its forget block is the sum of the children's dz_f.
   childSumLstmBackward(args, tape, dy, { x: false, weights: false, children: true }, keep);
+  assert.ok(keep.forget.some((v) => v !== 0), 'dz_f was written');
   for (let r = 0; r < n; r++) {
     for (let j = 0; j < H; j++) {
       const summed = (keep.forget[(r * K) * H + j] as number) + (keep.forget[(r * K + 1) * H + j] as number);

@@ -43,7 +43,7 @@ export function opsBehind(t: Tensor): Set<string> {
  *
  * @example
  * ```ts
- * assertClose(fused.outputs, exact.outputs, 2e-5, 'outputs against float64');
+ * assertClose(fused.outputs, exact.outputs, 2e-6, 'outputs against float64');
  * ```
  */
 export function assertClose(a: Float64Array, b: Float64Array, tol: number, what: string): void {
@@ -210,14 +210,20 @@ export async function checkResidentWeights(fold: () => Float32Array, params: rea
   const plain = fold();
   withResidentWeights(fold); // the scratch blocks a scope uses, once
   const base = w.usage().liveBytes;
+  const input = params[0] as Tensor;
   const [first, second, held, afterSecond] = withResidentWeights(() => {
     const a = fold();
     const heldAfterFirst = w.usage().liveBytes - base;
+    // Weights must not change inside a scope; changing one here shows the second fold reads
+    // the copy packed by the first (a fold that packed again would see the change).
+    const kept = input.data[0] as number;
+    input.data[0] = kept + 0.5;
     const b = fold();
+    input.data[0] = kept;
     return [a, b, heldAfterFirst, w.usage().liveBytes - base];
   });
   assert.deepEqual(first, plain, 'the first fold in the scope');
-  assert.deepEqual(second, plain, 'a second fold in the scope, from the kept weights');
+  assert.deepEqual(second, plain, 'a second fold in the scope, from the kept weights (not packed again)');
   assert.ok(held > 0, 'the scope keeps the packed weights');
   assert.equal(afterSecond, held, 'the second fold reuses them (no second copy)');
   assert.equal(w.usage().liveBytes, base, 'leaving the scope frees them');

@@ -13,7 +13,7 @@ import type { Tree } from './tree.js';
 // its outputs are the by-level graph's bits; on wasm (kernels/tree-rnn-fold-wasm.ts) they
 // agree to rounding. The float64 fold against the one-node-at-a-time loop (the same bits) and
 // its gradcheck are in tree-cells.test.ts; the large threaded fold, the tape and the resident
-// weights in tree-rnn-fold-wasm.test.ts.
+// weights in fold-wasm.test.ts.
 
 const VOCAB = 10;
 
