@@ -4,9 +4,10 @@
 // the order flipping every round. A pass is the tree benchmark's: 64 arithmetic trees
 // (depth 1-6), N-ary Tree-LSTM classifier (or CELL, e.g. child-sum-lstm), word vectors of 32,
 // float32, 2 kernel threads, at batch 1 and at batch 64. Prints the best of [rounds - 1]
-// passes per build and B over A.
+// passes per build and B over A. A pass zeroes the gradients once and accumulates over its
+// batches; ZERO_GRAD=batch zeroes them before every batch, as the tree benchmark does.
 //
-//   A=/tmp/before/dist B="$PWD/dist" [CELL=child-sum-lstm] node scripts/ab-tree-builds.mjs [hidden] [rounds]
+//   A=/tmp/before/dist B="$PWD/dist" [CELL=child-sum-lstm] [ZERO_GRAD=batch] node scripts/ab-tree-builds.mjs [hidden] [rounds]
 const [A, B] = [process.env.A, process.env.B ?? new URL('../dist', import.meta.url).pathname];
 if (A === undefined) throw new Error("set A to the other build's dist folder (B defaults to this checkout's dist)");
 const hidden = Number(process.argv[2] ?? 128), rounds = Number(process.argv[3] ?? 10);
@@ -23,7 +24,10 @@ const best = {};
 for (let r = 0; r < rounds; r++) for (const b of [1, 64]) for (const [i, L] of (r % 2 ? [...libs.entries()].reverse() : [...libs.entries()])) {
   const t0 = performance.now();
   L.model.zeroGrad();
-  for (let k = 0; k < 64; k += b) L.lib.backward(L.model.nodeLoss(L.model.forward(L.pool.slice(k, k + b))));
+  for (let k = 0; k < 64; k += b) {
+    if (process.env.ZERO_GRAD === 'batch') L.model.zeroGrad();
+    L.lib.backward(L.model.nodeLoss(L.model.forward(L.pool.slice(k, k + b))));
+  }
   const ms = performance.now() - t0; const key = `b${b} ${i}`;
   if (r > 0) best[key] = Math.min(best[key] ?? 1e9, ms);
 }

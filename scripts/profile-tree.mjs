@@ -4,7 +4,7 @@
 // kernel thread (or [threads]) under V8's sampling profiler, with the self time of every sampled function
 // summed into a few buckets, as scripts/profile-lstm-train.mjs does for the LSTM.
 //
-//   npm run build && node scripts/profile-tree.mjs [batch] [hidden] [passes] [threads]
+//   npm run build && [ZERO_GRAD=batch] [CELL=child-sum-lstm] node scripts/profile-tree.mjs [batch] [hidden] [passes] [threads]
 import { Session } from 'node:inspector/promises';
 import { Rng, TreeClassifier, backward, gemmReady, kernelThreadsReady, setKernelThreads } from '../dist/index.js';
 import { TREE_TASKS, sampleTrees } from '../dist/train/tree/tasks.js';
@@ -18,7 +18,7 @@ await gemmReady();
 setKernelThreads(threads);
 await kernelThreadsReady();
 const spec = TREE_TASKS.arithmetic;
-const model = new TreeClassifier({ cell: 'nary-lstm', vocabulary: spec.vocabulary, classes: spec.classes, embeddingSize: 32, hiddenSize: hidden }, new Rng(1));
+const model = new TreeClassifier({ cell: process.env.CELL ?? 'nary-lstm', vocabulary: spec.vocabulary, classes: spec.classes, embeddingSize: 32, hiddenSize: hidden }, new Rng(1));
 // As in the benchmark: the same pool of max(batch, 64) trees for every batch size, one pass
 // over the whole pool in batches of `batch`.
 const pool = sampleTrees(spec, new Rng(100), Math.max(batch, 64), 1, 6);
@@ -26,7 +26,11 @@ const batches = [];
 for (let i = 0; i < pool.length; i += batch) batches.push(pool.slice(i, i + batch));
 const pass = () => {
   model.zeroGrad();
-  for (const trees of batches) backward(model.nodeLoss(model.forward(trees)));
+  for (const trees of batches) {
+    // ZERO_GRAD=batch: zero before every batch, as the tree benchmark does (else accumulate).
+    if (process.env.ZERO_GRAD === 'batch') model.zeroGrad();
+    backward(model.nodeLoss(model.forward(trees)));
+  }
 };
 for (let i = 0; i < 5; i++) pass();
 
