@@ -13,6 +13,7 @@
 // children (leaves): the forget gates are then not activated and get no gradient.
 
 import { sgemmPacked } from './gemm';
+import { columnSums, tanhInPlace } from './rnn';
 import { ld, ld1, sigmoid1, st, st1, tanh1, vsigmoid, vtanh } from './simd-math';
 
 @inline
@@ -335,19 +336,6 @@ export function treeFoldLevelBackward(
 // idx holds i32 child indices, K per internal row (belowCount for no child). The scratch
 // tables chs and cc [*, H] are indexed by the level's slot r K + k.
 
-/** dst [m, H] = sum over k < K of src's rows r K + k (0 + h_0 + h_1 + ..., in slot order). */
-function sumSlots(m: i32, H: i32, K: i32, src: usize, dst: usize): void {
-  for (let r = 0; r < m; r++) {
-    const d = at(dst, r * H);
-    memory.fill(d, 0, <usize>H << 2);
-    for (let k = 0; k < K; k++) {
-      const s = at(src, (r * K + k) * H);
-      let q = 0;
-      for (; q + 4 <= H; q += 4) st(d, q, f32x4.add(ld(d, q), ld(s, q)));
-      for (; q < H; q++) st1(d, q, ld1(d, q) + ld1(s, q));
-    }
-  }
-}
 
 /**
  * Forward of one level's part, the Child-Sum step (kernels/child-sum-lstm.ts's, product for
@@ -373,8 +361,10 @@ export function childSumFoldLevelForward(
     sgemmPacked(false, m, G, I, 1, at(x, r * I), I, packedWih, 1, zr, G, packA, tile);
     gatherChildRows(m, H, K, ix, belowCount, stateRow(states, belowStart, H), chR, KH, 0);
     gatherChildRows(m, H, K, ix, belowCount, stateRow(cStates, belowStart, H), ccR, KH, 0);
-    sumSlots(m, H, K, chR, hsR);
-    for (let q = 0; q < m; q++) for (let k = 0; k < K; k++) memory.copy(at(fR, (q * K + k) * H), at(zr, q * G + H), <usize>H << 2);
+    // h~ = 0 + h_1 + ... + h_K, in slot order: the column sums of each row's K slot rows.
+    for (let q = 0; q < m; q++) columnSums(at(chR, q * KH), H, K, H, at(hsR, q * H));
+    // Every slot's forget pre-activation starts as the row's a_f.
+    for (let q = 0; q < m; q++) copyRows(K, H, at(zr, q * G + H), 0, at(fR, q * KH), H);
     sgemmPacked(false, m * K, H, H, 1, chR, H, packedUf, 1, fR, H, packA, tile);
     sgemmPacked(false, m, H, H, 1, hsR, H, packedUi, 1, zr, G, packA, tile);
     sgemmPacked(false, m, 2 * H, H, 1, hsR, H, packedUgo, 1, at(zr, 2 * H), G, packA, tile);
@@ -417,7 +407,7 @@ export function childSumFoldLevelBackward(
     gatherChildRows(m, H, K, ix, belowCount, stateRow(cStates, belowStart, H), ccR, KH, 0);
     treeGatesBackward(m, H, K, zr, G, 2 * H, 3 * H, fR, KH, ccR, true, at(tanhC, r * H), stateRow(ds, r, H), stateRow(dc, r, H), dzR, dzfR, daR, dccR);
     sgemmPacked(false, m, H, G, 1, dzR, G, packedWhh, 0, dSumR, H, packA, tile);
-    for (let q = 0; q < m; q++) for (let k = 0; k < K; k++) memory.copy(at(dchR, (q * K + k) * H), at(dSumR, q * H), <usize>H << 2);
+    for (let q = 0; q < m; q++) copyRows(K, H, at(dSumR, q * H), 0, at(dchR, q * KH), H);
     sgemmPacked(false, m * K, H, H, 1, dzfR, H, packedUf, 1, dchR, H, packA, tile);
     scatterAddChildRows(m, H, K, ix, belowCount, dchR, KH, 0, stateRow(ds, belowStart, H));
     scatterAddChildRows(m, H, K, ix, belowCount, dccR, KH, 0, stateRow(dc, belowStart, H));
@@ -446,12 +436,6 @@ export function childSumFoldLevelBackward(
 // leaves from row u); idx: the level's child indices (N per internal row, belowCount for
 // none); the scratch inTab [*, K] indexed by the level's internal row.
 
-/** dst[r] = tanh(src[r]) for n floats (src and dst may be the same). */
-function tanhInto(n: i32, src: usize, dst: usize): void {
-  let k = 0;
-  for (; k + 4 <= n; k += 4) st(dst, k, vtanh(ld(src, k)));
-  for (; k < n; k++) st1(dst, k, tanh1(ld1(src, k)));
-}
 
 /**
  * Forward of one level's part: internal rows z = b + [x | h_1..h_N] W^T (W^T = [W_ih | W_hh]^T
@@ -470,14 +454,14 @@ export function treeRnnFoldLevelForward(
     gatherChildRows(m, H, N, ix, belowCount, at(states, belowStart * H), inR, K, I);
     copyRows(m, H, bias, 0, zr, H);
     sgemmPacked(false, m, H, K, 1, inR, K, packedW, 1, zr, H, packA, tile);
-    tanhInto(m * H, zr, zr);
+    tanhInPlace(zr, m * H);
   }
   const l = lTo - lFrom;
   if (l > 0) {
     const r = leafRow0 + lFrom, zr = at(states, r * H);
     copyRows(l, H, bias, 0, zr, H);
     sgemmPacked(false, l, H, I, 1, at(x, r * I), I, packedWx, 1, zr, H, packA, tile);
-    tanhInto(l * H, zr, zr);
+    tanhInPlace(zr, l * H);
   }
 }
 

@@ -1,6 +1,7 @@
 import { sgemmAt } from './gemm-wasm.js';
 import { backwardFromTape, holdResidentTape, releaseResidentTape, type ResidentBlock, type ResidentTape } from './fold-tapes.js';
 import { arrayId, residentCopy } from './resident.js';
+import { combinedBias } from './rnn-sequence-common.js';
 import { partsFor, rowsOf, runParts, threadScratch } from './threads.js';
 import type { FoldOfLevelsArgs, FoldOfLevelsGrads, SlottedFoldLevelSchedule, FoldWanted } from './tree-fold-levels.js';
 import { layout, layoutBytes, readFloats } from './tree-lstm.js';
@@ -177,9 +178,7 @@ function forwardInto(w: WasmKernels, a: ChildSumFoldArgs, lt: LevelTables, kept:
   const packedAt = resident ?? scratchPacked;
   if (resident === null) packForwardWeights(w, a, packedAt);
   const [pWih, pUi, pUf, pUgo] = layout(packedAt, packed) as [number, number, number, number];
-  const bias = new Float32Array(G);
-  if (a.biasIh !== null && a.biasHh !== null) for (let j = 0; j < G; j++) bias[j] = (a.biasIh[j] as number) + (a.biasHh[j] as number);
-  w.write(biasAt, bias);
+  w.write(biasAt, combinedBias(a.biasIh, a.biasHh, new Float32Array(G)));
   w.write(kept.x, a.x);
   writeIndices(w, kept.idx, a);
   const split = childSumFoldLevelParts(a);

@@ -1,7 +1,7 @@
 import { ArgumentError } from '../tensor/errors.js';
 import type { TypedArray } from '../tensor/index.js';
 import { gemm } from './gemm.js';
-import { allocateLike } from './rnn-sequence-common.js';
+import { Workspace, allocateLike } from './rnn-sequence-common.js';
 import type { TreeLstmLevelArgs } from './tree-lstm-gates.js';
 
 // A whole tree fold (every level of a schedule, bottom-up) run on raw arrays by one level
@@ -13,6 +13,9 @@ import type { TreeLstmLevelArgs } from './tree-lstm-gates.js';
 // fold's backward runs its own loop over the parts, from the top level down, with the helpers
 // here: a part's state gradient, the scatter of its children's gradients, and the
 // "internal first" tables its deferred weight products read.
+
+/** Per-part scratch of the forward's two-field output and the backward's part gradient. */
+const ws = new Workspace();
 
 /**
  * One level of a fold schedule (tree/fold.ts's FoldLevel has these fields): rows
@@ -124,7 +127,8 @@ export function foldLevelsForward<A extends TreeLstmLevelArgs, P>(kernel: FoldLe
       const tape = kernel.tape(args);
       // One field: the part's rows of out are its whole output; two: h and c go to two halves.
       const part = out.subarray(row0 * H, (row0 + n) * H);
-      const o = lstm ? allocateLike(x, 2 * n * H) : part;
+      // Two fields: the part's [2, n, H] output in a scratch, split into out's two halves below.
+      const o = lstm ? ws.get('partOut', x, 2 * n * H) : part;
       kernel.forward(args, tape, o);
       if (lstm) {
         part.set(o.subarray(0, n * H));
@@ -143,7 +147,8 @@ export function partRow(a: FoldOfLevelsArgs, part: FoldPart<unknown, unknown>): 
 /**
  * A part's state gradient [fields, n, H] for its backward, from the fold's running state
  * gradients ds [fields, nodes, H]: the part's rows are final once every part above it has
- * scattered into them. With one field it is a view of ds; with two, h's rows then c's.
+ * scattered into them. With one field it is a view of ds; with two, h's rows then c's in a
+ * scratch array, valid until the next call.
  *
  * @example
  * ```ts
@@ -155,7 +160,7 @@ export function partStateGradient(fields: 1 | 2, a: FoldOfLevelsArgs, part: Fold
   const n = part.args.nodes, row0 = partRow(a, part);
   const dh = ds.subarray(row0 * H, (row0 + n) * H);
   if (fields === 1) return dh;
-  const both = allocateLike(ds, 2 * n * H);
+  const both = ws.get('partGradient', ds, 2 * n * H);
   both.set(dh, 0);
   both.set(ds.subarray(nodes * H + row0 * H, nodes * H + (row0 + n) * H), n * H);
   return both;

@@ -1,6 +1,7 @@
 import { sgemmAt } from './gemm-wasm.js';
 import { backwardFromTape, holdResidentTape, releaseResidentTape, type ResidentBlock, type ResidentTape } from './fold-tapes.js';
 import { arrayId, residentCopy } from './resident.js';
+import { combinedBias } from './rnn-sequence-common.js';
 import { partsFor, rowsOf, runParts, threadScratch } from './threads.js';
 import type { FoldLevelSchedule, FoldOfLevelsArgs, FoldOfLevelsGrads, FoldWanted } from './tree-fold-levels.js';
 import { layout, layoutBytes, readFloats, writeSideBySide } from './tree-lstm.js';
@@ -139,9 +140,7 @@ function forwardInto(w: WasmKernels, a: TreeRnnFoldArgs, lt: ReturnType<typeof l
   const packedAt = resident ?? scratchPacked;
   if (resident === null) packForwardWeights(w, a, packedAt, packed);
   const [pW, pWx] = layout(packedAt, packed) as [number, number];
-  const bias = new Float32Array(H);
-  if (a.biasIh !== null && a.biasHh !== null) for (let j = 0; j < H; j++) bias[j] = (a.biasIh[j] as number) + (a.biasHh[j] as number);
-  w.write(biasAt, bias);
+  w.write(biasAt, combinedBias(a.biasIh, a.biasHh, new Float32Array(H)));
   w.write(kept.x, a.x);
   const ids = w.i32;
   let q = kept.idx >> 2;

@@ -5,7 +5,7 @@ import { useWasmSequence } from './sequence-wasm.js';
 import { treeRnnFoldBackwardWasm, treeRnnFoldForwardWasm, treeRnnFoldWasmRelease, type TreeRnnFoldWasmTape } from './tree-rnn-fold-wasm.js';
 import { tapeKernels } from './fold-tapes.js';
 import { wasmKernels } from './wasm-module.js';
-import { Workspace, allocateLike, checkLength, columnSums } from './rnn-sequence-common.js';
+import { Workspace, allocateLike, checkLength, columnSums, combinedBias, tanhInPlace } from './rnn-sequence-common.js';
 import { checkFoldSchedule, foldLevelsForward, internalFirstRows, partStateGradient, scatterToChildren, inputGradientFromTable, type FoldLevelKernel, type FoldOfLevelsArgs, type FoldOfLevelsGrads, type FoldPart, type FoldWanted } from './tree-fold-levels.js';
 import type { TreeLstmLevelArgs } from './tree-lstm-gates.js';
 
@@ -113,7 +113,7 @@ function levelForward(a: TreeRnnLevelArgs, tape: { readonly h: TypedArray }, out
     gemm(false, true, n, H, I, 1, x, 0, I, a.weightIh, 0, I, 0, z, 0, H);
   } else {
     // [x, 1] against [W_ih, b_ih + b_hh]: the bias is the last term of each dot product.
-    const x1 = allocateLike(x, n * (I + 1));
+    const x1 = ws.get('x1', x, n * (I + 1));
     for (let r = 0; r < n; r++) {
       x1.set(x.subarray(r * I, (r + 1) * I), r * (I + 1));
       x1[r * (I + 1) + I] = 1;
@@ -121,11 +121,11 @@ function levelForward(a: TreeRnnLevelArgs, tape: { readonly h: TypedArray }, out
     gemm(false, true, n, H, I + 1, 1, x1, 0, I + 1, w1, 0, I + 1, 0, z, 0, H);
   }
   if (a.childH !== null) {
-    const m = allocateLike(x, n * H);
+    const m = ws.get('childProduct', x, n * H);
     gemm(false, true, n, H, N * H, 1, a.childH, 0, N * H, a.weightHh, 0, N * H, 0, m, 0, H);
     for (let i = 0; i < n * H; i++) z[i] = (z[i] as number) + (m[i] as number);
   }
-  for (let i = 0; i < n * H; i++) z[i] = Math.tanh(z[i] as number);
+  tanhInPlace(z, 0, n * H, false);
   out.set(z.subarray(0, n * H));
 }
 
@@ -135,8 +135,7 @@ function weightsWithBias(a: TreeRnnFoldArgs): TypedArray | null {
   const { inputSize: I, hiddenSize: H } = a;
   const w1 = allocateLike(a.x, H * (I + 1));
   // The summed bias rounded to the dtype first, as add(biasIh, biasHh) gives it.
-  const bias = allocateLike(a.x, H);
-  for (let j = 0; j < H; j++) bias[j] = (a.biasIh[j] as number) + (a.biasHh[j] as number);
+  const bias = combinedBias(a.biasIh, a.biasHh, allocateLike(a.x, H));
   for (let j = 0; j < H; j++) {
     w1.set(a.weightIh.subarray(j * I, (j + 1) * I), j * (I + 1));
     w1[j * (I + 1) + I] = bias[j] as number;
