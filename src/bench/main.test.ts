@@ -72,9 +72,9 @@ test('bad usage exits 2 and names the alternatives; --help exits 0', async () =>
   c = capture();
   assert.equal(await runBench(['tree', '--tree-cell'], c.io), 2);
   assert.match(c.err[0] ?? '', /--tree-cell needs a value/);
-  assert.equal(takeTreeCell(['tree', '--tree-cell', 'rnn', '--json']), 'rnn');
-  assert.equal(takeTreeCell(['--tree-cell=child-sum-lstm']), 'child-sum-lstm');
-  assert.equal(takeTreeCell(['tree']), undefined);
+  assert.deepEqual(takeTreeCell(['tree', '--tree-cell', 'rnn', '--json']), { cell: 'rnn', rest: ['tree', '--json'] });
+  assert.deepEqual(takeTreeCell(['--tree-cell=child-sum-lstm']), { cell: 'child-sum-lstm', rest: [] });
+  assert.deepEqual(takeTreeCell(['tree']), { cell: undefined, rest: ['tree'] });
   c = capture();
   assert.equal(await runBench(['--help'], c.io), 0);
   assert.ok(c.out.some((l) => l.includes('--tree-cell <rnn|rntn|child-sum-lstm|nary-lstm>')));

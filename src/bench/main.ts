@@ -50,50 +50,45 @@ const usage = [
  * ```
  */
 export async function runBench(argv: string[], io: BenchIO): Promise<number> {
-  const cell = takeTreeCell(argv);
-  if (typeof cell === 'string' && !(TREE_CELL_KINDS as readonly string[]).includes(cell)) {
-    io.err(`unfold bench: --tree-cell must be one of ${TREE_CELL_KINDS.join(', ')}, got '${cell}'`);
-    return 2;
-  }
+  const { cell, rest } = takeTreeCell(argv);
   if (cell === null) {
     io.err(`unfold bench: --tree-cell needs a value (${TREE_CELL_KINDS.join(', ')})`);
     return 2;
   }
+  if (cell !== undefined && !(TREE_CELL_KINDS as readonly string[]).includes(cell)) {
+    io.err(`unfold bench: --tree-cell must be one of ${TREE_CELL_KINDS.join(', ')}, got '${cell}'`);
+    return 2;
+  }
   const registry = cell === undefined ? workloads : workloads.map((w) => (w.name === 'tree' ? treeWorkload({ cell: cell as TreeCellKind }) : w));
-  return runBenchWith(registry, argv.filter((_, i) => !treeCellArgs(argv).includes(i)), io);
-}
-
-/** Indices of `--tree-cell <kind>` (or `--tree-cell=<kind>`) in argv. */
-function treeCellArgs(argv: readonly string[]): number[] {
-  const at: number[] = [];
-  argv.forEach((arg, i) => {
-    if (arg === '--tree-cell') at.push(i, i + 1);
-    else if (arg.startsWith('--tree-cell=')) at.push(i);
-  });
-  return at;
+  return runBenchWith(registry, rest, io);
 }
 
 /**
- * The value of `--tree-cell` in argv: its kind as given, undefined when absent, null when it
- * has no value.
+ * `--tree-cell <kind>` (or `--tree-cell=<kind>`) taken out of argv: its value as given
+ * (undefined when absent, null when it has none) and the other arguments.
  *
  * @example
  * ```ts
- * takeTreeCell(['tree', '--tree-cell', 'rnn']); // 'rnn'
+ * takeTreeCell(['tree', '--tree-cell', 'rnn', '--json']); // { cell: 'rnn', rest: ['tree', '--json'] }
  * ```
  */
-export function takeTreeCell(argv: readonly string[]): string | null | undefined {
+export function takeTreeCell(argv: readonly string[]): { cell: string | null | undefined; rest: string[] } {
   let cell: string | null | undefined;
-  argv.forEach((arg, i) => {
+  const rest: string[] = [];
+  for (let i = 0; i < argv.length; i++) {
+    const arg = argv[i] as string;
     if (arg === '--tree-cell') {
       const v = argv[i + 1];
       cell = v === undefined || v.startsWith('-') ? null : v;
+      if (cell !== null) i++;
     } else if (arg.startsWith('--tree-cell=')) {
       const v = arg.slice('--tree-cell='.length);
       cell = v === '' ? null : v;
+    } else {
+      rest.push(arg);
     }
-  });
-  return cell;
+  }
+  return { cell, rest };
 }
 
 /**

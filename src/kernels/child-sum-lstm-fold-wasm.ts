@@ -1,5 +1,5 @@
 import { sgemmAt } from './gemm-wasm.js';
-import { backwardFromTape, holdResidentTape, releaseResidentTape, type ResidentBlock, type ResidentTape } from './fold-tapes.js';
+import { backwardFromTape, forwardIntoTape, type ResidentBlock, type ResidentTape } from './fold-tapes.js';
 import { arrayId, residentCopy } from './resident.js';
 import { combinedBias } from './rnn-sequence-common.js';
 import { partsFor, rowsOf, runParts, threadScratch } from './threads.js';
@@ -126,18 +126,6 @@ function writeIndices(w: WasmKernels, at: number, a: ChildSumFoldArgs): void {
 }
 
 /**
- * Frees a wasm forward's tape (a no-op when it has none).
- *
- * @example
- * ```ts
- * childSumFoldWasmRelease(tape, wasmKernels());
- * ```
- */
-export function childSumFoldWasmRelease(tape: ChildSumFoldWasmTape, w: WasmKernels | undefined): void {
-  releaseResidentTape(tape, w);
-}
-
-/**
  * Forward on wasm memory, writing every node's h, then c, into out [2, nodes, H]: W_ih^T,
  * U_i^T, U_f^T and U_{g,o}^T packed once (U = W_hh's row blocks), the biases summed, x and the
  * child indices written once; per level one childSumFoldLevelForward job split by rows over
@@ -153,17 +141,11 @@ export function childSumFoldForwardWasm(w: WasmKernels, a: ChildSumFoldArgs, tap
   const G = 4 * H;
   const lt = levelTables(a);
   const kept = [nodes * I, 2 * nodes * H, nodes * G, nodes * H, lt.slots * H, lt.internal * H, lt.slots];
-  const bytes = layoutBytes(kept);
-  const block = holdResidentTape(w, tape, bytes);
-  const [x, states, gates, tanhC, forget, childSum, idx] = layout(block, kept) as [number, number, number, number, number, number, number];
-  tape.resident = { at: block, bytes, x, states, gates, tanhC, forget, childSum, idx };
-  try {
-    forwardInto(w, a, lt, tape.resident, out);
-  } catch (error) {
-    // A half-written tape must not pass for a good one (a retried backward would read it).
-    releaseResidentTape(tape, w);
-    throw error;
-  }
+  forwardIntoTape(
+    w, tape, kept,
+    ([x, states, gates, tanhC, forget, childSum, idx], at, bytes) => ({ at, bytes, x, states, gates, tanhC, forget, childSum, idx }) as ResidentChildSumFold,
+    (resident) => forwardInto(w, a, lt, resident, out),
+  );
 }
 
 function forwardInto(w: WasmKernels, a: ChildSumFoldArgs, lt: LevelTables, kept: ResidentChildSumFold, out: Float32Array): void {

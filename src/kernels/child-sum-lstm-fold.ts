@@ -2,9 +2,9 @@ import { ArgumentError } from '../tensor/errors.js';
 import type { TypedArray } from '../tensor/index.js';
 import { gemm } from './gemm.js';
 import { Workspace, allocateLike, checkLength, columnSums } from './rnn-sequence-common.js';
-import { childSumFoldBackwardWasm, childSumFoldForwardWasm, childSumFoldWasmRelease, type ChildSumFoldWasmTape } from './child-sum-lstm-fold-wasm.js';
+import { childSumFoldBackwardWasm, childSumFoldForwardWasm, type ChildSumFoldWasmTape } from './child-sum-lstm-fold-wasm.js';
 import { useWasmSequence } from './sequence-wasm.js';
-import { tapeKernels } from './fold-tapes.js';
+import { releaseResidentTape, tapeKernels } from './fold-tapes.js';
 import { wasmKernels } from './wasm-module.js';
 import { checkChildSumLstmArgs, childSumLstmBackward, childSumLstmForward, childSumLstmTape, type ChildSumLstmArgs, type ChildSumLstmTape } from './child-sum-lstm.js';
 import { checkFoldSchedule, foldLevelsForward, internalFirstRows, partStateGradient, scatterToChildren, inputGradientFromTable, type FoldLevelKernel, type FoldOfLevelsArgs, type FoldOfLevelsGrads, type FoldPart, type SlottedFoldLevelSchedule, type FoldWanted } from './tree-fold-levels.js';
@@ -87,7 +87,7 @@ export function childSumLstmFoldTape(): ChildSumLstmFoldTape {
  * ```
  */
 export function childSumLstmFoldRelease(tape: ChildSumLstmFoldTape): void {
-  childSumFoldWasmRelease(tape, wasmKernels());
+  releaseResidentTape(tape, wasmKernels());
 }
 
 /** The Child-Sum level kernel as a fold of levels runs it: level l's internal rows read its own `slots` children. */

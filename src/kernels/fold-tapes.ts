@@ -1,3 +1,4 @@
+import { layout, layoutBytes } from './tree-lstm.js';
 import { wasmKernels, type WasmKernels } from './wasm-module.js';
 
 // The tapes of whole tree folds (kernels/tree-lstm-fold.ts, kernels/child-sum-lstm-fold-wasm.ts,
@@ -98,4 +99,31 @@ export function tapeKernels(fn: string): WasmKernels {
   const w = wasmKernels();
   if (w === undefined) throw new Error(`${fn}: the forward pass ran on the wasm kernels, which are gone`);
   return w;
+}
+
+/**
+ * A forward into a new tape block: holds a block for tables of the given sizes (floats; see
+ * {@link holdResidentTape}), lays them out (byte addresses, 16-byte aligned), sets
+ * `tape.resident` to `make(tables, at, bytes)` and runs `fill` on it. A fill that throws
+ * releases the block: a half-written tape must not pass for a good one (a retried backward
+ * would read it).
+ *
+ * @example
+ * ```ts
+ * forwardIntoTape(w, tape, [nodes * I, nodes * H], ([x, states], at, bytes) => ({ at, bytes, x, states }), (kept) => forwardInto(w, args, kept, out));
+ * ```
+ */
+export function forwardIntoTape<B extends ResidentBlock>(
+  w: WasmKernels, tape: { resident: B | null }, sizes: readonly number[], make: (tables: number[], at: number, bytes: number) => B, fill: (kept: B) => void,
+): void {
+  const bytes = layoutBytes(sizes);
+  const at = holdResidentTape(w, tape, bytes);
+  const kept = make(layout(at, sizes), at, bytes);
+  tape.resident = kept;
+  try {
+    fill(kept);
+  } catch (error) {
+    releaseResidentTape(tape, w);
+    throw error;
+  }
 }

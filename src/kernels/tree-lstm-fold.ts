@@ -4,7 +4,7 @@ import { sgemmAt } from './gemm-wasm.js';
 import { gemm } from './gemm.js';
 import { Workspace, allocateLike, checkLength, columnSums } from './rnn-sequence-common.js';
 import { useWasmSequence } from './sequence-wasm.js';
-import { backwardFromTape, holdResidentTape, releaseResidentTape, tapeKernels, type ResidentBlock } from './fold-tapes.js';
+import { backwardFromTape, forwardIntoTape, releaseResidentTape, tapeKernels, type ResidentBlock } from './fold-tapes.js';
 import { arrayId, residentCopy, residentScope } from './resident.js';
 import { partsFor, rowsOf, runParts, threadScratch } from './threads.js';
 import { checkFoldSchedule, foldLevelsForward, internalFirstRows, partStateGradient, scatterToChildren, inputGradientFromTable, type FoldLevelKernel, type FoldLevelSchedule, type FoldOfLevelsArgs, type FoldOfLevelsGrads, type FoldPart, type FoldWanted } from './tree-fold-levels.js';
@@ -284,17 +284,12 @@ function foldForwardWasm(w: WasmKernels, a: NaryTreeLstmFoldArgs, tape: NaryTree
   const { total } = indexPlan(a);
   // What the backward reads stays in wasm memory (the tape); the rest is scratch.
   const kept = [nodes * I, 2 * nodes * H, nodes * G, nodes * H, total, G * (I + N * H)];
-  const block = holdResidentTape(w, tape, layoutBytes(kept));
-  const [xAt, sAt, zAt, tcAt, idxAt, wAt] = layout(block, kept) as [number, number, number, number, number, number];
   tape.wasm = true;
-  tape.resident = { at: block, bytes: layoutBytes(kept), x: xAt, states: sAt, gates: zAt, tanhC: tcAt, idx: idxAt, weights: wAt, joined: false };
-  try {
-    foldForwardInto(w, a, tape.resident, out);
-  } catch (error) {
-    // A half-written tape must not pass for a good one (a retried backward would read it).
-    naryTreeLstmFoldRelease(tape);
-    throw error;
-  }
+  forwardIntoTape(
+    w, tape, kept,
+    ([x, states, gates, tanhC, idx, weights], at, bytes) => ({ at, bytes, x, states, gates, tanhC, idx, weights, joined: false }) as ResidentFold,
+    (resident) => foldForwardInto(w, a, resident, out),
+  );
 }
 
 function foldForwardInto(w: WasmKernels, a: NaryTreeLstmFoldArgs, kept: ResidentFold, out: Float32Array): void {

@@ -1,5 +1,5 @@
 import { sgemmAt } from './gemm-wasm.js';
-import { backwardFromTape, holdResidentTape, releaseResidentTape, type ResidentBlock, type ResidentTape } from './fold-tapes.js';
+import { backwardFromTape, forwardIntoTape, type ResidentBlock, type ResidentTape } from './fold-tapes.js';
 import { arrayId, residentCopy } from './resident.js';
 import { combinedBias } from './rnn-sequence-common.js';
 import { partsFor, rowsOf, runParts, threadScratch } from './threads.js';
@@ -88,18 +88,6 @@ function levelJobArgs(a: TreeRnnFoldArgs, l: number, parts: number, p: number): 
 }
 
 /**
- * Frees a wasm forward's tape (a no-op when it has none).
- *
- * @example
- * ```ts
- * treeRnnFoldWasmRelease(tape, wasmKernels());
- * ```
- */
-export function treeRnnFoldWasmRelease(tape: TreeRnnFoldWasmTape, w: WasmKernels | undefined): void {
-  releaseResidentTape(tape, w);
-}
-
-/**
  * Forward on wasm memory, writing every node's h into out [nodes, H]: [W_ih | W_hh]^T and
  * W_ih^T packed once, the biases summed, x and the child indices written once; per level one
  * treeRnnFoldLevelForward job split by rows over the kernel threads. The states are read out
@@ -114,17 +102,7 @@ export function treeRnnFoldForwardWasm(w: WasmKernels, a: TreeRnnFoldArgs, tape:
   const { nodes, inputSize: I, hiddenSize: H, arity: N } = a;
   const lt = levelTables(a);
   const kept = [nodes * I, nodes * H, lt.internal * N];
-  const bytes = layoutBytes(kept);
-  const block = holdResidentTape(w, tape, bytes);
-  const [x, states, idx] = layout(block, kept) as [number, number, number];
-  tape.resident = { at: block, bytes, x, states, idx };
-  try {
-    forwardInto(w, a, lt, tape.resident, out);
-  } catch (error) {
-    // A half-written tape must not pass for a good one (a retried backward would read it).
-    releaseResidentTape(tape, w);
-    throw error;
-  }
+  forwardIntoTape(w, tape, kept, ([x, states, idx], at, bytes) => ({ at, bytes, x, states, idx }) as ResidentTreeRnnFold, (resident) => forwardInto(w, a, lt, resident, out));
 }
 
 function forwardInto(w: WasmKernels, a: TreeRnnFoldArgs, lt: ReturnType<typeof levelTables>, kept: ResidentTreeRnnFold, out: Float32Array): void {

@@ -2,8 +2,8 @@ import { ArgumentError } from '../tensor/errors.js';
 import type { TypedArray } from '../tensor/index.js';
 import { gemm } from './gemm.js';
 import { useWasmSequence } from './sequence-wasm.js';
-import { treeRnnFoldBackwardWasm, treeRnnFoldForwardWasm, treeRnnFoldWasmRelease, type TreeRnnFoldWasmTape } from './tree-rnn-fold-wasm.js';
-import { tapeKernels } from './fold-tapes.js';
+import { treeRnnFoldBackwardWasm, treeRnnFoldForwardWasm, type TreeRnnFoldWasmTape } from './tree-rnn-fold-wasm.js';
+import { releaseResidentTape, tapeKernels } from './fold-tapes.js';
 import { wasmKernels } from './wasm-module.js';
 import { Workspace, allocateLike, checkLength, columnSums, combinedBias, tanhInPlace } from './rnn-sequence-common.js';
 import { checkFoldSchedule, foldLevelsForward, internalFirstRows, partStateGradient, scatterToChildren, inputGradientFromTable, type FoldLevelKernel, type FoldOfLevelsArgs, type FoldOfLevelsGrads, type FoldPart, type FoldWanted } from './tree-fold-levels.js';
@@ -101,7 +101,7 @@ export function treeRnnFoldTape(): TreeRnnFoldTape {
  * ```
  */
 export function treeRnnFoldRelease(tape: TreeRnnFoldTape): void {
-  treeRnnFoldWasmRelease(tape, wasmKernels());
+  releaseResidentTape(tape, wasmKernels());
 }
 
 /** One level's step, as the cell composes it: z = [x, 1] [W_ih, b]^T (+ [h_1..h_N] W_hh^T), h = tanh(z). */
