@@ -3,7 +3,10 @@ import { backwardFromTape, forwardIntoTape, type ResidentBlock, type ResidentTap
 import { arrayId, residentCopy } from './resident.js';
 import { combinedBias } from './rnn-sequence-common.js';
 import { partsFor, rowsOf, runParts, threadScratch } from './threads.js';
-import type { FoldOfLevelsArgs, FoldOfLevelsGrads, SlottedFoldLevelSchedule, FoldWanted } from './tree-fold-levels.js';
+import {
+  LEVEL_PARALLEL_MIN_MACS, foldLevelTables, writeChildIndices, type FoldLevelTables, type FoldOfLevelsArgs, type FoldOfLevelsGrads, type FoldWanted,
+  type SlottedFoldLevelSchedule,
+} from './tree-fold-levels.js';
 import { layout, layoutBytes, readFloats } from './tree-lstm.js';
 import type { WasmKernels } from './wasm-module.js';
 
@@ -42,44 +45,10 @@ export interface ChildSumFoldWasmTape extends ResidentTape {
   resident: ResidentChildSumFold | null;
 }
 
-/**
- * Where each level's rows sit in the fold's tables: its first slot row (slot tables and the
- * child index table: internal K per level), its first internal-first row for internal rows
- * (t) and for leaves (u); the totals; the most slot rows, internal rows and leaves of a level.
- */
-interface LevelTables {
-  readonly slot0: number[];
-  readonly t0: number[];
-  readonly u0: number[];
-  readonly internal: number;
-  readonly slots: number;
-  readonly maxSlots: number;
-  readonly maxInternal: number;
+/** The fold's level tables (kernels/tree-fold-levels.ts), level l with its own slots. */
+function levelTables(a: ChildSumFoldArgs): FoldLevelTables {
+  return foldLevelTables(a.levels, (l) => (a.levels[l] as SlottedFoldLevelSchedule).slots);
 }
-
-function levelTables(a: ChildSumFoldArgs): LevelTables {
-  let internal = 0, slots = 0, maxSlots = 0, maxInternal = 0;
-  for (const lv of a.levels) internal += lv.internal;
-  const slot0: number[] = [], t0: number[] = [], u0: number[] = [];
-  let t = 0, u = internal;
-  for (const lv of a.levels) {
-    slot0.push(slots);
-    t0.push(t);
-    u0.push(u);
-    slots += lv.internal * lv.slots;
-    t += lv.internal;
-    u += lv.count - lv.internal;
-    maxSlots = Math.max(maxSlots, lv.internal * lv.slots);
-    maxInternal = Math.max(maxInternal, lv.internal);
-  }
-  return { slot0, t0, u0, internal, slots, maxSlots, maxInternal };
-}
-
-/**
- * About 0.1 ms of products: a smaller level runs on one thread, where waking a worker would
- * cost most of what the split saves (as the N-ary fold's LEVEL_PARALLEL_MIN_MACS).
- */
-const LEVEL_PARALLEL_MIN_MACS = 1 << 20;
 
 /**
  * How many parts (kernel threads) each level of a fold splits into, bottom level first: a
@@ -108,7 +77,7 @@ export function childSumFoldLevelParts(a: Pick<ChildSumFoldArgs, 'inputSize' | '
  * row and internal-first row (and, for the backward, its leaves' first), its child indices
  * (the table at idxAt).
  */
-function levelJobArgs(a: ChildSumFoldArgs, lt: LevelTables, idxAt: number, l: number, parts: number, p: number, backward: boolean): number[] {
+function levelJobArgs(a: ChildSumFoldArgs, lt: FoldLevelTables, idxAt: number, l: number, parts: number, p: number, backward: boolean): number[] {
   const lv = a.levels[l] as SlottedFoldLevelSchedule;
   const below = l > 0 ? (a.levels[l - 1] as SlottedFoldLevelSchedule) : null;
   const m = lv.internal, slot0 = lt.slot0[l] as number;
@@ -116,13 +85,6 @@ function levelJobArgs(a: ChildSumFoldArgs, lt: LevelTables, idxAt: number, l: nu
     ...rowsOf(m, parts, p), ...rowsOf(lv.count - m, parts, p), a.hiddenSize, lv.slots, a.inputSize, a.nodes, lv.start, lv.start + m,
     below?.start ?? 0, below?.count ?? 0, slot0, lt.t0[l] as number, ...(backward ? [lt.u0[l] as number] : []), idxAt + 4 * slot0,
   ];
-}
-
-/** Writes every level's child indices (i32), in slot order, at `at`. */
-function writeIndices(w: WasmKernels, at: number, a: ChildSumFoldArgs): void {
-  const idx = w.i32;
-  let e = at >> 2;
-  for (const lv of a.levels) for (let k = 0; k < lv.internal * lv.slots; k++) idx[e++] = lv.children[k] as number;
 }
 
 /**
@@ -148,7 +110,7 @@ export function childSumFoldForwardWasm(w: WasmKernels, a: ChildSumFoldArgs, tap
   );
 }
 
-function forwardInto(w: WasmKernels, a: ChildSumFoldArgs, lt: LevelTables, kept: ResidentChildSumFold, out: Float32Array): void {
+function forwardInto(w: WasmKernels, a: ChildSumFoldArgs, lt: FoldLevelTables, kept: ResidentChildSumFold, out: Float32Array): void {
   const { nodes, hiddenSize: H } = a;
   const G = 4 * H;
   // Packed once per call, or once per withResidentWeights scope (inference: many calls, the
@@ -162,7 +124,7 @@ function forwardInto(w: WasmKernels, a: ChildSumFoldArgs, lt: LevelTables, kept:
   const [pWih, pUi, pUf, pUgo] = layout(packedAt, packed) as [number, number, number, number];
   w.write(biasAt, combinedBias(a.biasIh, a.biasHh, new Float32Array(G)));
   w.write(kept.x, a.x);
-  writeIndices(w, kept.idx, a);
+  writeChildIndices(w, kept.idx, a.levels, (l) => (a.levels[l] as SlottedFoldLevelSchedule).slots);
   const split = childSumFoldLevelParts(a);
   for (let l = 0; l < a.levels.length; l++) {
     runParts('childSumFoldLevelForward', split[l] as number, (p) => {

@@ -3,6 +3,7 @@ import type { TypedArray } from '../tensor/index.js';
 import { gemm } from './gemm.js';
 import { Workspace, allocateLike } from './rnn-sequence-common.js';
 import type { TreeLstmLevelArgs } from './tree-lstm-gates.js';
+import type { WasmKernels } from './wasm-module.js';
 
 // A whole tree fold (every level of a schedule, bottom-up) run on raw arrays by one level
 // kernel, part by part: per level its internal rows with their children's states gathered
@@ -257,6 +258,74 @@ export function inputGradientFromTable(
   gemm(false, false, a.nodes, I, width, 1, da, 0, width, a.weightIh, 0, I, 0, scratch, 0, I);
   return tableToPlanOrder(a, parts, rows, scratch, I);
 }
+
+/**
+ * Where each level's rows sit in a fold's tables, bottom level first: its first slot row
+ * (slot tables and the child index table hold `slots(l)` entries per internal row), its first
+ * internal-first row for internal rows (t0) and for leaves (u0); the totals; the most slot rows
+ * and internal rows of any level.
+ */
+export interface FoldLevelTables {
+  readonly slot0: readonly number[];
+  readonly t0: readonly number[];
+  readonly u0: readonly number[];
+  readonly internal: number;
+  readonly slots: number;
+  readonly maxSlots: number;
+  readonly maxInternal: number;
+}
+
+/**
+ * The {@link FoldLevelTables} of a schedule whose level l has `slots(l)` child slots per
+ * internal row.
+ *
+ * @example
+ * ```ts
+ * const { t0, u0, slot0 } = foldLevelTables(plan.levels, () => 2);
+ * ```
+ */
+export function foldLevelTables(levels: readonly FoldLevelSchedule[], slots: (level: number) => number): FoldLevelTables {
+  let internal = 0, total = 0, maxSlots = 0, maxInternal = 0;
+  for (const lv of levels) internal += lv.internal;
+  const slot0: number[] = [], t0: number[] = [], u0: number[] = [];
+  let t = 0, u = internal;
+  for (const [l, lv] of levels.entries()) {
+    slot0.push(total);
+    t0.push(t);
+    u0.push(u);
+    const n = lv.internal * slots(l);
+    total += n;
+    t += lv.internal;
+    u += lv.count - lv.internal;
+    maxSlots = Math.max(maxSlots, n);
+    maxInternal = Math.max(maxInternal, lv.internal);
+  }
+  return { slot0, t0, u0, internal, slots: total, maxSlots, maxInternal };
+}
+
+/**
+ * Writes every level's child indices (i32, `slots(l)` per internal row, in slot order) into
+ * wasm memory at byte address `at`: the index table the level jobs read, level l's from entry
+ * {@link FoldLevelTables}.slot0[l].
+ *
+ * @example
+ * ```ts
+ * writeChildIndices(w, idxAt, plan.levels, () => 2);
+ * ```
+ */
+export function writeChildIndices(w: WasmKernels, at: number, levels: readonly FoldLevelSchedule[], slots: (level: number) => number): void {
+  const idx = w.i32;
+  let e = at >> 2;
+  for (const [l, lv] of levels.entries()) for (let k = 0; k < lv.internal * slots(l); k++) idx[e++] = lv.children[k] as number;
+}
+
+/**
+ * About 0.1 ms of products at 20 GFLOP/s, plus the level's gates and gathers: a smaller level
+ * of a wasm fold runs on one thread, where waking a worker (tens of microseconds, threads.ts)
+ * would cost most of what the split saves. 2^18 and 2^22 measured the same as 2^20 on the tree
+ * benchmark's batch 64 (N-ary Tree-LSTM).
+ */
+export const LEVEL_PARALLEL_MIN_MACS = 1 << 20;
 
 /**
  * Checks a fold schedule against the node count: the levels tile rows 0 .. nodes - 1 in order,

@@ -7,7 +7,11 @@ import { useWasmSequence } from './sequence-wasm.js';
 import { backwardFromTape, forwardIntoTape, releaseResidentTape, tapeKernels, type ResidentBlock } from './fold-tapes.js';
 import { arrayId, residentCopy, residentScope } from './resident.js';
 import { partsFor, rowsOf, runParts, threadScratch } from './threads.js';
-import { checkFoldSchedule, foldLevelsForward, internalFirstRows, partStateGradient, scatterToChildren, inputGradientFromTable, type FoldLevelKernel, type FoldLevelSchedule, type FoldOfLevelsArgs, type FoldOfLevelsGrads, type FoldPart, type FoldWanted } from './tree-fold-levels.js';
+import {
+  LEVEL_PARALLEL_MIN_MACS, checkFoldSchedule, foldLevelTables, foldLevelsForward, inputGradientFromTable, internalFirstRows, partStateGradient, scatterToChildren,
+  writeChildIndices, type FoldLevelKernel, type FoldLevelSchedule, type FoldLevelTables, type FoldOfLevelsArgs, type FoldOfLevelsGrads, type FoldPart,
+  type FoldWanted,
+} from './tree-fold-levels.js';
 import {
   checkNaryTreeLstmArgs, foldBlocksByGate, inputWeightsInBlockOrder, layout, layoutBytes, naryTreeLstmBackward, naryTreeLstmForward,
   naryTreeLstmTape, readFloats, writeSideBySide, type NaryTreeLstmArgs, type NaryTreeLstmTape,
@@ -224,30 +228,10 @@ function foldBackwardJs(a: NaryTreeLstmFoldArgs, tape: NaryTreeLstmFoldTape, dy:
 
 // ---- WebAssembly: the whole fold on wasm memory ----
 
-/** The most internal rows of any level, and each level's first child index in the concatenated i32 index array. */
-function indexPlan(a: NaryTreeLstmFoldArgs): { maxInternal: number; offsets: number[]; total: number } {
-  let maxInternal = 0, total = 0;
-  const offsets: number[] = [];
-  for (const lv of a.levels) {
-    offsets.push(total);
-    total += lv.internal * a.arity;
-    if (lv.internal > maxInternal) maxInternal = lv.internal;
-  }
-  return { maxInternal, offsets, total };
+/** The fold's level tables (kernels/tree-fold-levels.ts): N child slots per internal row. */
+function levelTables(a: NaryTreeLstmFoldArgs): FoldLevelTables {
+  return foldLevelTables(a.levels, () => a.arity);
 }
-
-function writeIndices(w: WasmKernels, at: number, a: NaryTreeLstmFoldArgs): void {
-  const idx = w.i32;
-  let e = at >> 2;
-  for (const lv of a.levels) for (let k = 0; k < lv.internal * a.arity; k++) idx[e++] = lv.children[k] as number;
-}
-
-/**
- * About 0.1 ms of products at 20 GFLOP/s, plus the level's gates and gathers: a smaller level
- * runs on one thread, where waking a worker (tens of microseconds, threads.ts) would cost most
- * of what the split saves. 2^18 and 2^22 measured the same as 2^20 on the tree benchmark's batch 64.
- */
-const LEVEL_PARALLEL_MIN_MACS = 1 << 20;
 
 /**
  * How many parts (kernel threads) each level of a fold splits into, bottom level first: a
@@ -281,9 +265,8 @@ export function naryTreeLstmFoldLevelParts(a: Pick<NaryTreeLstmFoldArgs, 'inputS
 function foldForwardWasm(w: WasmKernels, a: NaryTreeLstmFoldArgs, tape: NaryTreeLstmFoldTape, out: Float32Array): void {
   const { nodes, inputSize: I, hiddenSize: H, arity: N } = a;
   const G = (N + 3) * H;
-  const { total } = indexPlan(a);
   // What the backward reads stays in wasm memory (the tape); the rest is scratch.
-  const kept = [nodes * I, 2 * nodes * H, nodes * G, nodes * H, total, G * (I + N * H)];
+  const kept = [nodes * I, 2 * nodes * H, nodes * G, nodes * H, levelTables(a).slots, G * (I + N * H)];
   tape.wasm = true;
   forwardIntoTape(
     w, tape, kept,
@@ -295,7 +278,7 @@ function foldForwardWasm(w: WasmKernels, a: NaryTreeLstmFoldArgs, tape: NaryTree
 function foldForwardInto(w: WasmKernels, a: NaryTreeLstmFoldArgs, kept: ResidentFold, out: Float32Array): void {
   const { nodes, inputSize: I, hiddenSize: H, arity: N } = a;
   const G = (N + 3) * H, NH = N * H, K = I + NH;
-  const { maxInternal: M, offsets } = indexPlan(a);
+  const { maxInternal: M, slot0 } = levelTables(a);
   const e = w.exports;
   const { x: xAt, states: sAt, gates: zAt, tanhC: tcAt, idx: idxAt } = kept;
   const { wx, bias } = inputWeightsInBlockOrder(a);
@@ -314,13 +297,13 @@ function foldForwardInto(w: WasmKernels, a: NaryTreeLstmFoldArgs, kept: Resident
   const packedXAt = packedAt + e.packedBBytes(K, G);
   w.write(biasAt, bias);
   w.write(xAt, a.x);
-  writeIndices(w, idxAt, a);
+  writeChildIndices(w, idxAt, a.levels, () => N);
   const split = naryTreeLstmFoldLevelParts(a);
   for (const [l, lv] of a.levels.entries()) {
     const m = lv.internal, leaves = lv.count - m;
     const below = l > 0 ? (a.levels[l - 1] as FoldLevelSchedule) : null;
     const parts = split[l] as number;
-    const idx = idxAt + 4 * (offsets[l] as number);
+    const idx = idxAt + 4 * (slot0[l] as number);
     runParts('treeFoldLevelForward', parts, (p) => {
       const s = threadScratch(p);
       return [
@@ -403,11 +386,10 @@ function foldBackwardResident(
   const { x: xAt, states: sAt, gates: zAt, tanhC: tcAt, idx: idxAt, weights: wAt } = kept;
   const { nodes, inputSize: I, hiddenSize: H, arity: N } = a;
   const G = (N + 3) * H, NH = N * H, K = I + NH;
-  const { maxInternal: M, offsets } = indexPlan(a);
+  // dz rows: internal rows of every level first (level by level, from t0), then the leaves
+  // (from u0); T internal in all.
+  const { maxInternal: M, slot0, t0, u0, internal: T } = levelTables(a);
   const bias = a.biasIh !== null && a.biasHh !== null;
-  // dz rows: internal rows of every level first (level by level), then the leaves; T internal in all.
-  let T = 0;
-  for (const lv of a.levels) T += lv.internal;
   const e = w.exports;
   const sizes = [
     want.weights ? T * NH : 0, want.weights ? nodes * I : 0, M * NH,
@@ -429,15 +411,13 @@ function foldBackwardResident(
   w.write(dsAt, dy);
   // Going down, the internal rows of level l take dz rows t .. t + m - 1 and the leaves rows u .. u + leaves - 1.
   const split = naryTreeLstmFoldLevelParts(a);
-  let t = T, u = nodes;
   for (let l = a.levels.length - 1; l >= 0; l--) {
     const lv = a.levels[l] as FoldLevelSchedule;
     const m = lv.internal, leaves = lv.count - m;
     const below = l > 0 ? (a.levels[l - 1] as FoldLevelSchedule) : null;
-    t -= m;
-    u -= leaves;
+    const t = t0[l] as number, u = u0[l] as number;
     const parts = split[l] as number;
-    const idx = idxAt + 4 * (offsets[l] as number);
+    const idx = idxAt + 4 * (slot0[l] as number);
     runParts('treeFoldLevelBackward', parts, (p) => {
       const s = threadScratch(p);
       return [

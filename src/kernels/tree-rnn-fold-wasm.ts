@@ -3,7 +3,10 @@ import { backwardFromTape, forwardIntoTape, type ResidentBlock, type ResidentTap
 import { arrayId, residentCopy } from './resident.js';
 import { combinedBias } from './rnn-sequence-common.js';
 import { partsFor, rowsOf, runParts, threadScratch } from './threads.js';
-import type { FoldLevelSchedule, FoldOfLevelsArgs, FoldOfLevelsGrads, FoldWanted } from './tree-fold-levels.js';
+import {
+  LEVEL_PARALLEL_MIN_MACS, foldLevelTables, writeChildIndices, type FoldLevelSchedule, type FoldLevelTables, type FoldOfLevelsArgs, type FoldOfLevelsGrads,
+  type FoldWanted,
+} from './tree-fold-levels.js';
 import { layout, layoutBytes, readFloats, writeSideBySide } from './tree-lstm.js';
 import type { WasmKernels } from './wasm-module.js';
 
@@ -39,27 +42,6 @@ export interface ResidentTreeRnnFold extends ResidentBlock {
 export interface TreeRnnFoldWasmTape extends ResidentTape {
   resident: ResidentTreeRnnFold | null;
 }
-
-/** Each level's first internal-first row for internal rows (t) and leaves (u), the internal rows in all, the most of a level. */
-function levelTables(a: TreeRnnFoldArgs): { t0: number[]; u0: number[]; internal: number; maxInternal: number } {
-  let internal = 0, maxInternal = 0;
-  for (const lv of a.levels) {
-    internal += lv.internal;
-    maxInternal = Math.max(maxInternal, lv.internal);
-  }
-  const t0: number[] = [], u0: number[] = [];
-  let t = 0, u = internal;
-  for (const lv of a.levels) {
-    t0.push(t);
-    u0.push(u);
-    t += lv.internal;
-    u += lv.count - lv.internal;
-  }
-  return { t0, u0, internal, maxInternal };
-}
-
-/** About 0.1 ms of products: a smaller level runs on one thread (as the Tree-LSTM folds' LEVEL_PARALLEL_MIN_MACS). */
-const LEVEL_PARALLEL_MIN_MACS = 1 << 20;
 
 /**
  * How many parts (kernel threads) each level of a fold splits into, bottom level first: each
@@ -100,12 +82,12 @@ function levelJobArgs(a: TreeRnnFoldArgs, l: number, parts: number, p: number): 
  */
 export function treeRnnFoldForwardWasm(w: WasmKernels, a: TreeRnnFoldArgs, tape: TreeRnnFoldWasmTape, out: Float32Array): void {
   const { nodes, inputSize: I, hiddenSize: H, arity: N } = a;
-  const lt = levelTables(a);
+  const lt = foldLevelTables(a.levels, () => a.arity);
   const kept = [nodes * I, nodes * H, lt.internal * N];
   forwardIntoTape(w, tape, kept, ([x, states, idx], at, bytes) => ({ at, bytes, x, states, idx }) as ResidentTreeRnnFold, (resident) => forwardInto(w, a, lt, resident, out));
 }
 
-function forwardInto(w: WasmKernels, a: TreeRnnFoldArgs, lt: ReturnType<typeof levelTables>, kept: ResidentTreeRnnFold, out: Float32Array): void {
+function forwardInto(w: WasmKernels, a: TreeRnnFoldArgs, lt: FoldLevelTables, kept: ResidentTreeRnnFold, out: Float32Array): void {
   const { nodes, inputSize: I, hiddenSize: H, arity: N } = a;
   const K = I + N * H;
   const e = w.exports;
@@ -120,12 +102,10 @@ function forwardInto(w: WasmKernels, a: TreeRnnFoldArgs, lt: ReturnType<typeof l
   const [pW, pWx] = layout(packedAt, packed) as [number, number];
   w.write(biasAt, combinedBias(a.biasIh, a.biasHh, new Float32Array(H)));
   w.write(kept.x, a.x);
-  const ids = w.i32;
-  let q = kept.idx >> 2;
-  for (const lv of a.levels) for (let k = 0; k < lv.internal * N; k++) ids[q++] = lv.children[k] as number;
+  writeChildIndices(w, kept.idx, a.levels, () => N);
   const split = treeRnnFoldLevelParts(a);
   for (let l = 0; l < a.levels.length; l++) {
-    const idx = kept.idx + 4 * N * (lt.t0[l] as number);
+    const idx = kept.idx + 4 * (lt.slot0[l] as number);
     runParts('treeRnnFoldLevelForward', split[l] as number, (p) => {
       const s = threadScratch(p);
       return [...levelJobArgs(a, l, split[l] as number, p), idx, kept.x, biasAt, pW, pWx, kept.states, inAt, s.packA, s.tile];
@@ -170,7 +150,7 @@ function backwardResident(
 ): FoldOfLevelsGrads {
   const { nodes, inputSize: I, hiddenSize: H, arity: N } = a;
   const NH = N * H, K = I + NH;
-  const lt = levelTables(a);
+  const lt = foldLevelTables(a.levels, () => a.arity);
   const T = lt.internal;
   const e = w.exports;
   const weights = want.weights;
@@ -188,7 +168,7 @@ function backwardResident(
   w.write(dsAt, dy);
   const split = treeRnnFoldLevelParts(a);
   for (let l = a.levels.length - 1; l >= 0; l--) {
-    const idx = kept.idx + 4 * N * (lt.t0[l] as number);
+    const idx = kept.idx + 4 * (lt.slot0[l] as number);
     runParts('treeRnnFoldLevelBackward', split[l] as number, (p) => {
       const s = threadScratch(p);
       return [
