@@ -157,7 +157,7 @@ export function childSumLstmFoldBackward(
   const { nodes, inputSize: I, hiddenSize: H, x } = a;
   const G = 4 * H;
   const defer = want.x || want.weights;
-  const { rows, slotRows, internal: T, slots: R } = internalFirstRows(tape.parts, (args) => args.slots);
+  const { rows, slotRows, internal: T, slots: R } = internalFirstRows(a.levels, tape.parts, (l) => (a.levels[l] as SlottedFoldLevelSchedule).slots);
   const da = defer ? ws.get('da', x, nodes * G) : null;
   const dzf = defer ? ws.get('dzf', x, R * H) : null;
   const xs = want.weights ? ws.get('x', x, nodes * I) : null;

@@ -193,33 +193,25 @@ export function scatterToChildren(a: FoldOfLevelsArgs, part: FoldPart<TreeLstmLe
  * Where each part's rows go in a fold's "internal first" tables, which a backward fills part by
  * part to run the products that read them once over all levels (deferred weight gradients):
  * the internal rows of every level in plan order (rows 0 .. internal - 1), then every leaf;
- * and, for an internal part, the first of its n K child slots in a table of all slots (K = its
- * call's slots, read through `slots`).
+ * and the first of a part's child slots in a table of all slots. A level's internal part and
+ * its leaves' part start at its {@link FoldLevelTables} rows t0 and u0, and its slots at slot0
+ * (level l has `slots(l)` per internal row).
  *
  * @example
  * ```ts
- * const { rows, slotRows, internal, slots } = internalFirstRows(tape.parts, (args) => args.slots);
+ * const { rows, slotRows, internal, slots } = internalFirstRows(args.levels, tape.parts, (l) => args.levels[l].slots);
  * ```
  */
-export function internalFirstRows<A extends TreeLstmLevelArgs>(
-  parts: readonly FoldPart<A, unknown>[], slots: (args: A) => number,
+export function internalFirstRows(
+  levels: readonly FoldLevelSchedule[], parts: readonly FoldPart<TreeLstmLevelArgs, unknown>[], slots: (level: number) => number,
 ): { rows: number[]; slotRows: number[]; internal: number; slots: number } {
-  let internal = 0, slotCount = 0;
-  for (const { args } of parts) if (args.childH !== null) internal += args.nodes;
-  const rows: number[] = [], slotRows: number[] = [];
-  let t = 0, u = internal;
-  for (const { args } of parts) {
-    const kids = args.childH !== null;
-    rows.push(kids ? t : u);
-    slotRows.push(slotCount);
-    if (kids) {
-      t += args.nodes;
-      slotCount += args.nodes * slots(args);
-    } else {
-      u += args.nodes;
-    }
-  }
-  return { rows, slotRows, internal, slots: slotCount };
+  const t = foldLevelTables(levels, slots);
+  return {
+    rows: parts.map((p) => (p.args.childH !== null ? t.t0[p.level] : t.u0[p.level]) as number),
+    slotRows: parts.map((p) => t.slot0[p.level] as number),
+    internal: t.internal,
+    slots: t.slots,
+  };
 }
 
 /**

@@ -191,7 +191,7 @@ function foldBackwardJs(a: NaryTreeLstmFoldArgs, tape: NaryTreeLstmFoldTape, dy:
   const { nodes, inputSize: I, hiddenSize: H, arity: N, x } = a;
   const G = (N + 3) * H, G4 = 4 * H, NH = N * H;
   const defer = want.x || want.weights;
-  const { rows, internal: T } = internalFirstRows(tape.parts, () => N);
+  const { rows, internal: T } = internalFirstRows(a.levels, tape.parts, () => N);
   const dz = defer ? ws.get('dz', x, nodes * G) : null;
   const da = defer ? ws.get('da', x, nodes * G4) : null;
   const xs = want.weights ? ws.get('x', x, nodes * I) : null;

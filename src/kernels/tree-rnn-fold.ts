@@ -200,7 +200,7 @@ export function treeRnnFoldBackward(a: TreeRnnFoldArgs, tape: TreeRnnFoldTape, d
   if (tape.wasm) return treeRnnFoldBackwardWasm(tapeKernels('treeRnnFoldBackward'), a, tape, dy as Float32Array, want);
   const { nodes, inputSize: I, hiddenSize: H, arity: N, x } = a;
   const NH = N * H;
-  const { rows, internal: T } = internalFirstRows(tape.parts, () => N);
+  const { rows, internal: T } = internalFirstRows(a.levels, tape.parts, () => N);
   const dz = ws.get('dz', x, nodes * H);
   const xs = want.weights ? ws.get('x', x, nodes * I) : null;
   const ch = want.weights ? ws.get('childH', x, T * NH) : null;
