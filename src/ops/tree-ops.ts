@@ -1,13 +1,12 @@
 import { checkChildSumLstmArgs, childSumLstmBackward, childSumLstmForward, childSumLstmTape, type ChildSumLstmArgs } from '../kernels/child-sum-lstm.js';
 import {
-  checkChildSumLstmFoldArgs, childSumLstmFoldBackward, childSumLstmFoldForward, childSumLstmFoldRelease, childSumLstmFoldTape, type ChildSumLstmFoldArgs, type ChildSumLstmFoldTape,
+  checkChildSumLstmFoldArgs, childSumLstmFoldBackward, childSumLstmFoldForward, childSumLstmFoldRelease, childSumLstmFoldTape, type ChildSumLstmFoldArgs,
 } from '../kernels/child-sum-lstm-fold.js';
 import type { FoldOfLevelsArgs, FoldOfLevelsGrads, FoldWanted } from '../kernels/tree-fold-levels.js';
 import type { TreeLstmGrads, TreeLstmLevelArgs, TreeLstmWanted } from '../kernels/tree-lstm-gates.js';
-import { checkTreeRnnFoldArgs, treeRnnFoldBackward, treeRnnFoldForward, treeRnnFoldRelease, treeRnnFoldTape, type TreeRnnFoldArgs, type TreeRnnFoldTape } from '../kernels/tree-rnn-fold.js';
+import { checkTreeRnnFoldArgs, treeRnnFoldBackward, treeRnnFoldForward, treeRnnFoldRelease, treeRnnFoldTape, type TreeRnnFoldArgs } from '../kernels/tree-rnn-fold.js';
 import {
   checkNaryTreeLstmFoldArgs, naryTreeLstmFoldBackward, naryTreeLstmFoldForward, naryTreeLstmFoldRelease, naryTreeLstmFoldTape, type NaryTreeLstmFoldArgs,
-  type NaryTreeLstmFoldTape,
 } from '../kernels/tree-lstm-fold.js';
 import { checkNaryTreeLstmArgs, naryTreeLstmBackward, naryTreeLstmForward, naryTreeLstmTape, type NaryTreeLstmArgs } from '../kernels/tree-lstm.js';
 import { ArgumentError, ShapeError, Tensor, allocate, type TypedArray } from '../tensor/index.js';
@@ -25,12 +24,11 @@ import { checkSameDType } from './raw/checks.js';
 /** Each tree op's saved activations of its recorded calls, found again through the output. */
 const savedByOp: WeakMap<Tensor, unknown>[] = [];
 
-/** naryTreeLstmFold's saved calls; a wasm fold's tape holds a block of wasm memory until released. */
-const foldSaved = new WeakMap<Tensor, { args: NaryTreeLstmFoldArgs; tape: NaryTreeLstmFoldTape }>();
-/** childSumTreeLstmFold's saved calls; a wasm fold's tape holds a block of wasm memory until released. */
-const childSumFoldSaved = new WeakMap<Tensor, { args: ChildSumLstmFoldArgs; tape: ChildSumLstmFoldTape }>();
-/** treeRnnFold's saved calls; a wasm fold's tape holds a block of wasm memory until released. */
-const treeRnnFoldSaved = new WeakMap<Tensor, { args: TreeRnnFoldArgs; tape: TreeRnnFoldTape }>();
+/**
+ * Each whole-fold op's release of an unrecorded output: drops its saved call and frees the
+ * fold's tape in wasm memory (registered by wholeFoldOp).
+ */
+const foldReleases: ((output: Tensor) => void)[] = [];
 
 /**
  * Drops the saved activations of a naryTreeLstm, childSumTreeLstm, naryTreeLstmFold,
@@ -47,21 +45,7 @@ const treeRnnFoldSaved = new WeakMap<Tensor, { args: TreeRnnFoldArgs; tape: Tree
 export function releaseTreeLstmTape(output: Tensor): void {
   if (output.gradFn !== null) return;
   for (const saved of savedByOp) saved.delete(output);
-  const fold = foldSaved.get(output);
-  if (fold !== undefined) {
-    naryTreeLstmFoldRelease(fold.tape);
-    foldSaved.delete(output);
-  }
-  const childSum = childSumFoldSaved.get(output);
-  if (childSum !== undefined) {
-    childSumLstmFoldRelease(childSum.tape);
-    childSumFoldSaved.delete(output);
-  }
-  const rnn = treeRnnFoldSaved.get(output);
-  if (rnn !== undefined) {
-    treeRnnFoldRelease(rnn.tape);
-    treeRnnFoldSaved.delete(output);
-  }
+  for (const release of foldReleases) release(output);
 }
 
 function expectShape(name: string, t: Tensor, shape: readonly number[], op = 'naryTreeLstm'): void {
@@ -244,7 +228,7 @@ function foldArgsOf(inputs: NaryTreeLstmOpInputs, attrs: NaryTreeLstmFoldAttrs):
 /** The whole-fold ops: every level of a schedule in one graph node. */
 type WholeFoldOpName = 'naryTreeLstmFold' | 'childSumTreeLstmFold' | 'treeRnnFold';
 
-/** The kernel side of a whole-fold op: its arguments from the op's inputs, an empty tape, its passes, where its calls are saved. */
+/** The kernel side of a whole-fold op: its arguments from the op's inputs, an empty tape, its passes, the release of an unread tape. */
 interface WholeFoldKernel<K extends WholeFoldOpName, A extends FoldOfLevelsArgs, P> {
   readonly name: K;
   /** State fields per node: the output is [2, nodes, H] (h, then c) or, with 1, [nodes, H]. */
@@ -253,7 +237,8 @@ interface WholeFoldKernel<K extends WholeFoldOpName, A extends FoldOfLevelsArgs,
   tape(): P;
   forward(args: A, tape: P, out: TypedArray): void;
   backward(args: A, tape: P, dy: TypedArray, want: FoldWanted): FoldOfLevelsGrads;
-  readonly saved: WeakMap<Tensor, { args: A; tape: P }>;
+  /** Frees a tape no backward will read (its block of wasm memory, if it has one). */
+  release(tape: P): void;
 }
 
 /**
@@ -262,6 +247,13 @@ interface WholeFoldKernel<K extends WholeFoldOpName, A extends FoldOfLevelsArgs,
  * kernel the tape and dy (a fold kernel frees its wasm tape once it has read it).
  */
 function wholeFoldOp<K extends WholeFoldOpName, A extends FoldOfLevelsArgs, P>(kernel: WholeFoldKernel<K, A, P>): OpDef<K> {
+  const saved = new WeakMap<Tensor, { args: A; tape: P }>();
+  foldReleases.push((output) => {
+    const s = saved.get(output);
+    if (s === undefined) return;
+    kernel.release(s.tape);
+    saved.delete(output);
+  });
   return {
     forward: (inputs, attrs) => {
       const args = kernel.args(inputs, attrs);
@@ -269,11 +261,11 @@ function wholeFoldOp<K extends WholeFoldOpName, A extends FoldOfLevelsArgs, P>(k
       const { nodes, hiddenSize: H } = args;
       const y = new Tensor(allocate(inputs[0].dtype, kernel.fields * nodes * H), kernel.fields === 1 ? [nodes, H] : [2, nodes, H]);
       kernel.forward(args, tape, y.data);
-      kernel.saved.set(y, { args, tape });
+      saved.set(y, { args, tape });
       return y;
     },
     backward: (g, { inputs, attrs, output }) => {
-      const s = kernel.saved.get(output);
+      const s = saved.get(output);
       if (s === undefined) throw new ArgumentError(kernel.name, 'backward found no saved activations for this output (was it released as unrecorded?)');
       const grads = kernel.backward(s.args, s.tape, g.data, {
         x: inputs[0].requiresGrad,
@@ -359,13 +351,13 @@ export const TREE_OPS: { [K in TreeOpName]: OpDef<K> } = {
     backward: childSumLstmBackward,
   }),
   naryTreeLstmFold: wholeFoldOp({
-    name: 'naryTreeLstmFold', fields: 2, args: foldArgsOf, tape: naryTreeLstmFoldTape, forward: naryTreeLstmFoldForward, backward: naryTreeLstmFoldBackward, saved: foldSaved,
+    name: 'naryTreeLstmFold', fields: 2, args: foldArgsOf, tape: naryTreeLstmFoldTape, forward: naryTreeLstmFoldForward, backward: naryTreeLstmFoldBackward, release: naryTreeLstmFoldRelease,
   }),
   childSumTreeLstmFold: wholeFoldOp({
     name: 'childSumTreeLstmFold', fields: 2, args: childSumFoldArgsOf, tape: childSumLstmFoldTape, forward: childSumLstmFoldForward, backward: childSumLstmFoldBackward,
-    saved: childSumFoldSaved,
+    release: childSumLstmFoldRelease,
   }),
   treeRnnFold: wholeFoldOp({
-    name: 'treeRnnFold', fields: 1, args: treeRnnFoldArgsOf, tape: treeRnnFoldTape, forward: treeRnnFoldForward, backward: treeRnnFoldBackward, saved: treeRnnFoldSaved,
+    name: 'treeRnnFold', fields: 1, args: treeRnnFoldArgsOf, tape: treeRnnFoldTape, forward: treeRnnFoldForward, backward: treeRnnFoldBackward, release: treeRnnFoldRelease,
   }),
 };
