@@ -41,9 +41,7 @@ export interface NaryTreeLstmParams {
  * ```
  */
 export function naryTreeLstm(x: Tensor, params: NaryTreeLstmParams, children: { readonly h: Tensor; readonly c: Tensor } | null): { h: Tensor; c: Tensor } {
-  const bias = params.biasIh !== null && params.biasHh !== null;
-  const inputs: [Tensor, Tensor, Tensor, ...Tensor[]] = [x, params.weightIh, params.weightHh];
-  if (bias) inputs.push(params.biasIh as Tensor, params.biasHh as Tensor);
+  const { inputs, bias } = weightInputs(x, params);
   if (children !== null) inputs.push(children.h, children.c);
   return unpack(apply('naryTreeLstm', inputs, { arity: params.arity, bias, children: children !== null }));
 }
@@ -67,9 +65,7 @@ export type { FoldLevelSchedule, SlottedFoldLevelSchedule };
  * ```
  */
 export function naryTreeLstmFold(x: Tensor, params: NaryTreeLstmParams, levels: readonly FoldLevelSchedule[]): { h: Tensor; c: Tensor } {
-  const bias = params.biasIh !== null && params.biasHh !== null;
-  const inputs: [Tensor, Tensor, Tensor, ...Tensor[]] = [x, params.weightIh, params.weightHh];
-  if (bias) inputs.push(params.biasIh as Tensor, params.biasHh as Tensor);
+  const { inputs, bias } = weightInputs(x, params);
   return unpack(apply('naryTreeLstmFold', inputs, { arity: params.arity, bias, levels }));
 }
 
@@ -107,9 +103,7 @@ export interface ChildSumTreeLstmParams {
  * ```
  */
 export function childSumTreeLstm(x: Tensor, params: ChildSumTreeLstmParams, children: { readonly h: Tensor; readonly c: Tensor } | null): { h: Tensor; c: Tensor } {
-  const bias = params.biasIh !== null && params.biasHh !== null;
-  const inputs: [Tensor, Tensor, Tensor, ...Tensor[]] = [x, params.weightIh, params.weightHh];
-  if (bias) inputs.push(params.biasIh as Tensor, params.biasHh as Tensor);
+  const { inputs, bias } = weightInputs(x, params);
   if (children !== null) inputs.push(children.h, children.c);
   return unpack(apply('childSumTreeLstm', inputs, { bias, children: children !== null }));
 }
@@ -130,9 +124,7 @@ export function childSumTreeLstm(x: Tensor, params: ChildSumTreeLstmParams, chil
  * ```
  */
 export function childSumTreeLstmFold(x: Tensor, params: ChildSumTreeLstmParams, levels: readonly SlottedFoldLevelSchedule[]): { h: Tensor; c: Tensor } {
-  const bias = params.biasIh !== null && params.biasHh !== null;
-  const inputs: [Tensor, Tensor, Tensor, ...Tensor[]] = [x, params.weightIh, params.weightHh];
-  if (bias) inputs.push(params.biasIh as Tensor, params.biasHh as Tensor);
+  const { inputs, bias } = weightInputs(x, params);
   return unpack(apply('childSumTreeLstmFold', inputs, { bias, levels }));
 }
 
@@ -166,12 +158,18 @@ export type TreeRnnParams = NaryTreeLstmParams;
  * ```
  */
 export function treeRnnFold(x: Tensor, params: TreeRnnParams, levels: readonly FoldLevelSchedule[]): Tensor {
-  const bias = params.biasIh !== null && params.biasHh !== null;
-  const inputs: [Tensor, Tensor, Tensor, ...Tensor[]] = [x, params.weightIh, params.weightHh];
-  if (bias) inputs.push(params.biasIh as Tensor, params.biasHh as Tensor);
+  const { inputs, bias } = weightInputs(x, params);
   const h = apply('treeRnnFold', inputs, { arity: params.arity, bias, levels });
   releaseTreeLstmTape(h);
   return h;
+}
+
+/** A tree op's first inputs [x, weightIh, weightHh, (biasIh, biasHh)] and whether the biases are among them (both or neither). */
+function weightInputs(x: Tensor, params: ChildSumTreeLstmParams): { inputs: [Tensor, Tensor, Tensor, ...Tensor[]]; bias: boolean } {
+  const bias = params.biasIh !== null && params.biasHh !== null;
+  const inputs: [Tensor, Tensor, Tensor, ...Tensor[]] = [x, params.weightIh, params.weightHh];
+  if (bias) inputs.push(params.biasIh as Tensor, params.biasHh as Tensor);
+  return { inputs, bias };
 }
 
 /** h and c [n, H] of a tree op's packed output [2, n, H] (its tape released when unrecorded). */
