@@ -244,21 +244,35 @@ function stateRow(states: usize, row: i32, H: i32): usize {
 }
 
 /**
+ * z rows r .. r + n - 1 (at zr, G wide) start from the bias: its one row repeated, or with
+ * `rows` not 0 (i32 per node row) row rows[r + i] of the table `bias` [*, G] for row r + i.
+ */
+function startRows(n: i32, G: i32, bias: usize, rows: usize, r: i32, zr: usize): void {
+  if (rows == 0) copyRows(n, G, bias, 0, zr, G);
+  else gatherChildRows(n, G, 1, rows + (<usize>r << 2), -1, bias, zr, G, 0);
+}
+
+/**
  * Forward of one level's part: internal rows z = bias + [x | h_1..h_N] W^T (W^T packed whole at
  * `packedW`), leaves z = bias + x W_x^T (W's first I columns, packed at `packedWx`), then the
  * gates pass of each, writing h and c into the states.
+ *
+ * With `biasRows` not 0 (i32, one per node row), each row's z starts from its own row
+ * biasRows[row] of `bias` [*, G] instead of the one bias row: the fold of projected inputs,
+ * called with I = 0, where that table holds b + x W_x^T once per distinct input (and no row
+ * multiplies x at all).
  */
 export function treeFoldLevelForward(
   mFrom: i32, mTo: i32, lFrom: i32, lTo: i32, H: i32, N: i32, I: i32, nodes: i32, row0: i32, leafRow0: i32, belowStart: i32, belowCount: i32,
-  idx: usize, x: usize, bias: usize, packedW: usize, packedWx: usize, z: usize, tanhC: usize, states: usize, inTab: usize, cc: usize,
-  packA: usize, tile: usize,
+  idx: usize, x: usize, bias: usize, biasRows: usize, packedW: usize, packedWx: usize, z: usize, tanhC: usize, states: usize, inTab: usize,
+  cc: usize, packA: usize, tile: usize,
 ): void {
   const G = (N + 3) * H, NH = N * H, K = I + NH;
   const cStates = at(states, nodes * H);
   const m = mTo - mFrom;
   if (m > 0) {
     const r = row0 + mFrom, zr = at(z, r * G), inR = at(inTab, mFrom * K), ccR = at(cc, mFrom * NH), ix = idx + (<usize>(mFrom * N) << 2);
-    copyRows(m, G, bias, 0, zr, G);
+    startRows(m, G, bias, biasRows, r, zr);
     copyRows(m, I, at(x, r * I), I, inR, K);
     gatherChildRows(m, H, N, ix, belowCount, stateRow(states, belowStart, H), inR, K, I);
     gatherChildRows(m, H, N, ix, belowCount, stateRow(cStates, belowStart, H), ccR, NH, 0);
@@ -268,8 +282,8 @@ export function treeFoldLevelForward(
   const l = lTo - lFrom;
   if (l > 0) {
     const r = leafRow0 + lFrom, zr = at(z, r * G);
-    copyRows(l, G, bias, 0, zr, G);
-    sgemmPacked(false, l, G, I, 1, at(x, r * I), I, packedWx, 1, zr, G, packA, tile);
+    startRows(l, G, bias, biasRows, r, zr);
+    if (I > 0) sgemmPacked(false, l, G, I, 1, at(x, r * I), I, packedWx, 1, zr, G, packA, tile);
     treeGatesForward(l, H, N, zr, G, (N + 1) * H, (N + 2) * H, at(zr, H), G, 0, false, at(tanhC, r * H), stateRow(states, r, H), stateRow(cStates, r, H));
   }
 }

@@ -41,6 +41,31 @@ export type { FoldLevelSchedule };
  */
 export interface NaryTreeLstmFoldArgs extends FoldOfLevelsArgs {
   readonly arity: number;
+  /**
+   * Inputs as rows of a table (an embedding lookup inside the fold): when given, x is a table
+   * [rows, I] and node r's input is its row inputRows[r]; the backward's x gradient is then
+   * the table's, [rows, I]. On the WebAssembly kernels each distinct row is multiplied by the
+   * input weights once, not once per node (see {@link naryTreeLstmFoldForward}).
+   */
+  readonly inputRows?: Int32Array | undefined;
+}
+
+/**
+ * The wasm fold's own form of projected inputs: x is a table [rows, G] of gate
+ * pre-activations in weightHh's block order, biases in (b + x W_x^T of each distinct input),
+ * node r starting from row gateRows[r]; inputSize 0, weightIh empty, no biases, so that
+ * z = x[gateRows[r]] + [h_1..h_N] W_hh^T and no row multiplies an input. Its x gradient is
+ * the table's [rows, G], each row the sum of its nodes' dz.
+ */
+interface WasmFoldArgs extends NaryTreeLstmFoldArgs {
+  readonly gateRows?: Int32Array;
+}
+
+/** A table-inputs fold's projection, kept for its backward: the fold it ran, the distinct rows and their inputs [distinct, I]. */
+interface FoldProjection {
+  readonly args: WasmFoldArgs;
+  readonly distinct: Int32Array;
+  readonly inputs: Float32Array;
 }
 
 /**
@@ -54,6 +79,8 @@ export interface NaryTreeLstmFoldTape {
   wasm: boolean;
   resident: ResidentFold | null;
   readonly parts: FoldPart<NaryTreeLstmArgs, NaryTreeLstmTape>[];
+  /** A table-inputs fold on wasm: its projection (else null). */
+  projection: FoldProjection | null;
 }
 
 /** A forward's tape in wasm memory: the block (byte address and size) and where its tables start. */
@@ -85,16 +112,37 @@ export type NaryTreeLstmFoldGrads = FoldOfLevelsGrads;
 export function checkNaryTreeLstmFoldArgs(kernel: string, a: NaryTreeLstmFoldArgs): void {
   const { nodes, inputSize: I, hiddenSize: H, arity: N } = a;
   checkNaryTreeLstmArgs(kernel, { ...a, x: a.x.subarray(0, 0), nodes: 0, childH: null, childC: null });
-  checkLength(kernel, 'x', a.x, nodes * I);
   if (H < 1) throw new ArgumentError(kernel, `hiddenSize must be at least 1, got ${H}`);
+  if (a.inputRows === undefined) checkLength(kernel, 'x', a.x, nodes * I);
+  else checkTableRows(kernel, a.x, I, a.inputRows, nodes);
   checkFoldSchedule(kernel, a.levels, nodes, () => N);
+}
+
+/**
+ * Checks table inputs: `table` whole rows of `width` (at least 1), one row index per node,
+ * each a row of the table.
+ *
+ * @example
+ * ```ts
+ * checkTableRows('naryTreeLstmFold', table, 32, rows, nodes); // throws ArgumentError naming the bad row
+ * ```
+ */
+export function checkTableRows(kernel: string, table: TypedArray, width: number, rows: Int32Array, nodes: number): void {
+  if (width < 1) throw new ArgumentError(kernel, `table inputs need inputSize at least 1, got ${width}`);
+  if (table.length % width !== 0) throw new ArgumentError(kernel, `the inputs table must hold whole rows of ${width}, got ${table.length} values`);
+  checkLength(kernel, 'inputRows', rows, nodes);
+  const count = table.length / width;
+  for (let r = 0; r < nodes; r++) {
+    const j = rows[r] as number;
+    if (!(j >= 0 && j < count)) throw new ArgumentError(kernel, `inputRows[${r}] is ${j}, outside the table's ${count} rows`);
+  }
 }
 
 /**
  * An empty tape for a fold. @example `const tape = naryTreeLstmFoldTape(); naryTreeLstmFoldForward(args, tape, out);`
  */
 export function naryTreeLstmFoldTape(): NaryTreeLstmFoldTape {
-  return { wasm: false, resident: null, parts: [] };
+  return { wasm: false, resident: null, parts: [], projection: null };
 }
 
 /**
@@ -113,8 +161,110 @@ export function naryTreeLstmFoldTape(): NaryTreeLstmFoldTape {
  */
 export function naryTreeLstmFoldForward(a: NaryTreeLstmFoldArgs, tape: NaryTreeLstmFoldTape, out: TypedArray): void {
   const w = useWasmSequence(a.x) ? wasmKernels() : undefined;
-  if (w !== undefined) foldForwardWasm(w, a, tape, out as Float32Array);
-  else foldForwardJs(a, tape, out);
+  if (w !== undefined && a.inputRows !== undefined) foldRowsForwardWasm(w, a, a.inputRows, tape, out as Float32Array);
+  else if (w !== undefined) foldForwardWasm(w, a, tape, out as Float32Array);
+  else foldForwardJs(withGatheredInputs(a), tape, out);
+}
+
+/** Table inputs as every node's own row (x [nodes, I] in plan order); other args as they are. */
+function withGatheredInputs(a: NaryTreeLstmFoldArgs): NaryTreeLstmFoldArgs {
+  const rows = a.inputRows;
+  if (rows === undefined) return a;
+  const I = a.inputSize;
+  const x = allocateLike(a.x, a.nodes * I);
+  for (let r = 0; r < a.nodes; r++) x.set(a.x.subarray((rows[r] as number) * I, ((rows[r] as number) + 1) * I), r * I);
+  return { ...a, x, inputRows: undefined };
+}
+
+/**
+ * Table inputs on wasm: the distinct rows' gate pre-activations once,
+ *
+ *     P = b + T W_x^T   (T [distinct, I] the distinct rows, W_x W_ih in block order, b = b_ih + b_hh)
+ *
+ * then the fold of projected inputs ({@link WasmFoldArgs}): z(r) = P[row of r] + [h_1..h_N] W_hh^T.
+ * At a batch of 64 arithmetic trees (1,042 nodes, 15 distinct words), that drops the x
+ * columns of every internal row's product and the leaves' products altogether, forward and
+ * backward, and the dW_x product over all nodes.
+ */
+function foldRowsForwardWasm(w: WasmKernels, a: NaryTreeLstmFoldArgs, rows: Int32Array, tape: NaryTreeLstmFoldTape, out: Float32Array): void {
+  const { inputSize: I, hiddenSize: H, arity: N } = a;
+  const G = (N + 3) * H;
+  const { distinct, local } = distinctValues(rows);
+  const U = distinct.length;
+  const inputs = new Float32Array(U * I);
+  for (let u = 0; u < U; u++) inputs.set(a.x.subarray((distinct[u] as number) * I, ((distinct[u] as number) + 1) * I), u * I);
+  const { wx, bias } = inputWeightsInBlockOrder(a);
+  const gates = new Float32Array(U * G);
+  for (let u = 0; u < U; u++) gates.set(bias, u * G);
+  gemm(false, true, U, G, I, 1, inputs, 0, I, wx, 0, I, 1, gates, 0, G);
+  const args: WasmFoldArgs = { ...a, inputSize: 0, x: gates, weightIh: NO_WEIGHTS, biasIh: null, biasHh: null, inputRows: undefined, gateRows: local };
+  tape.projection = { args, distinct, inputs };
+  foldForwardWasm(w, args, tape, out);
+}
+
+const NO_WEIGHTS = new Float32Array(0);
+
+/**
+ * The distinct values of `rows` in order of first appearance, and each entry's position among
+ * them: rows[r] = distinct[local[r]].
+ *
+ * @example
+ * ```ts
+ * distinctValues(Int32Array.from([5, 2, 5])); // { distinct: [5, 2], local: [0, 1, 0] }
+ * ```
+ */
+export function distinctValues(rows: Int32Array): { distinct: Int32Array; local: Int32Array } {
+  const seen = new Map<number, number>();
+  const local = new Int32Array(rows.length);
+  for (let r = 0; r < rows.length; r++) {
+    const v = rows[r] as number;
+    let j = seen.get(v);
+    if (j === undefined) {
+      j = seen.size;
+      seen.set(v, j);
+    }
+    local[r] = j;
+  }
+  return { distinct: Int32Array.from(seen.keys()), local };
+}
+
+/**
+ * The backward of table inputs on wasm: the projected fold's backward (the gradient of P,
+ * each row the sum of its nodes' dz, and dW_hh), then the projection's,
+ *
+ *     dW_x = dP^T T (folded onto W_ih's gates),   db_hh = sum_rows dP,   db_ih = db_hh folded by gate,
+ *     dT = dP W_x   (added into the table's rows: dx [rows, I])
+ */
+function foldRowsBackwardWasm(
+  a: NaryTreeLstmFoldArgs, projection: FoldProjection, tape: NaryTreeLstmFoldTape, dy: Float32Array, want: FoldWanted,
+): NaryTreeLstmFoldGrads {
+  const { inputSize: I, hiddenSize: H, arity: N } = a;
+  const G = (N + 3) * H;
+  const { args, distinct, inputs } = projection;
+  const U = distinct.length;
+  const g = foldBackwardWasm(tapeKernels('naryTreeLstmFoldBackward'), args, tape, dy, { x: true, weights: want.weights });
+  const dP = g.x as Float32Array;
+  let dWih: TypedArray | null = null, dbIh: TypedArray | null = null, dbHh: TypedArray | null = null, dx: TypedArray | null = null;
+  if (want.weights) {
+    const dWx = new Float32Array(G * I);
+    gemm(true, false, G, I, U, 1, dP, 0, G, inputs, 0, I, 0, dWx, 0, I);
+    dWih = foldBlocksByGate(dWx, N, H, I);
+    if (a.biasIh !== null && a.biasHh !== null) {
+      dbHh = new Float32Array(G);
+      columnSums(dP, 0, G, U, G, dbHh);
+      dbIh = foldBlocksByGate(dbHh, N, H, 1);
+    }
+  }
+  if (want.x) {
+    const dT = new Float32Array(U * I);
+    gemm(false, false, U, I, G, 1, dP, 0, G, inputWeightsInBlockOrder(a).wx, 0, I, 0, dT, 0, I);
+    dx = new Float32Array(a.x.length);
+    for (let u = 0; u < U; u++) {
+      const to = (distinct[u] as number) * I;
+      for (let q = 0; q < I; q++) dx[to + q] = (dx[to + q] as number) + (dT[u * I + q] as number);
+    }
+  }
+  return { x: dx, weightIh: dWih, weightHh: g.weightHh, biasIh: dbIh, biasHh: dbHh };
 }
 
 /**
@@ -132,8 +282,19 @@ export function naryTreeLstmFoldForward(a: NaryTreeLstmFoldArgs, tape: NaryTreeL
 export function naryTreeLstmFoldBackward(
   a: NaryTreeLstmFoldArgs, tape: NaryTreeLstmFoldTape, dy: TypedArray, want: FoldWanted,
 ): NaryTreeLstmFoldGrads {
+  if (tape.projection !== null) return foldRowsBackwardWasm(a, tape.projection, tape, dy as Float32Array, want);
   if (tape.wasm) return foldBackwardWasm(tapeKernels('naryTreeLstmFoldBackward'), a, tape, dy as Float32Array, want);
-  return foldBackwardJs(a, tape, dy, want);
+  const rows = a.inputRows;
+  if (rows === undefined) return foldBackwardJs(a, tape, dy, want);
+  // Table inputs on the JavaScript path: every node's dx added into its row of the table.
+  const g = foldBackwardJs(withGatheredInputs(a), tape, dy, want);
+  if (g.x === null) return g;
+  const I = a.inputSize, dx = allocateLike(a.x, a.x.length);
+  for (let r = 0; r < a.nodes; r++) {
+    const to = (rows[r] as number) * I;
+    for (let q = 0; q < I; q++) dx[to + q] = (dx[to + q] as number) + (g.x[r * I + q] as number);
+  }
+  return { ...g, x: dx };
 }
 
 /**
@@ -262,7 +423,7 @@ export function naryTreeLstmFoldLevelParts(a: Pick<NaryTreeLstmFoldArgs, 'inputS
  * weights stay in wasm memory for the backward (the tape, a block of its own:
  * {@link naryTreeLstmFoldRelease}).
  */
-function foldForwardWasm(w: WasmKernels, a: NaryTreeLstmFoldArgs, tape: NaryTreeLstmFoldTape, out: Float32Array): void {
+function foldForwardWasm(w: WasmKernels, a: WasmFoldArgs, tape: NaryTreeLstmFoldTape, out: Float32Array): void {
   const { nodes, inputSize: I, hiddenSize: H, arity: N } = a;
   const G = (N + 3) * H;
   // What the backward reads stays in wasm memory (the tape); the rest is scratch.
@@ -275,7 +436,7 @@ function foldForwardWasm(w: WasmKernels, a: NaryTreeLstmFoldArgs, tape: NaryTree
   );
 }
 
-function foldForwardInto(w: WasmKernels, a: NaryTreeLstmFoldArgs, kept: ResidentFold, out: Float32Array): void {
+function foldForwardInto(w: WasmKernels, a: WasmFoldArgs, kept: ResidentFold, out: Float32Array): void {
   const { nodes, inputSize: I, hiddenSize: H, arity: N } = a;
   const G = (N + 3) * H, NH = N * H, K = I + NH;
   const { maxInternal: M, slot0 } = levelTables(a);
@@ -284,19 +445,25 @@ function foldForwardInto(w: WasmKernels, a: NaryTreeLstmFoldArgs, kept: Resident
   const { wx, bias } = inputWeightsInBlockOrder(a);
   // [W_x | W_hh]^T packed once for every level's internal product (W_x: W_ih in block order),
   // and W_x^T for the leaves': kept across calls inside withResidentWeights (inference), else
-  // packed per call.
+  // packed per call. Projected inputs (I = 0): W_hh^T alone, and the table instead of the bias.
+  const rows = a.gateRows;
   const resident = residentPackedWeights(w, a, wx, kept);
   const packedFloats = resident === null ? e.packedBBytes(K, G) / 4 : 0;
-  const sizes = [G, M * K, M * NH, packedFloats + (resident === null ? e.packedBBytes(I, G) / 4 : 0)];
-  const [biasAt, inAt, ccAt, scratchPackedAt] = layout(w.scratch('treeLstmFold', layoutBytes(sizes)), sizes) as [number, number, number, number];
+  const sizes = [rows === undefined ? G : a.x.length, rows?.length ?? 0, M * K, M * NH, packedFloats + (resident === null && I > 0 ? e.packedBBytes(I, G) / 4 : 0)];
+  const [biasAt, rowsAt, inAt, ccAt, scratchPackedAt] = layout(w.scratch('treeLstmFold', layoutBytes(sizes)), sizes) as [number, number, number, number, number];
   const packedAt = resident ?? scratchPackedAt;
   if (resident === null) {
     packForwardWeights(w, a, wx, kept.weights, packedAt, M > 0);
     kept.joined = true;
   }
   const packedXAt = packedAt + e.packedBBytes(K, G);
-  w.write(biasAt, bias);
-  w.write(xAt, a.x);
+  if (rows === undefined) {
+    w.write(biasAt, bias);
+    w.write(xAt, a.x);
+  } else {
+    w.write(biasAt, a.x);
+    w.i32.set(rows, rowsAt >> 2);
+  }
   writeChildIndices(w, idxAt, a.levels, () => N);
   const split = naryTreeLstmFoldLevelParts(a);
   for (const [l, lv] of a.levels.entries()) {
@@ -308,7 +475,7 @@ function foldForwardInto(w: WasmKernels, a: NaryTreeLstmFoldArgs, kept: Resident
       const s = threadScratch(p);
       return [
         ...rowsOf(m, parts, p), ...rowsOf(leaves, parts, p), H, N, I, nodes, lv.start, lv.start + m, below?.start ?? 0, below?.count ?? 0,
-        idx, xAt, biasAt, packedAt, packedXAt, zAt, tcAt, sAt, inAt, ccAt, s.packA, s.tile,
+        idx, xAt, biasAt, rows === undefined ? 0 : rowsAt, packedAt, packedXAt, zAt, tcAt, sAt, inAt, ccAt, s.packA, s.tile,
       ];
     });
   }
@@ -327,7 +494,7 @@ function packForwardWeights(w: WasmKernels, a: NaryTreeLstmFoldArgs, wx: TypedAr
   const e = w.exports;
   writeSideBySide(w, joined, G, wx, I, a.weightHh, NH);
   if (internal) e.packB(1, K, G, joined, K, at);
-  e.packB(1, I, G, joined, K, at + e.packedBBytes(K, G));
+  if (I > 0) e.packB(1, I, G, joined, K, at + e.packedBBytes(K, G));
 }
 
 /**
@@ -341,7 +508,7 @@ function residentPackedWeights(w: WasmKernels, a: NaryTreeLstmFoldArgs, wx: Type
   const G = (N + 3) * H, K = I + N * H;
   const id = arrayId(a.weightIh);
   const e = w.exports;
-  const floats = (e.packedBBytes(K, G) + e.packedBBytes(I, G)) / 4;
+  const floats = (e.packedBBytes(K, G) + (I > 0 ? e.packedBBytes(I, G) : 0)) / 4;
   // Joined into the tape's block, which the backward would otherwise fill itself.
   return residentCopy(a.weightHh, `naryFold:${id}:${I}`, floats, (at) => {
     packForwardWeights(w, a, wx, kept.weights, at, true);
@@ -374,14 +541,14 @@ function residentPackedWeights(w: WasmKernels, a: NaryTreeLstmFoldArgs, wx: Type
  * dz over all nodes, and db_ih the same sums folded by gate.
  */
 function foldBackwardWasm(
-  w: WasmKernels, a: NaryTreeLstmFoldArgs, tape: NaryTreeLstmFoldTape, dy: Float32Array, want: FoldWanted,
+  w: WasmKernels, a: WasmFoldArgs, tape: NaryTreeLstmFoldTape, dy: Float32Array, want: FoldWanted,
 ): NaryTreeLstmFoldGrads {
   // A tape evicted (or freed by an earlier backward of a retained graph) is recomputed.
   return backwardFromTape(w, tape, () => foldForwardWasm(w, a, tape, new Float32Array(2 * a.nodes * a.hiddenSize)), (kept) => foldBackwardResident(w, a, kept, dy, want));
 }
 
 function foldBackwardResident(
-  w: WasmKernels, a: NaryTreeLstmFoldArgs, kept: ResidentFold, dy: Float32Array, want: FoldWanted,
+  w: WasmKernels, a: WasmFoldArgs, kept: ResidentFold, dy: Float32Array, want: FoldWanted,
 ): NaryTreeLstmFoldGrads {
   const { x: xAt, states: sAt, gates: zAt, tanhC: tcAt, idx: idxAt, weights: wAt } = kept;
   const { nodes, inputSize: I, hiddenSize: H, arity: N } = a;
@@ -391,14 +558,19 @@ function foldBackwardResident(
   const { maxInternal: M, slot0, t0, u0, internal: T } = levelTables(a);
   const bias = a.biasIh !== null && a.biasHh !== null;
   const e = w.exports;
+  // Projected inputs: the x gradient is the table's, each row the sum of its nodes' dz rows.
+  const rows = a.gateRows;
+  const dxFloats = !want.x ? 0 : rows === undefined ? nodes * I : a.x.length;
   const sizes = [
     want.weights ? T * NH : 0, want.weights ? nodes * I : 0, M * NH,
-    2 * nodes * H, nodes * G, want.x ? nodes * I : 0, M * K, M * NH, G * NH, G * I, G, e.packedBBytes(G, K) / 4, e.packedBBytes(G, I) / 4,
+    2 * nodes * H, nodes * G, dxFloats, M * K, M * NH, G * NH, G * I, G, e.packedBBytes(G, K) / 4, I > 0 ? e.packedBBytes(G, I) / 4 : 0,
+    want.x ? rows?.length ?? 0 : 0,
   ];
-  const [hTabAt, xTabAt, ccAt, dsAt, dzAt, dxAt, dInAt, dccAt, dwhAt, dwxAt, dbhhAt, packedAt, packedXAt] =
+  const [hTabAt, xTabAt, ccAt, dsAt, dzAt, dxAt, dInAt, dccAt, dwhAt, dwxAt, dbhhAt, packedAt, packedXAt, dzRowsAt] =
     layout(w.scratch('treeLstmFold', layoutBytes(sizes)), sizes) as number[] as [
-      number, number, number, number, number, number, number, number, number, number, number, number, number,
+      number, number, number, number, number, number, number, number, number, number, number, number, number, number,
     ];
+  const dxPerRow = want.x && rows === undefined;
   // The joined weights from the forward (written here when it packed from resident weights).
   if (!kept.joined) {
     writeSideBySide(w, wAt, G, inputWeightsInBlockOrder(a).wx, I, a.weightHh, NH);
@@ -407,7 +579,7 @@ function foldBackwardResident(
   // [W_ih | W_hh] packed once for every level's product dz [W_ih | W_hh] (none when all are
   // leaves), and its first I columns for the leaves' dx.
   if (M > 0) e.packB(0, G, K, wAt, K, packedAt);
-  if (want.x) e.packB(0, G, I, wAt, K, packedXAt);
+  if (dxPerRow) e.packB(0, G, I, wAt, K, packedXAt);
   w.write(dsAt, dy);
   // Going down, the internal rows of level l take dz rows t .. t + m - 1 and the leaves rows u .. u + leaves - 1.
   const split = naryTreeLstmFoldLevelParts(a);
@@ -423,19 +595,23 @@ function foldBackwardResident(
       return [
         ...rowsOf(m, parts, p), ...rowsOf(leaves, parts, p), H, N, I, nodes, lv.start, lv.start + m, below?.start ?? 0, below?.count ?? 0,
         // da 0: the gates pass skips it (the weight and bias gradients below come from dz).
-        idx, xAt, sAt, zAt, tcAt, dsAt, dzAt, t, u, 0, want.x ? dxAt : 0, want.weights ? hTabAt : 0, xTabAt, ccAt, dInAt, dccAt,
+        idx, xAt, sAt, zAt, tcAt, dsAt, dzAt, t, u, 0, dxPerRow ? dxAt : 0, want.weights ? hTabAt : 0, xTabAt, ccAt, dInAt, dccAt,
         packedAt, packedXAt, s.packA, s.tile,
       ];
     });
   }
   let dWih: Float32Array | null = null, dWhh: Float32Array | null = null, dbIh: Float32Array | null = null, dbHh: Float32Array | null = null;
+  let dx: Float32Array | null = dxPerRow ? readFloats(w, dxAt, nodes * I) : null;
+  if (want.x && rows !== undefined) dx = inputTableGradient(w, a, rows, dzAt, dzRowsAt, dxAt);
   if (want.weights) {
     if (T > 0) sgemmAt(true, false, G, NH, T, 1, dzAt, G, hTabAt, NH, 0, dwhAt, NH);
     else w.f32.fill(0, dwhAt >> 2, (dwhAt >> 2) + G * NH);
-    sgemmAt(true, false, G, I, nodes, 1, dzAt, G, xTabAt, I, 0, dwxAt, I);
     dWhh = readFloats(w, dwhAt, G * NH);
-    // dW_x's row blocks (i, the N forget blocks, g, o) folded back onto W_ih's gates (i, f, g, o).
-    dWih = foldBlocksByGate(readFloats(w, dwxAt, G * I), N, H, I);
+    if (I > 0) {
+      sgemmAt(true, false, G, I, nodes, 1, dzAt, G, xTabAt, I, 0, dwxAt, I);
+      // dW_x's row blocks (i, the N forget blocks, g, o) folded back onto W_ih's gates (i, f, g, o).
+      dWih = foldBlocksByGate(readFloats(w, dwxAt, G * I), N, H, I);
+    }
     if (bias) {
       // db_hh = column sums of dz; db_ih those of da, whose rows are dz's folded by gate
       // (da = [dz_i, sum_k dz_f_k, dz_g, dz_o]), so db_ih is db_hh folded the same way.
@@ -444,5 +620,25 @@ function foldBackwardResident(
       dbIh = foldBlocksByGate(dbHh, N, H, 1);
     }
   }
-  return { x: want.x ? readFloats(w, dxAt, nodes * I) : null, weightIh: dWih, weightHh: dWhh, biasIh: dbIh, biasHh: dbHh };
+  return { x: dx, weightIh: dWih, weightHh: dWhh, biasIh: dbIh, biasHh: dbHh };
+}
+
+/**
+ * The projected input table's gradient [rows, G]: every node's dz row (in the dz table's
+ * "internal first" order) added into its table row, one thread, rows in that order (so the
+ * same bits whatever the thread count).
+ */
+function inputTableGradient(w: WasmKernels, a: WasmFoldArgs, rows: Int32Array, dzAt: number, dzRowsAt: number, dTableAt: number): Float32Array {
+  const G = (a.arity + 3) * a.hiddenSize;
+  const { t0, u0 } = levelTables(a);
+  // The table row of each dz row: level l's internal rows at t0[l] + i, its leaves at u0[l] + j.
+  const dzRows = w.i32.subarray(dzRowsAt >> 2, (dzRowsAt >> 2) + a.nodes);
+  for (const [l, lv] of a.levels.entries()) {
+    const m = lv.internal;
+    for (let i = 0; i < m; i++) dzRows[(t0[l] as number) + i] = rows[lv.start + i] as number;
+    for (let j = 0; j < lv.count - m; j++) dzRows[(u0[l] as number) + j] = rows[lv.start + m + j] as number;
+  }
+  w.f32.fill(0, dTableAt >> 2, (dTableAt >> 2) + a.x.length);
+  w.exports.scatterAddChildRows(a.nodes, G, 1, dzRowsAt, -1, dzAt, G, 0, dTableAt);
+  return readFloats(w, dTableAt, a.x.length);
 }

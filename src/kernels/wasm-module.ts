@@ -81,8 +81,8 @@ export interface KernelExports {
   ): void;
   treeFoldLevelForward(
     mFrom: number, mTo: number, lFrom: number, lTo: number, H: number, N: number, I: number, nodes: number, row0: number, leafRow0: number,
-    belowStart: number, belowCount: number, idx: number, x: number, bias: number, packedW: number, packedWx: number, z: number, tanhC: number,
-    states: number, inTab: number, cc: number, packA: number, tile: number,
+    belowStart: number, belowCount: number, idx: number, x: number, bias: number, biasRows: number, packedW: number, packedWx: number, z: number,
+    tanhC: number, states: number, inTab: number, cc: number, packA: number, tile: number,
   ): void;
   treeFoldLevelBackward(
     mFrom: number, mTo: number, lFrom: number, lTo: number, H: number, N: number, I: number, nodes: number, row0: number, leafRow0: number,

@@ -122,6 +122,11 @@ export interface NaryTreeLstmFoldAttrs {
   readonly arity: number;
   readonly bias: boolean;
   readonly levels: readonly FoldLevelSchedule[];
+  /**
+   * naryTreeLstmFold only: x is a table [rows, I] and node r's input is its row inputRows[r]
+   * (i32, one per node in plan order); the x gradient is the table's.
+   */
+  readonly inputRows?: Int32Array;
 }
 
 /**

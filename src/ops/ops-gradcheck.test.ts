@@ -291,6 +291,12 @@ const PRIMITIVE_CASES: { [K in OpName]: Case[] } = {
   naryTreeLstmFold: [
     { label: 'binary, three levels', inputs: foldInputs(2, true), fn: (...xs) => apply('naryTreeLstmFold', treeOp(xs), { arity: 2, bias: true, levels: foldLevels(2) }) },
     { label: 'ternary, no bias', inputs: foldInputs(3, false), fn: (...xs) => apply('naryTreeLstmFold', treeOp(xs), { arity: 3, bias: false, levels: foldLevels(3) }) },
+    {
+      // Table inputs: x is a table of 4 rows, some shared by several of the 6 nodes.
+      label: 'binary, inputs as table rows',
+      inputs: [r([4, 2]), ...foldInputs(2, true).slice(1)],
+      fn: (...xs) => apply('naryTreeLstmFold', treeOp(xs), { arity: 2, bias: true, levels: foldLevels(2), inputRows: Int32Array.from([0, 2, 2, 1, 3, 0]) }),
+    },
   ],
   childSumTreeLstm: [
     { label: 'three slots', inputs: childSumInputs(3, true, true), fn: (...xs) => apply('childSumTreeLstm', treeOp(xs), { bias: true, children: true }) },

@@ -53,7 +53,10 @@ export type { FoldLevelSchedule, SlottedFoldLevelSchedule };
  * FoldPlan's `levels`, see tree/fold.ts) composed bottom-up, level l's internal rows from
  * their children's states in level l-1 and its leaves by the step with no children, each level
  * exactly as {@link naryTreeLstm} computes it. x [nodes, I] holds every node's input in plan
- * order; returns every node's h and c [nodes, H] in plan order. One call for the whole batch:
+ * order (or, with `inputRows`, x is a table [rows, I] and node r's input is its row
+ * inputRows[r]: an embedding lookup inside the fold, where the WebAssembly kernels multiply each
+ * distinct row by the input weights once instead of once per node; the gradient of x is then
+ * the table's); returns every node's h and c [nodes, H] in plan order. One call for the whole batch:
  * the weights enter the kernels once, the children's rows are gathered inside them, and the
  * weight gradient is one sum (kernels/tree-lstm-fold.ts).
  *
@@ -64,9 +67,9 @@ export type { FoldLevelSchedule, SlottedFoldLevelSchedule };
  * const { h, c } = naryTreeLstmFold(x, cell, plan.levels); // x [plan.nodes.length, 8]
  * ```
  */
-export function naryTreeLstmFold(x: Tensor, params: NaryTreeLstmParams, levels: readonly FoldLevelSchedule[]): { h: Tensor; c: Tensor } {
+export function naryTreeLstmFold(x: Tensor, params: NaryTreeLstmParams, levels: readonly FoldLevelSchedule[], inputRows?: Int32Array): { h: Tensor; c: Tensor } {
   const { inputs, bias } = weightInputs(x, params);
-  return unpack(apply('naryTreeLstmFold', inputs, { arity: params.arity, bias, levels }));
+  return unpack(apply('naryTreeLstmFold', inputs, inputRows === undefined ? { arity: params.arity, bias, levels } : { arity: params.arity, bias, levels, inputRows }));
 }
 
 /**

@@ -208,8 +208,10 @@ function wholeFoldInputs(op: string, inputs: NaryTreeLstmOpInputs, bias: boolean
 
 function foldArgsOf(inputs: NaryTreeLstmOpInputs, attrs: NaryTreeLstmFoldAttrs): NaryTreeLstmFoldArgs {
   const op = 'naryTreeLstmFold';
-  const { arity: N } = attrs;
-  const { x, weightIh, weightHh, biasIh, biasHh, n, I } = wholeFoldInputs(op, inputs, attrs.bias, N);
+  const { arity: N, inputRows } = attrs;
+  const { x, weightIh, weightHh, biasIh, biasHh, I } = wholeFoldInputs(op, inputs, attrs.bias, N);
+  // Table inputs: x holds rows, the nodes are the row indices.
+  const n = inputRows?.length ?? (x.shape[0] as number);
   if (weightHh.rank !== 2) throw new ShapeError(op, 'weightHh must be [(arity + 3) * hiddenSize, arity * hiddenSize]', [weightHh.shape]);
   const H = (weightHh.shape[1] as number) / N;
   if (!Number.isInteger(H) || H < 1) throw new ShapeError(op, `weightHh's columns must be arity (${N}) * hiddenSize`, [weightHh.shape]);
@@ -219,7 +221,7 @@ function foldArgsOf(inputs: NaryTreeLstmOpInputs, attrs: NaryTreeLstmFoldAttrs):
   if (biasHh !== null) expectShape('biasHh', biasHh, [(N + 3) * H], op);
   const args: NaryTreeLstmFoldArgs = {
     nodes: n, inputSize: I, hiddenSize: H, arity: N, x: x.data, weightIh: weightIh.data, weightHh: weightHh.data,
-    biasIh: biasIh?.data ?? null, biasHh: biasHh?.data ?? null, levels: attrs.levels,
+    biasIh: biasIh?.data ?? null, biasHh: biasHh?.data ?? null, levels: attrs.levels, inputRows,
   };
   checkNaryTreeLstmFoldArgs(op, args);
   return args;
@@ -281,6 +283,7 @@ function wholeFoldOp<K extends WholeFoldOpName, A extends FoldOfLevelsArgs, P>(k
 function treeRnnFoldArgsOf(inputs: NaryTreeLstmOpInputs, attrs: NaryTreeLstmFoldAttrs): TreeRnnFoldArgs {
   const op = 'treeRnnFold';
   const { arity: N } = attrs;
+  if (attrs.inputRows !== undefined) throw new ArgumentError(op, 'inputRows (table inputs) is naryTreeLstmFold\'s alone');
   const { x, weightIh, weightHh, biasIh, biasHh, n, I } = wholeFoldInputs(op, inputs, attrs.bias, N);
   if (weightIh.rank !== 2) throw new ShapeError(op, 'weightIh must be [hiddenSize, inputSize]', [weightIh.shape]);
   const H = weightIh.shape[0] as number;
@@ -319,9 +322,10 @@ function childSumFoldArgsOf(inputs: NaryTreeLstmOpInputs, attrs: ChildSumTreeLst
  *   (childH [n,K,H], childC [n,K,H])], { bias, children }) -> [2, n, H]: one level of a
  *   Child-Sum Tree-LSTM, see kernels/child-sum-lstm.ts. Its twin is
  *   ChildSumTreeLSTMCell.composeUnfused.
- * - naryTreeLstmFold([x [nodes,I], weightIh, weightHh, (biasIh, biasHh)], { arity, bias, levels })
+ * - naryTreeLstmFold([x [nodes,I], weightIh, weightHh, (biasIh, biasHh)], { arity, bias, levels, (inputRows) })
  *   -> [2, nodes, H]: a whole N-ary Tree-LSTM fold over a level schedule (kernels/tree-lstm-fold.ts),
- *   every node's h and c in plan order. Its twin is foldTree level by level.
+ *   every node's h and c in plan order. Its twin is foldTree level by level. With inputRows
+ *   (i32, one per node), x is a table [rows, I] and node r's input its row inputRows[r].
  * - childSumTreeLstmFold([x [nodes,I], weightIh [4H,I], weightHh [4H,H], (biasIh, biasHh)], { bias, levels })
  *   -> [2, nodes, H]: a whole Child-Sum Tree-LSTM fold over a schedule whose levels carry their
  *   child slots (kernels/child-sum-lstm-fold.ts). Its twin is foldTree level by level.

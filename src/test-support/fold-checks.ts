@@ -12,7 +12,7 @@ import { withResidentWeights } from '../kernels/resident.js';
 import { wasmKernels } from '../kernels/wasm-module.js';
 import { gather, mul, sum } from '../ops/index.js';
 import { Rng, Tensor, randn, type DType } from '../tensor/index.js';
-import { foldTree } from '../tree/fold.js';
+import { foldTree, planFold } from '../tree/fold.js';
 import type { TreeCell } from '../tree/tree-cell.js';
 import { tree, type Tree } from '../tree/tree.js';
 
@@ -68,7 +68,8 @@ export interface FoldRun {
  * input a row of a seeded [vocab, inputSize] table that requires gradients, the loss
  * sum(outputs * w) with w seeded; returns the outputs and the gradients of the table and of
  * every parameter, as float64. With `ops`, asserts which fold ran: the fused op and not the
- * by-level one, or the other way round when `byLevel`.
+ * by-level one, or the other way round when `byLevel`. With `tableInputs`, foldTree gets the
+ * table and each node's row instead of a lookup callback (the same inputs).
  *
  * @example
  * ```ts
@@ -77,7 +78,11 @@ export interface FoldRun {
  */
 export function runFold(
   makeCell: (dtype: DType) => TreeCell, trees: readonly Tree<number>[],
-  o: { readonly vocab: number; readonly dtype: DType; readonly byLevel: boolean; readonly ops?: { readonly fused: string; readonly byLevel: string } },
+  o: {
+    readonly vocab: number; readonly dtype: DType; readonly byLevel: boolean; readonly ops?: { readonly fused: string; readonly byLevel: string };
+    /** Hand foldTree the word table and every node's row ({ table, rows }) instead of a lookup callback. */
+    readonly tableInputs?: boolean;
+  },
 ): FoldRun {
   const ref = makeCell('float64');
   const cell = makeCell(o.dtype);
@@ -86,7 +91,9 @@ export function runFold(
   const I = cell.inputSize;
   const table = new Tensor(cast(randn([o.vocab, I], new Rng(8), { dtype: 'float64' })), [o.vocab, I], true);
   const ids = (values: readonly number[]): Tensor => new Tensor(o.dtype === 'float64' ? Float64Array.from(values) : Float32Array.from(values), [values.length]);
-  const { outputs } = foldTree(cell, trees, (values) => gather(table, ids(values)), { byLevel: o.byLevel });
+  const plan = planFold(trees, cell.arity);
+  const rows = Int32Array.from(plan.nodes, (n) => n.value);
+  const { outputs } = foldTree(cell, plan, o.tableInputs === true ? { table, rows } : (values) => gather(table, ids(values)), { byLevel: o.byLevel });
   if (o.ops !== undefined) {
     const ops = opsBehind(outputs);
     assert.equal(ops.has(o.ops.fused), !o.byLevel, `${o.ops.fused} in the graph`);
@@ -159,7 +166,8 @@ export async function checkTapeLife(fold: () => Tensor, params: readonly Tensor[
   assert.ok(w !== undefined, 'the wasm kernels are loaded on Node 20');
   const gradients = (): Float32Array[] => params.map((p) => Float32Array.from(p.grad?.data ?? []));
   const zero = (): void => params.forEach((p) => { p.grad = null; });
-  // Reference gradients, and the scratch blocks allocated once.
+  // Reference gradients (none left over from before), and the scratch blocks allocated once.
+  zero();
   backward(sum(mul(fold(), weights)));
   const reference = gradients();
   zero();

@@ -10,7 +10,7 @@ import { ArgumentError, Rng, Tensor, randn, type DType } from '../tensor/index.j
 import { foldTree, planFold } from './fold.js';
 import { NaryTreeLSTMCell } from './tree-lstm-cells.js';
 import type { Tree } from './tree.js';
-import { checkResidentWeights, compareFolds, checkTapeLife, onWasmAndJs, randomTree, runFold, type FoldRun } from '../test-support/fold-checks.js';
+import { assertClose, checkResidentWeights, compareFolds, checkTapeLife, onWasmAndJs, randomTree, runFold, type FoldRun } from '../test-support/fold-checks.js';
 
 // The fused whole-fold N-ary Tree-LSTM (foldTree's default for the cell: ONE naryTreeLstmFold
 // op, kernels/tree-lstm-fold.ts) in float32 against two references: the same fold in float64
@@ -50,14 +50,14 @@ function treesOf(c: Config): Tree<number>[] {
   return Array.from({ length: c.trees }, () => randomTree(rng, c.depth, { kind: 'nary', arity: c.arity, leaf: 0.25, unary: 0.35 }, VOCAB));
 }
 
-function run(c: Config, dtype: DType, byLevel: boolean): FoldRun {
+function run(c: Config, dtype: DType, byLevel: boolean, tableInputs = false): FoldRun {
   const cell = (d: DType): NaryTreeLSTMCell => new NaryTreeLSTMCell({ inputSize: c.input, hiddenSize: c.hidden, arity: c.arity, bias: c.bias, dtype: d }, new Rng(7));
   // Which fold ran: one naryTreeLstmFold op, or one naryTreeLstm op per level and none of the whole fold.
-  return runFold(cell, treesOf(c), { vocab: VOCAB, dtype, byLevel, ops: { fused: 'naryTreeLstmFold', byLevel: 'naryTreeLstm' } });
+  return runFold(cell, treesOf(c), { vocab: VOCAB, dtype, byLevel, ops: { fused: 'naryTreeLstmFold', byLevel: 'naryTreeLstm' }, tableInputs });
 }
 
-function check(c: Config, path: string): FoldRun {
-  const fused = run(c, 'float32', false);
+function check(c: Config, path: string, tableInputs = false): FoldRun {
+  const fused = run(c, 'float32', false, tableInputs);
   // The wasm fold sums in another order than the by-level graph (one product for the input and
   // the children), so its outputs are close, not bitwise (the largest differences seen: 2e-7
   // against float64, 9e-8 against by-level); the JavaScript fold runs the level kernels, so
@@ -70,6 +70,52 @@ test('the fused fold in float32 equals the float64 fold and the by-level fold, o
   if (path === 'wasm') assert.equal(sequenceKernelPath(), 'wasm-simd', 'the wasm path is available on Node 20');
   for (const c of SMALL) check(c, path);
 }));
+
+// Table inputs ({ table, rows }: what TreeClassifier hands foldTree): on wasm each distinct
+// row's input product once (P = b + T W_x^T), then a fold that multiplies only the children,
+// which sums in yet another order (close, not bitwise); on the JavaScript path the rows
+// gathered and the same fold, so the by-level graph's bits. Both against float64, whose
+// table-inputs fold is the gathered one.
+test('the fused fold of table inputs equals the float64 fold and the by-level fold, on WebAssembly and JavaScript', () => onWasmAndJs((path) => {
+  for (const c of SMALL) check(c, `${path}, table inputs,`, true);
+}));
+
+test('the fused fold of table inputs splits over two kernel threads, and gives one thread\'s bits', async () => {
+  await gemmReady();
+  try {
+    setKernelThreads(1);
+    await kernelThreadsReady();
+    const one = run(LARGE, 'float32', false, true);
+    setKernelThreads(2);
+    assert.equal(await kernelThreadsReady(), 2, 'two kernel threads started');
+    const two = check(LARGE, 'wasm, 2 threads, table inputs,', true);
+    assert.deepEqual(two.outputs, one.outputs, 'outputs on two threads and on one');
+    two.grads.forEach((g, i) => assert.deepEqual(g, one.grads[i], `gradient ${i} on two threads and on one`));
+    // The float64 table-inputs fold (gathered rows, then the JavaScript fold) is the callback fold's bits.
+    const gathered = run(LARGE, 'float64', false), table = run(LARGE, 'float64', false, true);
+    assert.deepEqual(table.outputs, gathered.outputs, 'float64 outputs: table inputs and a lookup callback');
+    table.grads.forEach((g, i) => assertClose(g, gathered.grads[i] as Float64Array, 1e-12, `float64 gradient ${i}: table inputs and a lookup callback`));
+  } finally {
+    setKernelThreads('auto');
+    await kernelThreadsReady();
+  }
+});
+
+test('table inputs out of range, of the wrong width or count, are ArgumentErrors naming what is wrong', () => {
+  const cell = new NaryTreeLSTMCell({ inputSize: 3, hiddenSize: 4, arity: 2 }, new Rng(1));
+  const table = randn([5, 3], new Rng(2));
+  const plan = planFold(treesOf(SMALL[0] as Config).slice(0, 2), 2);
+  const n = plan.nodes.length;
+  const rows = new Int32Array(n);
+  const fails = (t: Tensor, r: Int32Array, pattern: RegExp): void => {
+    assert.throws(() => foldTree(cell, plan, { table: t, rows: r }), (e: unknown) => e instanceof ArgumentError && pattern.test(e.message), String(pattern));
+  };
+  fails(table, Int32Array.from(rows).fill(5, 1, 2), /row index 5 of node 1 is outside the inputs table's 5 rows/);
+  fails(table, rows.subarray(1), new RegExp(`one row index per node of the plan \\(${n}\\), got ${n - 1}`));
+  fails(randn([5, 2], new Rng(3)), rows, /the inputs table must be \[rows, 3\], got \[5,2\]/);
+  // The op checks its own attribute too.
+  assert.throws(() => naryTreeLstmFold(table, cell, plan.levels, Int32Array.from(rows).fill(-1, 0, 1)), (e: unknown) => e instanceof ArgumentError && /inputRows\[0\] is -1, outside the table's 5 rows/.test(e.message));
+});
 
 test('the fused fold in float32 equals the float64 fold with its products split over two kernel threads, and one thread bitwise', async () => {
   await gemmReady();
@@ -111,6 +157,10 @@ test('the fused fold keeps its tape in wasm memory only as long as a backward ca
   const trees = treesOf(c);
   const fold = (): Tensor => foldTree(cell, trees, (values) => gather(table, new Tensor(Float32Array.from(values), [values.length]))).outputs;
   await checkTapeLife(fold, [table, ...cell.parameters()], randn([planFold(trees, c.arity).nodes.length, c.hidden], new Rng(10)));
+  // The same with table inputs, whose backward recomputes the fold of projected inputs.
+  const plan = planFold(trees, c.arity);
+  const rows = Int32Array.from(plan.nodes, (node) => node.value);
+  await checkTapeLife(() => foldTree(cell, plan, { table, rows }).outputs, [table, ...cell.parameters()], randn([plan.nodes.length, c.hidden], new Rng(10)));
 });
 
 test('a fold schedule where a node has two parents is an ArgumentError naming the rows', () => {
@@ -133,4 +183,10 @@ test('inside withResidentWeights the fused fold packs its weights once, with the
   const table = randn([VOCAB, c.input], new Rng(8));
   const trees = treesOf(c);
   await checkResidentWeights(() => Float32Array.from(noGrad(() => foldTree(cell, trees, (values) => gather(table, new Tensor(Float32Array.from(values), [values.length]))).outputs).data), cell.parameters());
+  const plan = planFold(trees, c.arity);
+  const rows = Int32Array.from(plan.nodes, (node) => node.value);
+  // Table inputs project the distinct rows by W_ih afresh in every call (only W_hh is packed and
+  // kept), so the probe that a second fold reads the kept copy changes W_hh: listed first.
+  const { weightIh, weightHh } = cell;
+  await checkResidentWeights(() => Float32Array.from(noGrad(() => foldTree(cell, plan, { table, rows }).outputs).data), [weightHh, weightIh, ...cell.parameters().slice(2)]);
 });

@@ -1,6 +1,6 @@
 import { concat, gather, reshape, slice } from '../ops/index.js';
 import { ArgumentError, Tensor } from '../tensor/index.js';
-import type { TreeCell, TreeState } from './tree-cell.js';
+import { rowTensor, type TreeCell, type TreeState } from './tree-cell.js';
 import type { Tree } from './tree.js';
 
 /** One level of a {@link FoldPlan}: nodes whose children all sit in the level below. */
@@ -186,12 +186,23 @@ export function planFold<T>(trees: readonly Tree<T>[], arity: number | null): Fo
 export type FoldInputs<T> = (values: readonly T[], level: number) => Tensor;
 
 /**
- * What {@link foldTree} reads the nodes' inputs from: a {@link FoldInputs} callback, or the
+ * Every node's input as a row of a table (an embedding lookup left to the fold): node r in
+ * plan order reads row `rows[r]` of `table` [rows, cell.inputSize].
+ */
+export interface FoldTableInputs {
+  readonly table: Tensor;
+  readonly rows: Int32Array;
+}
+
+/**
+ * What {@link foldTree} reads the nodes' inputs from: a {@link FoldInputs} callback; the
  * inputs of every node at once, [nodes, cell.inputSize] in plan order (row r for
  * `plan.nodes[r]`), which needs the plan first but costs one lookup for the whole batch
- * instead of one or two per level.
+ * instead of one or two per level; or rows of a table ({@link FoldTableInputs}), which a
+ * cell with `foldRows` (the N-ary Tree-LSTM) multiplies by its input weights once per
+ * distinct row instead of once per node.
  */
-export type FoldInputSource<T> = FoldInputs<T> | Tensor;
+export type FoldInputSource<T> = FoldInputs<T> | Tensor | FoldTableInputs;
 
 /** Options of {@link foldTree}. */
 export interface FoldOptions {
@@ -270,12 +281,15 @@ export function foldTree<T, S extends TreeState>(
     throw new ArgumentError('foldTree', `the plan was built for arity ${plan.arity} but the ${cell.kind} cell has arity ${cell.arity}`);
   }
   if (inputs instanceof Tensor) checkInputs(cell, inputs, plan.nodes.length, true);
+  if (isTableInputs(inputs)) {
+    checkTableInputs(cell, inputs, plan.nodes.length);
+    if (cell.foldRows !== undefined && options.byLevel !== true) return foldResult(plan, cell, cell.foldRows(plan.levels, inputs.table, inputs.rows));
+    return foldTree(cell, plan, gather(inputs.table, rowTensor(inputs.rows, inputs.table.dtype)), options);
+  }
   if (cell.fold !== undefined && options.byLevel !== true) {
     // One call for the whole fold: every node's inputs (all of a level's nodes at once), then the cell's fused fold.
     const xs = inputs instanceof Tensor ? [inputs] : plan.levels.map((lv, l) => levelInputs(cell, plan, lv, 0, lv.count, l, inputs));
-    const states = cell.fold(plan.levels, xs.length === 1 ? (xs[0] as Tensor) : concat(xs, 0));
-    const outputs = cell.output(states);
-    return { plan, outputs, roots: gather(outputs, new Tensor(plan.rootRows, [plan.trees.length])) };
+    return foldResult(plan, cell, cell.fold(plan.levels, xs.length === 1 ? (xs[0] as Tensor) : concat(xs, 0)));
   }
   const zero = cell.zeroState(1);
   const outs: Tensor[] = [];
@@ -363,7 +377,7 @@ export function foldTreeNodewise<T, S extends TreeState>(
   return { plan, outputs, roots };
 }
 
-function levelInputs<T>(cell: TreeCell, plan: FoldPlan<T>, lv: FoldLevel, from: number, to: number, l: number, inputs: FoldInputSource<T>): Tensor {
+function levelInputs<T>(cell: TreeCell, plan: FoldPlan<T>, lv: FoldLevel, from: number, to: number, l: number, inputs: FoldInputs<T> | Tensor): Tensor {
   if (inputs instanceof Tensor) return slice(inputs, [lv.start + from, 0], [to - from, cell.inputSize]);
   const values: T[] = new Array<T>(to - from);
   for (let r = from; r < to; r++) values[r - from] = (plan.nodes[lv.start + r] as Tree<T>).value;
@@ -377,6 +391,31 @@ function joinStates<S extends TreeState>(internal: S, leaves: S): S {
   const joined: Record<string, Tensor> = {};
   for (const name of Object.keys(internal)) joined[name] = concat([internal[name] as Tensor, leaves[name] as Tensor], 0);
   return joined as S;
+}
+
+/** A whole fold's result from every node's state in plan order. */
+function foldResult<T, S extends TreeState>(plan: FoldPlan<T>, cell: TreeCell<S>, states: S): FoldResult<T> {
+  const outputs = cell.output(states);
+  return { plan, outputs, roots: gather(outputs, new Tensor(plan.rootRows, [plan.trees.length])) };
+}
+
+function isTableInputs<T>(inputs: FoldInputSource<T>): inputs is FoldTableInputs {
+  return !(inputs instanceof Tensor) && typeof inputs === 'object';
+}
+
+/** Checks a table source: table [rows, inputSize], one row index per node of the plan, each a row of the table. */
+function checkTableInputs(cell: TreeCell, inputs: FoldTableInputs, n: number): void {
+  const { table, rows } = inputs;
+  if (!(table instanceof Tensor) || !(rows instanceof Int32Array)) throw new ArgumentError('foldTree', 'table inputs must be { table: Tensor, rows: Int32Array }');
+  if (table.rank !== 2 || table.shape[1] !== cell.inputSize) {
+    throw new ArgumentError('foldTree', `the inputs table must be [rows, ${cell.inputSize}], got [${table.shape.join(',')}]`);
+  }
+  if (rows.length !== n) throw new ArgumentError('foldTree', `table inputs need one row index per node of the plan (${n}), got ${rows.length}`);
+  const count = table.shape[0] as number;
+  for (let r = 0; r < n; r++) {
+    const j = rows[r] as number;
+    if (j < 0 || j >= count) throw new ArgumentError('foldTree', `row index ${j} of node ${r} is outside the inputs table's ${count} rows`);
+  }
 }
 
 /** Checks x is [n, inputSize]: a FoldInputs callback's result, or (`all`) every node's inputs. */

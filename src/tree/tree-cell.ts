@@ -61,6 +61,13 @@ export interface TreeCell<S extends TreeState = TreeState> {
    * node's state in plan order: the same values as `foldTree` composing level by level.
    */
   fold?(levels: readonly SlottedFoldLevelSchedule[], x: Tensor): S;
+  /**
+   * Optional: the same whole fold with every node's input a row of `table` [rows, inputSize]
+   * (row rows[r] for node r in plan order: an embedding lookup left to the cell), so a cell
+   * can multiply each distinct row by its input weights once rather than once per node. The
+   * same values as `fold(levels, gather(table, rows))` to rounding.
+   */
+  foldRows?(levels: readonly SlottedFoldLevelSchedule[], table: Tensor, rows: Int32Array): S;
   /** The trainable tensors, for optimizers and checkpoints. */
   parameters(): Tensor[];
 }
@@ -169,4 +176,16 @@ export function repeatRows(x: Tensor, k: number): Tensor {
   const index = new Float64Array(n * k);
   for (let i = 0; i < n; i++) index.fill(i, i * k, (i + 1) * k);
   return gather(x, new Tensor(index, [n, k]));
+}
+
+/**
+ * Row indices as a gather index of a table of this dtype (gather reads its indices as floats).
+ *
+ * @example
+ * ```ts
+ * gather(table, rowTensor(Int32Array.from([3, 0]), table.dtype)); // rows 3 and 0
+ * ```
+ */
+export function rowTensor(rows: Int32Array, dtype: DType): Tensor {
+  return new Tensor(dtype === 'float64' ? Float64Array.from(rows) : Float32Array.from(rows), [rows.length]);
 }

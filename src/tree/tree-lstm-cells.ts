@@ -247,6 +247,29 @@ export class NaryTreeLSTMCell extends Module implements TreeCell<TreeLSTMState> 
   }
 
   /**
+   * A whole fold whose inputs are rows of a table (what foldTree calls for a
+   * {@link FoldTableInputs} source, such as a TreeClassifier's embedding): one op
+   * ({@link naryTreeLstmFold} with `inputRows`), which on the WebAssembly kernels multiplies
+   * each distinct row by the input weights once,
+   *
+   *     P = b + table[distinct rows] W_x^T     (W_x: W_ih in block order; b = b_ih + b_hh)
+   *     z(r) = P[row of r] + [h_1..h_N] W_hh^T
+   *
+   * so no node multiplies its own x (a batch's words repeat: the digits at the leaves, the
+   * operators). The same values as `fold(levels, gather(table, rows))` to rounding (the bias
+   * and the input's product are summed before the children's rather than in one product).
+   *
+   * @example
+   * ```ts
+   * const { h } = cell.foldRows(plan.levels, embedding.weight, wordIds); // wordIds: Int32Array, one per node
+   * ```
+   */
+  foldRows(levels: readonly FoldLevelSchedule[], table: Tensor, rows: Int32Array): TreeLSTMState {
+    checkComposeInput(this, table, null);
+    return naryTreeLstmFold(table, this, levels, rows);
+  }
+
+  /**
    * The same step composed from primitive ops (the twin the fused op is tested against,
    * and the maths above written out op by op).
    *

@@ -120,13 +120,14 @@ export class TreeClassifier extends Module {
    * instead of the cell's fused whole-fold kernel: the same numbers, slower).
    */
   forward(trees: readonly Tree<NodeLabel>[] | FoldPlan<NodeLabel>, fold: FoldOptions = {}): TreeClassifierOutput {
-    const dtype = this.embedding.weight.dtype;
-    // Every node's word vector in one lookup, rows in plan order.
+    // Every node's word as a row of the embedding, in plan order: the fold looks them up (in
+    // one gather, or for the N-ary Tree-LSTM by multiplying each distinct word vector by the
+    // input weights once, see NaryTreeLSTMCell.foldRows).
     const planned = 'levels' in trees ? trees : this.plan(trees);
     const n = planned.nodes.length;
-    const ids = dtype === 'float64' ? new Float64Array(n) : new Float32Array(n);
-    for (let i = 0; i < n; i++) ids[i] = this.wordIndex((planned.nodes[i] as Tree<NodeLabel>).value.word);
-    const { plan, outputs } = foldTree(this.cell, planned, this.embedding.forward(new Tensor(ids, [n])), fold);
+    const rows = new Int32Array(n);
+    for (let i = 0; i < n; i++) rows[i] = this.wordIndex((planned.nodes[i] as Tree<NodeLabel>).value.word);
+    const { plan, outputs } = foldTree(this.cell, planned, { table: this.embedding.weight, rows }, fold);
     const nodeLogits = this.head.forward(outputs);
     const rootLogits = gather(nodeLogits, new Tensor(plan.rootRows, [plan.trees.length]));
     return { plan, nodeLogits, rootLogits };
