@@ -1,11 +1,11 @@
 // The products alone of one tree benchmark pass, kind by kind (docs/decisions/0005's "why 10x
-// is out of reach"): the shapes the fused N-ary Tree-LSTM fold multiplies for the benchmark's
+// is out of reach"): the shapes the fused N-ary Tree-LSTM fold of table inputs multiplies for the benchmark's
 // 64 arithmetic trees (depth 1-6) at [batch], through the fold's own gemm entry points on
 // wasm memory (src/bench/tree-products.ts, which the tree benchmark's unfold-products times),
 // on [threads] kernel threads. Prints ms per pass by kind (best of 30) and GFLOP/s.
 //
 //   npm run build && node scripts/tree-pass-products.mjs [batch] [hidden] [threads]
-import { Rng, gemmReady, kernelThreadsReady, setKernelThreads } from '../dist/index.js';
+import { Rng, TreeClassifier, gemmReady, kernelThreadsReady, setKernelThreads } from '../dist/index.js';
 import { treePassProducts } from '../dist/bench/tree-products.js';
 import { TREE_TASKS, sampleTrees } from '../dist/train/tree/tasks.js';
 import { planFold } from '../dist/tree/fold.js';
@@ -14,9 +14,15 @@ const B = Number(process.argv[2] ?? 64), H = Number(process.argv[3] ?? 128), thr
 await gemmReady();
 setKernelThreads(threads);
 await kernelThreadsReady();
-const pool = sampleTrees(TREE_TASKS.arithmetic, new Rng(100), Math.max(B, 64), 1, 6);
+const spec = TREE_TASKS.arithmetic;
+const pool = sampleTrees(spec, new Rng(100), Math.max(B, 64), 1, 6);
+// Only its word rows are read (how many distinct words a plan holds).
+const model = new TreeClassifier({ cell: 'nary-lstm', vocabulary: spec.vocabulary, classes: spec.classes, embeddingSize: 32, hiddenSize: 4 }, new Rng(1));
 const plans = [];
-for (let k = 0; k < pool.length; k += B) plans.push(planFold(pool.slice(k, k + B), 2));
+for (let k = 0; k < pool.length; k += B) {
+  const plan = planFold(pool.slice(k, k + B), 2);
+  plans.push({ ...plan, distinct: new Set(plan.nodes.map((n) => model.wordIndex(n.value.word))).size });
+}
 const products = treePassProducts(plans, 32, H, 2);
 const time = (f) => {
   let best = Infinity;

@@ -148,14 +148,15 @@ test('tree workload times the N-ary fold\'s products alone at its products batch
   assert.equal(notes.at(-1), `hidden 4: products alone over batch 1's whole pass (the most batching can gain here): batch 4 ${(products4 / one).toFixed(1)}x`);
 });
 
-test('treePassProducts counts the FLOP of a pass\'s products: per level forward and backward, then the weight gradient', async () => {
+test('treePassProducts counts the FLOP of a pass\'s products: the projection, per level forward and backward, the weight gradient, the projection\'s backward', async () => {
   await gemmReady();
-  // Two plans. (+ 1 2): level 0 two leaves, level 1 one internal node; (7): one leaf. I 3, H 2,
-  // N 2: G 10, N H 4, K 7. Forward internal 1 x 10 x 7; leaves (2 + 1) x 10 x 3; the same
-  // backward; weights 10 x (4 x 1 + 3 x 3) for the first plan, 10 x (4 x 0 + 3 x 1) for the
-  // second. All times 2 (multiply and add).
-  const p = treePassProducts([planFold([tree('+', [tree('1'), tree('2')])], 2), planFold([tree('7')], 2)], 3, 2, 2);
-  assert.deepEqual(p.kinds.map((k) => k.flop), [140, 180, 140, 180, 320]);
+  // Two plans. (+ 1 2): level 0 two leaves, level 1 one internal node, 3 distinct words; (7):
+  // one leaf, 1 word. I 3, H 2, N 2: G 10, N H 4. Projection (3 + 1) x 10 x 3; forward
+  // internal 1 x 10 x 4 (leaves multiply nothing); the same backward; weights 10 x 4 x 1 (the
+  // second plan has no internal row); the projection's backward twice its forward. All times 2
+  // (multiply and add).
+  const p = treePassProducts([{ ...planFold([tree('+', [tree('1'), tree('2')])], 2), distinct: 3 }, { ...planFold([tree('7')], 2), distinct: 1 }], 3, 2, 2);
+  assert.deepEqual(p.kinds.map((k) => k.flop), [240, 80, 80, 80, 480]);
   assert.equal(p.flop, 960);
   p.run();
   p.release();

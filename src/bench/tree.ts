@@ -130,7 +130,11 @@ export function treeWorkload(options: TreeBenchOptions = {}): Workload {
             if (impl === 'unfold-bylevel' && !byLevelBatches.has(batch)) continue;
             if (impl === 'unfold-products') {
               if (!withProducts || !productsBatches.has(batch)) continue;
-              const products = treePassProducts(chunks.map((trees) => planFold(trees, model.cell.arity)), model.cell.inputSize, hidden, model.cell.arity as number);
+              const plans = chunks.map((trees) => {
+                const plan = planFold(trees, model.cell.arity);
+                return { ...plan, distinct: new Set(plan.nodes.map((n) => model.wordIndex(n.value.word))).size };
+              });
+              const products = treePassProducts(plans, model.cell.inputSize, hidden, model.cell.arity as number);
               held.push(products);
               subjects.push({ impl, batch, trees: pool.length, call: () => products.run() });
               continue;
