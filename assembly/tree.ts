@@ -358,11 +358,13 @@ export function treeFoldLevelBackward(
  *     a = bias + x W_ih^T,   h~ = sum_k h_k,   f_k = a_f + h_k U_f^T,   z_{i,g,o} = a_{i,g,o} + h~ U_{i,g,o}^T
  *
  * then the gates pass writing h and c into the states; leaves z = a. Packed: W_ih^T [I, 4H],
- * U_i^T, U_f^T [H, H] and U_{g,o}^T [H, 2H] (U = W_hh's row blocks).
+ * U_i^T, U_f^T [H, H] and U_{g,o}^T [H, 2H] (U = W_hh's row blocks). With `biasRows` not 0 (i32
+ * per node row), a starts from row biasRows[row] of the table `bias` [*, 4H] (projected
+ * inputs, I = 0: see treeFoldLevelForward).
  */
 export function childSumFoldLevelForward(
   mFrom: i32, mTo: i32, lFrom: i32, lTo: i32, H: i32, K: i32, I: i32, nodes: i32, row0: i32, leafRow0: i32, belowStart: i32, belowCount: i32,
-  slot0: i32, t: i32, idx: usize, x: usize, bias: usize, packedWih: usize, packedUi: usize, packedUf: usize, packedUgo: usize,
+  slot0: i32, t: i32, idx: usize, x: usize, bias: usize, biasRows: usize, packedWih: usize, packedUi: usize, packedUf: usize, packedUgo: usize,
   z: usize, tanhC: usize, states: usize, forget: usize, childSum: usize, chs: usize, cc: usize, packA: usize, tile: usize,
 ): void {
   const G = 4 * H, KH = K * H;
@@ -371,8 +373,8 @@ export function childSumFoldLevelForward(
   if (m > 0) {
     const r = row0 + mFrom, zr = at(z, r * G), ix = idx + (<usize>(mFrom * K) << 2);
     const chR = at(chs, mFrom * KH), ccR = at(cc, mFrom * KH), fR = at(forget, (slot0 + mFrom * K) * H), hsR = at(childSum, (t + mFrom) * H);
-    copyRows(m, G, bias, 0, zr, G);
-    sgemmPacked(false, m, G, I, 1, at(x, r * I), I, packedWih, 1, zr, G, packA, tile);
+    startRows(m, G, bias, biasRows, r, zr);
+    if (I > 0) sgemmPacked(false, m, G, I, 1, at(x, r * I), I, packedWih, 1, zr, G, packA, tile);
     gatherChildRows(m, H, K, ix, belowCount, stateRow(states, belowStart, H), chR, KH, 0);
     gatherChildRows(m, H, K, ix, belowCount, stateRow(cStates, belowStart, H), ccR, KH, 0);
     // h~ = 0 + h_1 + ... + h_K, in slot order: the column sums of each row's K slot rows.
@@ -387,8 +389,8 @@ export function childSumFoldLevelForward(
   const l = lTo - lFrom;
   if (l > 0) {
     const r = leafRow0 + lFrom, zr = at(z, r * G);
-    copyRows(l, G, bias, 0, zr, G);
-    sgemmPacked(false, l, G, I, 1, at(x, r * I), I, packedWih, 1, zr, G, packA, tile);
+    startRows(l, G, bias, biasRows, r, zr);
+    if (I > 0) sgemmPacked(false, l, G, I, 1, at(x, r * I), I, packedWih, 1, zr, G, packA, tile);
     treeGatesForward(l, H, K, zr, G, 2 * H, 3 * H, 0, 0, 0, false, at(tanhC, r * H), stateRow(states, r, H), stateRow(cStates, r, H));
   }
 }
@@ -454,11 +456,13 @@ export function childSumFoldLevelBackward(
 /**
  * Forward of one level's part: internal rows z = b + [x | h_1..h_N] W^T (W^T = [W_ih | W_hh]^T
  * packed at packedW, the children's h gathered from the level below), leaves z = b + x W_ih^T
- * (packed at packedWx); h = tanh(z), z built in the part's own rows of the states.
+ * (packed at packedWx); h = tanh(z), z built in the part's own rows of the states. With
+ * `biasRows` not 0 (i32 per node row), z starts from row biasRows[row] of the table `bias`
+ * [*, H] (projected inputs, I = 0: see treeFoldLevelForward).
  */
 export function treeRnnFoldLevelForward(
   mFrom: i32, mTo: i32, lFrom: i32, lTo: i32, H: i32, N: i32, I: i32, row0: i32, leafRow0: i32, belowStart: i32, belowCount: i32,
-  idx: usize, x: usize, bias: usize, packedW: usize, packedWx: usize, states: usize, inTab: usize, packA: usize, tile: usize,
+  idx: usize, x: usize, bias: usize, biasRows: usize, packedW: usize, packedWx: usize, states: usize, inTab: usize, packA: usize, tile: usize,
 ): void {
   const K = I + N * H;
   const m = mTo - mFrom;
@@ -466,15 +470,15 @@ export function treeRnnFoldLevelForward(
     const r = row0 + mFrom, zr = at(states, r * H), inR = at(inTab, mFrom * K), ix = idx + (<usize>(mFrom * N) << 2);
     copyRows(m, I, at(x, r * I), I, inR, K);
     gatherChildRows(m, H, N, ix, belowCount, at(states, belowStart * H), inR, K, I);
-    copyRows(m, H, bias, 0, zr, H);
+    startRows(m, H, bias, biasRows, r, zr);
     sgemmPacked(false, m, H, K, 1, inR, K, packedW, 1, zr, H, packA, tile);
     tanhInPlace(zr, m * H);
   }
   const l = lTo - lFrom;
   if (l > 0) {
     const r = leafRow0 + lFrom, zr = at(states, r * H);
-    copyRows(l, H, bias, 0, zr, H);
-    sgemmPacked(false, l, H, I, 1, at(x, r * I), I, packedWx, 1, zr, H, packA, tile);
+    startRows(l, H, bias, biasRows, r, zr);
+    if (I > 0) sgemmPacked(false, l, H, I, 1, at(x, r * I), I, packedWx, 1, zr, H, packA, tile);
     tanhInPlace(zr, l * H);
   }
 }

@@ -95,7 +95,7 @@ export {
   RecursiveCell, type RecursiveCellConfig, type RecursiveState, RNTNCell, type RNTNCellConfig, type RNTNState,
   ChildSumTreeLSTMCell, NaryTreeLSTMCell, type ChildSumTreeLSTMCellConfig, type NaryTreeLSTMCellConfig, type TreeLSTMState,
   TREE_CELLS, TREE_CELL_KINDS, createTreeCell, type TreeCellConfigs, type TreeCellKind, type TreeCellOptions, type TreeCellSpec,
-  planFold, foldTree, foldTreeNodewise, type FoldPlan, type FoldLevel, type FoldInputs, type FoldInputSource, type FoldResult, type FoldOptions,
+  planFold, foldTree, foldTreeNodewise, type FoldPlan, type FoldLevel, type FoldInputs, type FoldInputSource, type FoldTableInputs, type FoldResult, type FoldOptions,
   treeToSvg, type SvgNodeStyle, type TreeSvgOptions,
 } from './tree/index.js';
 

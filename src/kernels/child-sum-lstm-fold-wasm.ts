@@ -1,6 +1,7 @@
 import { sgemmAt } from './gemm-wasm.js';
 import { backwardFromTape, forwardIntoTape, type ResidentBlock, type ResidentTape } from './fold-tapes.js';
 import { arrayId, residentCopy } from './resident.js';
+import { foldStartSizes, tableGradientInWasm, writeFoldStarts } from './fold-table-inputs.js';
 import { combinedBias } from './rnn-sequence-common.js';
 import { partsFor, rowsOf, runParts, threadScratch } from './threads.js';
 import {
@@ -21,9 +22,16 @@ import type { WasmKernels } from './wasm-module.js';
 // rounding (bitwise but where its gemm() takes sgemv for a one-row part, which sums in another
 // order).
 
-/** A whole fold's arguments, as kernels/child-sum-lstm-fold.ts takes them. */
-interface ChildSumFoldArgs extends FoldOfLevelsArgs {
+/**
+ * A whole fold's arguments, as kernels/child-sum-lstm-fold.ts takes them, or its fold of
+ * projected inputs: with `gateRows`, x is a table [rows, 4H] of a's pre-activations with the
+ * biases in (b + x W_ih^T of each distinct input, kernels/fold-table-inputs.ts), node r
+ * starting from row gateRows[r]; inputSize 0, weightIh empty, no biases. Its x gradient is
+ * then the table's [rows, 4H], each row the sum of its nodes' da.
+ */
+export interface ChildSumFoldArgs extends FoldOfLevelsArgs {
   readonly levels: readonly SlottedFoldLevelSchedule[];
+  readonly gateRows?: Int32Array;
 }
 
 /** A forward's tape in wasm memory: the block and where its tables start (byte addresses). */
@@ -117,20 +125,20 @@ function forwardInto(w: WasmKernels, a: ChildSumFoldArgs, lt: FoldLevelTables, k
   // same weights), kept under weightHh with weightIh's identity in the variant.
   const packed = packedForwardSizes(w, a);
   const resident = residentCopy(a.weightHh, `childSumFold:${arrayId(a.weightIh)}:${a.inputSize}`, layoutBytes(packed) / 4, (at) => packForwardWeights(w, a, at));
-  const sizes = [G, lt.maxSlots * H, lt.maxSlots * H, resident === null ? layoutBytes(packed) / 4 : 0];
-  const [biasAt, chsAt, ccAt, scratchPacked] = layout(w.scratch('childSumFold', layoutBytes(sizes)), sizes) as [number, number, number, number];
+  const sizes = [...foldStartSizes(a, G), lt.maxSlots * H, lt.maxSlots * H, resident === null ? layoutBytes(packed) / 4 : 0];
+  const [biasAt, rowsAt, chsAt, ccAt, scratchPacked] = layout(w.scratch('childSumFold', layoutBytes(sizes)), sizes) as [number, number, number, number, number];
   const packedAt = resident ?? scratchPacked;
   if (resident === null) packForwardWeights(w, a, packedAt);
   const [pWih, pUi, pUf, pUgo] = layout(packedAt, packed) as [number, number, number, number];
-  w.write(biasAt, combinedBias(a.biasIh, a.biasHh, new Float32Array(G)));
-  w.write(kept.x, a.x);
+  // Projected inputs: the table of a's starts instead of the bias, and no x.
+  const biasRows = writeFoldStarts(w, a, () => combinedBias(a.biasIh, a.biasHh, new Float32Array(G)), biasAt, kept.x, rowsAt);
   writeChildIndices(w, kept.idx, a.levels, (l) => (a.levels[l] as SlottedFoldLevelSchedule).slots);
   const split = childSumFoldLevelParts(a);
   for (let l = 0; l < a.levels.length; l++) {
     runParts('childSumFoldLevelForward', split[l] as number, (p) => {
       const s = threadScratch(p);
       return [
-        ...levelJobArgs(a, lt, kept.idx, l, split[l] as number, p, false), kept.x, biasAt, pWih, pUi, pUf, pUgo,
+        ...levelJobArgs(a, lt, kept.idx, l, split[l] as number, p, false), kept.x, biasAt, biasRows, pWih, pUi, pUf, pUgo,
         kept.gates, kept.tanhC, kept.states, kept.forget, kept.childSum, chsAt, ccAt, s.packA, s.tile,
       ];
     });
@@ -155,7 +163,7 @@ function packForwardWeights(w: WasmKernels, a: ChildSumFoldArgs, at: number): vo
   w.write(whhAt, a.weightHh);
   const [pWih, pUi, pUf, pUgo] = layout(at, packedForwardSizes(w, a)) as [number, number, number, number];
   // op(B) = W_ih^T [I, G]; U_i^T, U_f^T [H, H] and U_{g,o}^T [H, 2H] from W_hh's row blocks.
-  e.packB(1, I, G, wihAt, I, pWih);
+  if (I > 0) e.packB(1, I, G, wihAt, I, pWih);
   e.packB(1, H, H, whhAt, H, pUi);
   e.packB(1, H, H, whhAt + 4 * H * H, H, pUf);
   e.packB(1, H, 2 * H, whhAt + 8 * H * H, H, pUgo);
@@ -191,15 +199,19 @@ function backwardResident(
   const T = lt.internal, R = lt.slots;
   const e = w.exports;
   const weights = want.weights;
+  // Projected inputs: the x gradient is the table's (each row the sum of its nodes' da rows).
+  const rows = a.gateRows;
+  const dxPerRow = want.x && rows === undefined;
   const sizes = [
-    2 * nodes * H, nodes * G, R * H, want.x ? nodes * I : 0, weights ? nodes * I : 0, weights ? R * H : 0,
+    2 * nodes * H, nodes * G, R * H, !want.x ? 0 : rows === undefined ? nodes * I : a.x.length, weights ? nodes * I : 0, weights ? R * H : 0,
     lt.maxInternal * G, lt.maxInternal * H, lt.maxSlots * H, lt.maxSlots * H, lt.maxSlots * H,
-    G * H, G * I, e.packedBBytes(G, H) / 4, e.packedBBytes(H, H) / 4, e.packedBBytes(G, I) / 4,
-    weights ? G * I : 0, weights ? G * H : 0, weights ? G : 0,
+    G * H, G * I, e.packedBBytes(G, H) / 4, e.packedBBytes(H, H) / 4, I > 0 ? e.packedBBytes(G, I) / 4 : 0,
+    weights ? G * I : 0, weights ? G * H : 0, weights ? G : 0, want.x ? rows?.length ?? 0 : 0,
   ];
-  const [dsAt, daAt, dzfAt, dxAt, xTabAt, chTabAt, dzAt, dSumAt, dchAt, ccAt, dccAt, whhAt, wihAt, pWhh, pUf, pWih, dWihAt, dWhhAt, dbAt] =
+  const [dsAt, daAt, dzfAt, dxAt, xTabAt, chTabAt, dzAt, dSumAt, dchAt, ccAt, dccAt, whhAt, wihAt, pWhh, pUf, pWih, dWihAt, dWhhAt, dbAt, rowsAt] =
     layout(w.scratch('childSumFold', layoutBytes(sizes)), sizes) as number[] as [
       number, number, number, number, number, number, number, number, number, number, number, number, number, number, number, number, number, number, number,
+      number,
     ];
   w.write(whhAt, a.weightHh);
   w.write(wihAt, a.weightIh);
@@ -208,7 +220,7 @@ function backwardResident(
     e.packB(0, G, H, whhAt, H, pWhh);
     e.packB(0, H, H, whhAt + 4 * H * H, H, pUf);
   }
-  if (want.x) e.packB(0, G, I, wihAt, I, pWih);
+  if (dxPerRow) e.packB(0, G, I, wihAt, I, pWih);
   w.write(dsAt, dy);
   const split = childSumFoldLevelParts(a);
   for (let l = a.levels.length - 1; l >= 0; l--) {
@@ -216,13 +228,14 @@ function backwardResident(
       const s = threadScratch(p);
       return [
         ...levelJobArgs(a, lt, kept.idx, l, split[l] as number, p, true), kept.x, kept.states, kept.gates, kept.tanhC, kept.forget, dsAt,
-        daAt, dzfAt, want.x ? dxAt : 0, weights ? xTabAt : 0, chTabAt, dzAt, dSumAt, dchAt, ccAt, dccAt, pWhh, pUf, pWih, s.packA, s.tile,
+        daAt, dzfAt, dxPerRow ? dxAt : 0, weights ? xTabAt : 0, chTabAt, dzAt, dSumAt, dchAt, ccAt, dccAt, pWhh, pUf, pWih, s.packA, s.tile,
       ];
     });
   }
-  const dx = want.x ? readFloats(w, dxAt, nodes * I) : null;
+  let dx: Float32Array | null = dxPerRow ? readFloats(w, dxAt, nodes * I) : null;
+  if (want.x && rows !== undefined) dx = tableGradientInWasm(w, a.levels, lt, rows, daAt, G, rowsAt, dxAt, a.x.length / G);
   if (!weights) return { x: dx, weightIh: null, weightHh: null, biasIh: null, biasHh: null };
-  sgemmAt(true, false, G, I, nodes, 1, daAt, G, xTabAt, I, 0, dWihAt, I);
+  if (I > 0) sgemmAt(true, false, G, I, nodes, 1, daAt, G, xTabAt, I, 0, dWihAt, I);
   if (T > 0) {
     // W_hh's i, g and o rows see h~ (da's columns of those blocks are dz's); its f rows each child.
     sgemmAt(true, false, H, H, T, 1, daAt, G, kept.childSum, H, 0, dWhhAt, H);
@@ -237,5 +250,5 @@ function backwardResident(
     dbIh = readFloats(w, dbAt, G);
     dbHh = dbIh.slice();
   }
-  return { x: dx, weightIh: readFloats(w, dWihAt, G * I), weightHh: readFloats(w, dWhhAt, G * H), biasIh: dbIh, biasHh: dbHh };
+  return { x: dx, weightIh: I > 0 ? readFloats(w, dWihAt, G * I) : null, weightHh: readFloats(w, dWhhAt, G * H), biasIh: dbIh, biasHh: dbHh };
 }

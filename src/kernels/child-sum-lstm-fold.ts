@@ -1,8 +1,9 @@
 import { ArgumentError } from '../tensor/errors.js';
 import type { TypedArray } from '../tensor/index.js';
 import { gemm } from './gemm.js';
-import { Workspace, allocateLike, checkLength, columnSums } from './rnn-sequence-common.js';
+import { Workspace, allocateLike, checkLength, columnSums, combinedBias } from './rnn-sequence-common.js';
 import { childSumFoldBackwardWasm, childSumFoldForwardWasm, type ChildSumFoldWasmTape } from './child-sum-lstm-fold-wasm.js';
+import { checkTableRows, gatheredFold, projectFold, projectionBackward, tableGradients, type ProjectedFoldArgs, type TableProjection } from './fold-table-inputs.js';
 import { useWasmSequence } from './sequence-wasm.js';
 import { releaseResidentTape, tapeKernels } from './fold-tapes.js';
 import { wasmKernels } from './wasm-module.js';
@@ -42,6 +43,8 @@ export interface ChildSumLstmFoldArgs extends FoldOfLevelsArgs {
 export interface ChildSumLstmFoldTape extends ChildSumFoldWasmTape {
   wasm: boolean;
   readonly parts: FoldPart<ChildSumLstmArgs, ChildSumLstmTape>[];
+  /** A table-inputs fold on wasm: the fold of projected inputs it ran, and the projection (else null). */
+  projection: { readonly args: ProjectedFoldArgs<ChildSumLstmFoldArgs>; readonly projection: TableProjection } | null;
 }
 
 /**
@@ -57,7 +60,8 @@ export function checkChildSumLstmFoldArgs(kernel: string, a: ChildSumLstmFoldArg
   const { nodes, inputSize: I, hiddenSize: H } = a;
   if (!Number.isInteger(H) || H < 1) throw new ArgumentError(kernel, `hiddenSize must be a positive integer, got ${H}`);
   checkChildSumLstmArgs(kernel, { ...a, x: a.x.subarray(0, 0), nodes: 0, slots: 0, childH: null, childC: null });
-  checkLength(kernel, 'x', a.x, nodes * I);
+  if (a.inputRows === undefined) checkLength(kernel, 'x', a.x, nodes * I);
+  else checkTableRows(kernel, a.x, I, a.inputRows, nodes);
   checkFoldSchedule(kernel, a.levels, nodes, (l) => (a.levels[l] as SlottedFoldLevelSchedule).slots);
 }
 
@@ -71,7 +75,7 @@ export function checkChildSumLstmFoldArgs(kernel: string, a: ChildSumLstmFoldArg
  * ```
  */
 export function childSumLstmFoldTape(): ChildSumLstmFoldTape {
-  return { wasm: false, resident: null, parts: [] };
+  return { wasm: false, resident: null, parts: [], projection: null };
 }
 
 /**
@@ -123,10 +127,14 @@ export function childSumLstmFoldForward(a: ChildSumLstmFoldArgs, tape: ChildSumL
   const w = useWasmSequence(a.x) ? wasmKernels() : undefined;
   if (w !== undefined) {
     tape.wasm = true;
-    childSumFoldForwardWasm(w, a, tape, out as Float32Array);
+    const G = 4 * a.hiddenSize;
+    // Table inputs: each distinct row's a = b + x W_ih^T once (kernels/fold-table-inputs.ts).
+    if (a.inputRows !== undefined) tape.projection = projectFold(a, a.inputRows, a.weightIh, combinedBias(a.biasIh, a.biasHh, new Float32Array(G)), G);
+    childSumFoldForwardWasm(w, tape.projection?.args ?? a, tape, out as Float32Array);
     return;
   }
-  foldLevelsForward(childSumLevelKernel(a), a, tape.parts, out);
+  const gathered = gatheredFold(a);
+  foldLevelsForward(childSumLevelKernel(gathered), gathered, tape.parts, out);
 }
 
 /**
@@ -153,7 +161,18 @@ export function childSumLstmFoldForward(a: ChildSumLstmFoldArgs, tape: ChildSumL
 export function childSumLstmFoldBackward(
   a: ChildSumLstmFoldArgs, tape: ChildSumLstmFoldTape, dy: TypedArray, want: FoldWanted,
 ): FoldOfLevelsGrads {
+  const p = tape.projection;
+  if (p !== null) {
+    // Table inputs on wasm: dP (each row the sum of its nodes' da), then the projection's backward.
+    const g = childSumFoldBackwardWasm(tapeKernels('childSumLstmFoldBackward'), p.args, tape, dy as Float32Array, { x: true, weights: want.weights });
+    const G = 4 * a.hiddenSize;
+    const { dW, db, dTable } = projectionBackward(p.projection, g.x as Float32Array, a.weightIh, G, a.inputSize, a.x.length, want);
+    const bias = a.biasIh !== null && a.biasHh !== null && db !== null;
+    return { x: dTable, weightIh: dW, weightHh: g.weightHh, biasIh: bias ? db : null, biasHh: bias ? db.slice() : null };
+  }
   if (tape.wasm) return childSumFoldBackwardWasm(tapeKernels('childSumLstmFoldBackward'), a, tape, dy as Float32Array, want);
+  // Table inputs on the JavaScript path: the gathered rows' fold, each node's dx added into its row.
+  if (a.inputRows !== undefined) return tableGradients(a, childSumLstmFoldBackward(gatheredFold(a), tape, dy, want));
   const { nodes, inputSize: I, hiddenSize: H, x } = a;
   const G = 4 * H;
   const defer = want.x || want.weights;

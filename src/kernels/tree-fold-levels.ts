@@ -45,6 +45,13 @@ export interface SlottedFoldLevelSchedule extends FoldLevelSchedule {
  */
 export interface FoldOfLevelsArgs extends Omit<TreeLstmLevelArgs, 'childH' | 'childC'> {
   readonly levels: readonly FoldLevelSchedule[];
+  /**
+   * Inputs as rows of a table (an embedding lookup inside the fold): when given, x is a table
+   * [rows, I] and node r's input is its row inputRows[r]; the backward's x gradient is then
+   * the table's, [rows, I]. On the WebAssembly kernels each distinct row is multiplied by the
+   * input weights once, not once per node (kernels/fold-table-inputs.ts).
+   */
+  readonly inputRows?: Int32Array | undefined;
 }
 
 /**

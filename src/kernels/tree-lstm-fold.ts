@@ -2,6 +2,10 @@ import { ArgumentError } from '../tensor/errors.js';
 import type { TypedArray } from '../tensor/index.js';
 import { sgemmAt } from './gemm-wasm.js';
 import { gemm } from './gemm.js';
+import {
+  checkTableRows, foldStartSizes, gatheredFold, projectFold, projectionBackward, tableGradientInWasm, tableGradients, writeFoldStarts, type ProjectedFoldArgs,
+  type TableProjection,
+} from './fold-table-inputs.js';
 import { Workspace, allocateLike, checkLength, columnSums } from './rnn-sequence-common.js';
 import { useWasmSequence } from './sequence-wasm.js';
 import { backwardFromTape, forwardIntoTape, releaseResidentTape, tapeKernels, type ResidentBlock } from './fold-tapes.js';
@@ -41,13 +45,6 @@ export type { FoldLevelSchedule };
  */
 export interface NaryTreeLstmFoldArgs extends FoldOfLevelsArgs {
   readonly arity: number;
-  /**
-   * Inputs as rows of a table (an embedding lookup inside the fold): when given, x is a table
-   * [rows, I] and node r's input is its row inputRows[r]; the backward's x gradient is then
-   * the table's, [rows, I]. On the WebAssembly kernels each distinct row is multiplied by the
-   * input weights once, not once per node (see {@link naryTreeLstmFoldForward}).
-   */
-  readonly inputRows?: Int32Array | undefined;
 }
 
 /**
@@ -61,11 +58,10 @@ interface WasmFoldArgs extends NaryTreeLstmFoldArgs {
   readonly gateRows?: Int32Array;
 }
 
-/** A table-inputs fold's projection, kept for its backward: the fold it ran, the distinct rows and their inputs [distinct, I]. */
+/** A table-inputs fold's projection, kept for its backward: the fold of projected inputs it ran, and the projection. */
 interface FoldProjection {
-  readonly args: WasmFoldArgs;
-  readonly distinct: Int32Array;
-  readonly inputs: Float32Array;
+  readonly args: ProjectedFoldArgs<NaryTreeLstmFoldArgs>;
+  readonly projection: TableProjection;
 }
 
 /**
@@ -119,26 +115,6 @@ export function checkNaryTreeLstmFoldArgs(kernel: string, a: NaryTreeLstmFoldArg
 }
 
 /**
- * Checks table inputs: `table` whole rows of `width` (at least 1), one row index per node,
- * each a row of the table.
- *
- * @example
- * ```ts
- * checkTableRows('naryTreeLstmFold', table, 32, rows, nodes); // throws ArgumentError naming the bad row
- * ```
- */
-export function checkTableRows(kernel: string, table: TypedArray, width: number, rows: Int32Array, nodes: number): void {
-  if (width < 1) throw new ArgumentError(kernel, `table inputs need inputSize at least 1, got ${width}`);
-  if (table.length % width !== 0) throw new ArgumentError(kernel, `the inputs table must hold whole rows of ${width}, got ${table.length} values`);
-  checkLength(kernel, 'inputRows', rows, nodes);
-  const count = table.length / width;
-  for (let r = 0; r < nodes; r++) {
-    const j = rows[r] as number;
-    if (!(j >= 0 && j < count)) throw new ArgumentError(kernel, `inputRows[${r}] is ${j}, outside the table's ${count} rows`);
-  }
-}
-
-/**
  * An empty tape for a fold. @example `const tape = naryTreeLstmFoldTape(); naryTreeLstmFoldForward(args, tape, out);`
  */
 export function naryTreeLstmFoldTape(): NaryTreeLstmFoldTape {
@@ -163,108 +139,39 @@ export function naryTreeLstmFoldForward(a: NaryTreeLstmFoldArgs, tape: NaryTreeL
   const w = useWasmSequence(a.x) ? wasmKernels() : undefined;
   if (w !== undefined && a.inputRows !== undefined) foldRowsForwardWasm(w, a, a.inputRows, tape, out as Float32Array);
   else if (w !== undefined) foldForwardWasm(w, a, tape, out as Float32Array);
-  else foldForwardJs(withGatheredInputs(a), tape, out);
-}
-
-/** Table inputs as every node's own row (x [nodes, I] in plan order); other args as they are. */
-function withGatheredInputs(a: NaryTreeLstmFoldArgs): NaryTreeLstmFoldArgs {
-  const rows = a.inputRows;
-  if (rows === undefined) return a;
-  const I = a.inputSize;
-  const x = allocateLike(a.x, a.nodes * I);
-  for (let r = 0; r < a.nodes; r++) x.set(a.x.subarray((rows[r] as number) * I, ((rows[r] as number) + 1) * I), r * I);
-  return { ...a, x, inputRows: undefined };
+  else foldForwardJs(gatheredFold(a), tape, out);
 }
 
 /**
- * Table inputs on wasm: the distinct rows' gate pre-activations once,
+ * Table inputs on wasm (kernels/fold-table-inputs.ts): the distinct rows' gate pre-activations once,
  *
  *     P = b + T W_x^T   (T [distinct, I] the distinct rows, W_x W_ih in block order, b = b_ih + b_hh)
  *
  * then the fold of projected inputs ({@link WasmFoldArgs}): z(r) = P[row of r] + [h_1..h_N] W_hh^T.
- * At a batch of 64 arithmetic trees (1,042 nodes, 15 distinct words), that drops the x
+ * At a batch of 64 arithmetic trees (1,042 nodes, 13 distinct words), that drops the x
  * columns of every internal row's product and the leaves' products altogether, forward and
  * backward, and the dW_x product over all nodes.
  */
 function foldRowsForwardWasm(w: WasmKernels, a: NaryTreeLstmFoldArgs, rows: Int32Array, tape: NaryTreeLstmFoldTape, out: Float32Array): void {
-  const { inputSize: I, hiddenSize: H, arity: N } = a;
-  const G = (N + 3) * H;
-  const { distinct, local } = distinctValues(rows);
-  const U = distinct.length;
-  const inputs = new Float32Array(U * I);
-  for (let u = 0; u < U; u++) inputs.set(a.x.subarray((distinct[u] as number) * I, ((distinct[u] as number) + 1) * I), u * I);
   const { wx, bias } = inputWeightsInBlockOrder(a);
-  const gates = new Float32Array(U * G);
-  for (let u = 0; u < U; u++) gates.set(bias, u * G);
-  gemm(false, true, U, G, I, 1, inputs, 0, I, wx, 0, I, 1, gates, 0, G);
-  const args: WasmFoldArgs = { ...a, inputSize: 0, x: gates, weightIh: NO_WEIGHTS, biasIh: null, biasHh: null, inputRows: undefined, gateRows: local };
-  tape.projection = { args, distinct, inputs };
-  foldForwardWasm(w, args, tape, out);
-}
-
-const NO_WEIGHTS = new Float32Array(0);
-
-/**
- * The distinct values of `rows` in order of first appearance, and each entry's position among
- * them: rows[r] = distinct[local[r]].
- *
- * @example
- * ```ts
- * distinctValues(Int32Array.from([5, 2, 5])); // { distinct: [5, 2], local: [0, 1, 0] }
- * ```
- */
-export function distinctValues(rows: Int32Array): { distinct: Int32Array; local: Int32Array } {
-  const seen = new Map<number, number>();
-  const local = new Int32Array(rows.length);
-  for (let r = 0; r < rows.length; r++) {
-    const v = rows[r] as number;
-    let j = seen.get(v);
-    if (j === undefined) {
-      j = seen.size;
-      seen.set(v, j);
-    }
-    local[r] = j;
-  }
-  return { distinct: Int32Array.from(seen.keys()), local };
+  tape.projection = projectFold(a, rows, wx, bias, (a.arity + 3) * a.hiddenSize);
+  foldForwardWasm(w, tape.projection.args, tape, out);
 }
 
 /**
- * The backward of table inputs on wasm: the projected fold's backward (the gradient of P,
- * each row the sum of its nodes' dz, and dW_hh), then the projection's,
- *
- *     dW_x = dP^T T (folded onto W_ih's gates),   db_hh = sum_rows dP,   db_ih = db_hh folded by gate,
- *     dT = dP W_x   (added into the table's rows: dx [rows, I])
+ * The backward of table inputs on wasm: the projected fold's backward (dP, each row the sum of
+ * its nodes' dz, and dW_hh), then the projection's (kernels/fold-table-inputs.ts): dW_x folded
+ * onto W_ih's gates, db_hh = sum_rows dP and db_ih that folded by gate, the table's gradient.
  */
-function foldRowsBackwardWasm(
-  a: NaryTreeLstmFoldArgs, projection: FoldProjection, tape: NaryTreeLstmFoldTape, dy: Float32Array, want: FoldWanted,
-): NaryTreeLstmFoldGrads {
+function foldRowsBackwardWasm(a: NaryTreeLstmFoldArgs, kept: FoldProjection, tape: NaryTreeLstmFoldTape, dy: Float32Array, want: FoldWanted): NaryTreeLstmFoldGrads {
   const { inputSize: I, hiddenSize: H, arity: N } = a;
   const G = (N + 3) * H;
-  const { args, distinct, inputs } = projection;
-  const U = distinct.length;
-  const g = foldBackwardWasm(tapeKernels('naryTreeLstmFoldBackward'), args, tape, dy, { x: true, weights: want.weights });
-  const dP = g.x as Float32Array;
-  let dWih: TypedArray | null = null, dbIh: TypedArray | null = null, dbHh: TypedArray | null = null, dx: TypedArray | null = null;
-  if (want.weights) {
-    const dWx = new Float32Array(G * I);
-    gemm(true, false, G, I, U, 1, dP, 0, G, inputs, 0, I, 0, dWx, 0, I);
-    dWih = foldBlocksByGate(dWx, N, H, I);
-    if (a.biasIh !== null && a.biasHh !== null) {
-      dbHh = new Float32Array(G);
-      columnSums(dP, 0, G, U, G, dbHh);
-      dbIh = foldBlocksByGate(dbHh, N, H, 1);
-    }
-  }
-  if (want.x) {
-    const dT = new Float32Array(U * I);
-    gemm(false, false, U, I, G, 1, dP, 0, G, inputWeightsInBlockOrder(a).wx, 0, I, 0, dT, 0, I);
-    dx = new Float32Array(a.x.length);
-    for (let u = 0; u < U; u++) {
-      const to = (distinct[u] as number) * I;
-      for (let q = 0; q < I; q++) dx[to + q] = (dx[to + q] as number) + (dT[u * I + q] as number);
-    }
-  }
-  return { x: dx, weightIh: dWih, weightHh: g.weightHh, biasIh: dbIh, biasHh: dbHh };
+  const g = foldBackwardWasm(tapeKernels('naryTreeLstmFoldBackward'), kept.args, tape, dy, { x: true, weights: want.weights });
+  const { dW, db, dTable } = projectionBackward(kept.projection, g.x as Float32Array, inputWeightsInBlockOrder(a).wx, G, I, a.x.length, want);
+  const bias = a.biasIh !== null && a.biasHh !== null && db !== null;
+  return {
+    x: dTable, weightIh: dW === null ? null : foldBlocksByGate(dW, N, H, I), weightHh: g.weightHh, biasIh: bias ? foldBlocksByGate(db, N, H, 1) : null, biasHh: bias ? db : null,
+  };
 }
 
 /**
@@ -284,17 +191,8 @@ export function naryTreeLstmFoldBackward(
 ): NaryTreeLstmFoldGrads {
   if (tape.projection !== null) return foldRowsBackwardWasm(a, tape.projection, tape, dy as Float32Array, want);
   if (tape.wasm) return foldBackwardWasm(tapeKernels('naryTreeLstmFoldBackward'), a, tape, dy as Float32Array, want);
-  const rows = a.inputRows;
-  if (rows === undefined) return foldBackwardJs(a, tape, dy, want);
   // Table inputs on the JavaScript path: every node's dx added into its row of the table.
-  const g = foldBackwardJs(withGatheredInputs(a), tape, dy, want);
-  if (g.x === null) return g;
-  const I = a.inputSize, dx = allocateLike(a.x, a.x.length);
-  for (let r = 0; r < a.nodes; r++) {
-    const to = (rows[r] as number) * I;
-    for (let q = 0; q < I; q++) dx[to + q] = (dx[to + q] as number) + (g.x[r * I + q] as number);
-  }
-  return { ...g, x: dx };
+  return tableGradients(a, foldBackwardJs(gatheredFold(a), tape, dy, want));
 }
 
 /**
@@ -446,10 +344,9 @@ function foldForwardInto(w: WasmKernels, a: WasmFoldArgs, kept: ResidentFold, ou
   // [W_x | W_hh]^T packed once for every level's internal product (W_x: W_ih in block order),
   // and W_x^T for the leaves': kept across calls inside withResidentWeights (inference), else
   // packed per call. Projected inputs (I = 0): W_hh^T alone, and the table instead of the bias.
-  const rows = a.gateRows;
   const resident = residentPackedWeights(w, a, wx, kept);
   const packedFloats = resident === null ? e.packedBBytes(K, G) / 4 : 0;
-  const sizes = [rows === undefined ? G : a.x.length, rows?.length ?? 0, M * K, M * NH, packedFloats + (resident === null && I > 0 ? e.packedBBytes(I, G) / 4 : 0)];
+  const sizes = [...foldStartSizes(a, G), M * K, M * NH, packedFloats + (resident === null && I > 0 ? e.packedBBytes(I, G) / 4 : 0)];
   const [biasAt, rowsAt, inAt, ccAt, scratchPackedAt] = layout(w.scratch('treeLstmFold', layoutBytes(sizes)), sizes) as [number, number, number, number, number];
   const packedAt = resident ?? scratchPackedAt;
   if (resident === null) {
@@ -457,13 +354,7 @@ function foldForwardInto(w: WasmKernels, a: WasmFoldArgs, kept: ResidentFold, ou
     kept.joined = true;
   }
   const packedXAt = packedAt + e.packedBBytes(K, G);
-  if (rows === undefined) {
-    w.write(biasAt, bias);
-    w.write(xAt, a.x);
-  } else {
-    w.write(biasAt, a.x);
-    w.i32.set(rows, rowsAt >> 2);
-  }
+  const biasRows = writeFoldStarts(w, a, () => bias, biasAt, xAt, rowsAt);
   writeChildIndices(w, idxAt, a.levels, () => N);
   const split = naryTreeLstmFoldLevelParts(a);
   for (const [l, lv] of a.levels.entries()) {
@@ -475,7 +366,7 @@ function foldForwardInto(w: WasmKernels, a: WasmFoldArgs, kept: ResidentFold, ou
       const s = threadScratch(p);
       return [
         ...rowsOf(m, parts, p), ...rowsOf(leaves, parts, p), H, N, I, nodes, lv.start, lv.start + m, below?.start ?? 0, below?.count ?? 0,
-        idx, xAt, biasAt, rows === undefined ? 0 : rowsAt, packedAt, packedXAt, zAt, tcAt, sAt, inAt, ccAt, s.packA, s.tile,
+        idx, xAt, biasAt, biasRows, packedAt, packedXAt, zAt, tcAt, sAt, inAt, ccAt, s.packA, s.tile,
       ];
     });
   }
@@ -602,7 +493,7 @@ function foldBackwardResident(
   }
   let dWih: Float32Array | null = null, dWhh: Float32Array | null = null, dbIh: Float32Array | null = null, dbHh: Float32Array | null = null;
   let dx: Float32Array | null = dxPerRow ? readFloats(w, dxAt, nodes * I) : null;
-  if (want.x && rows !== undefined) dx = inputTableGradient(w, a, rows, dzAt, dzRowsAt, dxAt);
+  if (want.x && rows !== undefined) dx = tableGradientInWasm(w, a.levels, levelTables(a), rows, dzAt, G, dzRowsAt, dxAt, a.x.length / G);
   if (want.weights) {
     if (T > 0) sgemmAt(true, false, G, NH, T, 1, dzAt, G, hTabAt, NH, 0, dwhAt, NH);
     else w.f32.fill(0, dwhAt >> 2, (dwhAt >> 2) + G * NH);
@@ -621,24 +512,4 @@ function foldBackwardResident(
     }
   }
   return { x: dx, weightIh: dWih, weightHh: dWhh, biasIh: dbIh, biasHh: dbHh };
-}
-
-/**
- * The projected input table's gradient [rows, G]: every node's dz row (in the dz table's
- * "internal first" order) added into its table row, one thread, rows in that order (so the
- * same bits whatever the thread count).
- */
-function inputTableGradient(w: WasmKernels, a: WasmFoldArgs, rows: Int32Array, dzAt: number, dzRowsAt: number, dTableAt: number): Float32Array {
-  const G = (a.arity + 3) * a.hiddenSize;
-  const { t0, u0 } = levelTables(a);
-  // The table row of each dz row: level l's internal rows at t0[l] + i, its leaves at u0[l] + j.
-  const dzRows = w.i32.subarray(dzRowsAt >> 2, (dzRowsAt >> 2) + a.nodes);
-  for (const [l, lv] of a.levels.entries()) {
-    const m = lv.internal;
-    for (let i = 0; i < m; i++) dzRows[(t0[l] as number) + i] = rows[lv.start + i] as number;
-    for (let j = 0; j < lv.count - m; j++) dzRows[(u0[l] as number) + j] = rows[lv.start + m + j] as number;
-  }
-  w.f32.fill(0, dTableAt >> 2, (dTableAt >> 2) + a.x.length);
-  w.exports.scatterAddChildRows(a.nodes, G, 1, dzRowsAt, -1, dzAt, G, 0, dTableAt);
-  return readFloats(w, dTableAt, a.x.length);
 }

@@ -1,6 +1,7 @@
 import { sgemmAt } from './gemm-wasm.js';
 import { backwardFromTape, forwardIntoTape, type ResidentBlock, type ResidentTape } from './fold-tapes.js';
 import { arrayId, residentCopy } from './resident.js';
+import { foldStartSizes, tableGradientInWasm, writeFoldStarts } from './fold-table-inputs.js';
 import { combinedBias } from './rnn-sequence-common.js';
 import { partsFor, rowsOf, runParts, threadScratch } from './threads.js';
 import {
@@ -24,9 +25,16 @@ import type { WasmKernels } from './wasm-module.js';
 // with the SIMD tanh of the fused kernels, so the values agree with the by-level graph (Math.tanh,
 // two products) to rounding, not bit for bit.
 
-/** A whole fold's arguments, as kernels/tree-rnn-fold.ts takes them. */
+/**
+ * A whole fold's arguments, as kernels/tree-rnn-fold.ts takes them, or its fold of projected
+ * inputs: with `gateRows`, x is a table [rows, H] of pre-activations with the biases in
+ * (b + x W_ih^T of each distinct input, kernels/fold-table-inputs.ts), node r starting from
+ * row gateRows[r]; inputSize 0, weightIh empty, no biases. Its x gradient is then the table's
+ * [rows, H], each row the sum of its nodes' dz.
+ */
 interface TreeRnnFoldArgs extends FoldOfLevelsArgs {
   readonly arity: number;
+  readonly gateRows?: Int32Array;
 }
 
 /** A forward's tape in wasm memory: the block and where its tables start (byte addresses). */
@@ -95,20 +103,20 @@ function forwardInto(w: WasmKernels, a: TreeRnnFoldArgs, lt: FoldLevelTables, ke
   // once per withResidentWeights scope, kept under weightHh with weightIh's identity in the variant.
   const packed = [e.packedBBytes(K, H) / 4, e.packedBBytes(I, H) / 4];
   const resident = residentCopy(a.weightHh, `treeRnnFold:${arrayId(a.weightIh)}:${I}`, layoutBytes(packed) / 4, (at) => packForwardWeights(w, a, at, packed));
-  const sizes = [H, lt.maxInternal * K, resident === null ? layoutBytes(packed) / 4 : 0];
-  const [biasAt, inAt, scratchPacked] = layout(w.scratch('treeRnnFold', layoutBytes(sizes)), sizes) as [number, number, number];
+  const sizes = [...foldStartSizes(a, H), lt.maxInternal * K, resident === null ? layoutBytes(packed) / 4 : 0];
+  const [biasAt, rowsAt, inAt, scratchPacked] = layout(w.scratch('treeRnnFold', layoutBytes(sizes)), sizes) as [number, number, number, number];
   const packedAt = resident ?? scratchPacked;
   if (resident === null) packForwardWeights(w, a, packedAt, packed);
   const [pW, pWx] = layout(packedAt, packed) as [number, number];
-  w.write(biasAt, combinedBias(a.biasIh, a.biasHh, new Float32Array(H)));
-  w.write(kept.x, a.x);
+  // Projected inputs: the table of z's starts instead of the bias, and no x.
+  const biasRows = writeFoldStarts(w, a, () => combinedBias(a.biasIh, a.biasHh, new Float32Array(H)), biasAt, kept.x, rowsAt);
   writeChildIndices(w, kept.idx, a.levels, () => N);
   const split = treeRnnFoldLevelParts(a);
   for (let l = 0; l < a.levels.length; l++) {
     const idx = kept.idx + 4 * (lt.slot0[l] as number);
     runParts('treeRnnFoldLevelForward', split[l] as number, (p) => {
       const s = threadScratch(p);
-      return [...levelJobArgs(a, l, split[l] as number, p), idx, kept.x, biasAt, pW, pWx, kept.states, inAt, s.packA, s.tile];
+      return [...levelJobArgs(a, l, split[l] as number, p), idx, kept.x, biasAt, biasRows, pW, pWx, kept.states, inAt, s.packA, s.tile];
     });
   }
   w.read(kept.states, nodes * H, out);
@@ -122,7 +130,7 @@ function packForwardWeights(w: WasmKernels, a: TreeRnnFoldArgs, at: number, size
   writeSideBySide(w, joined, H, a.weightIh, I, a.weightHh, N * H);
   const [pW, pWx] = layout(at, sizes) as [number, number];
   w.exports.packB(1, K, H, joined, K, pW);
-  w.exports.packB(1, I, H, joined, K, pWx);
+  if (I > 0) w.exports.packB(1, I, H, joined, K, pWx);
 }
 
 /**
@@ -154,17 +162,20 @@ function backwardResident(
   const T = lt.internal;
   const e = w.exports;
   const weights = want.weights;
+  // Projected inputs: the x gradient is the table's (each row the sum of its nodes' dz rows).
+  const rows = a.gateRows;
+  const dxPerRow = want.x && rows === undefined;
   const sizes = [
-    nodes * H, nodes * H, want.x ? nodes * I : 0, weights ? nodes * I : 0, weights ? T * NH : 0, lt.maxInternal * K, H * K,
-    e.packedBBytes(H, K) / 4, e.packedBBytes(H, I) / 4, weights ? H * I : 0, weights ? H * NH : 0, weights ? H : 0,
+    nodes * H, nodes * H, !want.x ? 0 : rows === undefined ? nodes * I : a.x.length, weights ? nodes * I : 0, weights ? T * NH : 0, lt.maxInternal * K, H * K,
+    e.packedBBytes(H, K) / 4, I > 0 ? e.packedBBytes(H, I) / 4 : 0, weights ? H * I : 0, weights ? H * NH : 0, weights ? H : 0, want.x ? rows?.length ?? 0 : 0,
   ];
-  const [dsAt, dzAt, dxAt, xTabAt, hTabAt, dInAt, joinedAt, pW, pWx, dWihAt, dWhhAt, dbAt] = layout(w.scratch('treeRnnFold', layoutBytes(sizes)), sizes) as [
-    number, number, number, number, number, number, number, number, number, number, number, number,
+  const [dsAt, dzAt, dxAt, xTabAt, hTabAt, dInAt, joinedAt, pW, pWx, dWihAt, dWhhAt, dbAt, rowsAt] = layout(w.scratch('treeRnnFold', layoutBytes(sizes)), sizes) as [
+    number, number, number, number, number, number, number, number, number, number, number, number, number,
   ];
   writeSideBySide(w, joinedAt, H, a.weightIh, I, a.weightHh, NH);
   // op(B) = [W_ih | W_hh] [H, K] for the internal rows' [dx | d h_k], W_ih (its first I columns) for the leaves' dx.
   if (T > 0) e.packB(0, H, K, joinedAt, K, pW);
-  if (want.x) e.packB(0, H, I, joinedAt, K, pWx);
+  if (dxPerRow) e.packB(0, H, I, joinedAt, K, pWx);
   w.write(dsAt, dy);
   const split = treeRnnFoldLevelParts(a);
   for (let l = a.levels.length - 1; l >= 0; l--) {
@@ -173,13 +184,14 @@ function backwardResident(
       const s = threadScratch(p);
       return [
         ...levelJobArgs(a, l, split[l] as number, p), idx, kept.x, kept.states, dsAt, dzAt, lt.t0[l] as number, lt.u0[l] as number,
-        want.x ? dxAt : 0, weights ? xTabAt : 0, hTabAt, dInAt, pW, pWx, s.packA, s.tile,
+        dxPerRow ? dxAt : 0, weights ? xTabAt : 0, hTabAt, dInAt, pW, pWx, s.packA, s.tile,
       ];
     });
   }
-  const dx = want.x ? readFloats(w, dxAt, nodes * I) : null;
+  let dx: Float32Array | null = dxPerRow ? readFloats(w, dxAt, nodes * I) : null;
+  if (want.x && rows !== undefined) dx = tableGradientInWasm(w, a.levels, lt, rows, dzAt, H, rowsAt, dxAt, a.x.length / H);
   if (!weights) return { x: dx, weightIh: null, weightHh: null, biasIh: null, biasHh: null };
-  sgemmAt(true, false, H, I, nodes, 1, dzAt, H, xTabAt, I, 0, dWihAt, I);
+  if (I > 0) sgemmAt(true, false, H, I, nodes, 1, dzAt, H, xTabAt, I, 0, dWihAt, I);
   if (T > 0) sgemmAt(true, false, H, NH, T, 1, dzAt, H, hTabAt, NH, 0, dWhhAt, NH);
   else w.f32.fill(0, dWhhAt >> 2, (dWhhAt >> 2) + H * NH);
   let dbIh: Float32Array | null = null, dbHh: Float32Array | null = null;
@@ -188,5 +200,5 @@ function backwardResident(
     dbIh = readFloats(w, dbAt, H);
     dbHh = dbIh.slice();
   }
-  return { x: dx, weightIh: readFloats(w, dWihAt, H * I), weightHh: readFloats(w, dWhhAt, H * NH), biasIh: dbIh, biasHh: dbHh };
+  return { x: dx, weightIh: I > 0 ? readFloats(w, dWihAt, H * I) : null, weightHh: readFloats(w, dWhhAt, H * NH), biasIh: dbIh, biasHh: dbHh };
 }

@@ -3,6 +3,7 @@ import type { TypedArray } from '../tensor/index.js';
 import { gemm } from './gemm.js';
 import { useWasmSequence } from './sequence-wasm.js';
 import { treeRnnFoldBackwardWasm, treeRnnFoldForwardWasm, type TreeRnnFoldWasmTape } from './tree-rnn-fold-wasm.js';
+import { checkTableRows, gatheredFold, projectFold, projectionBackward, tableGradients, type ProjectedFoldArgs, type TableProjection } from './fold-table-inputs.js';
 import { releaseResidentTape, tapeKernels } from './fold-tapes.js';
 import { wasmKernels } from './wasm-module.js';
 import { Workspace, allocateLike, checkLength, columnSums, combinedBias, tanhInPlace } from './rnn-sequence-common.js';
@@ -52,6 +53,8 @@ const ws = new Workspace();
 export interface TreeRnnFoldTape extends TreeRnnFoldWasmTape {
   wasm: boolean;
   readonly parts: FoldPart<TreeRnnLevelArgs, { readonly h: TypedArray }>[];
+  /** A table-inputs fold on wasm: the fold of projected inputs it ran, and the projection (else null). */
+  projection: { readonly args: ProjectedFoldArgs<TreeRnnFoldArgs>; readonly projection: TableProjection } | null;
 }
 
 /**
@@ -66,7 +69,8 @@ export function checkTreeRnnFoldArgs(kernel: string, a: TreeRnnFoldArgs): void {
   const { nodes, inputSize: I, hiddenSize: H, arity: N } = a;
   if (!Number.isInteger(H) || H < 1) throw new ArgumentError(kernel, `hiddenSize must be a positive integer, got ${H}`);
   if (!Number.isInteger(N) || N < 1) throw new ArgumentError(kernel, `arity must be a positive integer, got ${N}`);
-  checkLength(kernel, 'x', a.x, nodes * I);
+  if (a.inputRows === undefined) checkLength(kernel, 'x', a.x, nodes * I);
+  else checkTableRows(kernel, a.x, I, a.inputRows, nodes);
   checkLength(kernel, 'weightIh', a.weightIh, H * I);
   checkLength(kernel, 'weightHh', a.weightHh, H * N * H);
   if ((a.biasIh === null) !== (a.biasHh === null)) throw new ArgumentError(kernel, 'biasIh and biasHh must both be given or both be null');
@@ -85,7 +89,7 @@ export function checkTreeRnnFoldArgs(kernel: string, a: TreeRnnFoldArgs): void {
  * ```
  */
 export function treeRnnFoldTape(): TreeRnnFoldTape {
-  return { wasm: false, resident: null, parts: [] };
+  return { wasm: false, resident: null, parts: [], projection: null };
 }
 
 /**
@@ -174,10 +178,14 @@ export function treeRnnFoldForward(a: TreeRnnFoldArgs, tape: TreeRnnFoldTape, ou
   const w = useWasmSequence(a.x) ? wasmKernels() : undefined;
   if (w !== undefined) {
     tape.wasm = true;
-    treeRnnFoldForwardWasm(w, a, tape, out as Float32Array);
+    const H = a.hiddenSize;
+    // Table inputs: each distinct row's b + x W_ih^T once (kernels/fold-table-inputs.ts).
+    if (a.inputRows !== undefined) tape.projection = projectFold(a, a.inputRows, a.weightIh, combinedBias(a.biasIh, a.biasHh, new Float32Array(H)), H);
+    treeRnnFoldForwardWasm(w, tape.projection?.args ?? a, tape, out as Float32Array);
     return;
   }
-  foldLevelsForward(treeRnnLevelKernel(a), a, tape.parts, out);
+  const gathered = gatheredFold(a);
+  foldLevelsForward(treeRnnLevelKernel(gathered), gathered, tape.parts, out);
 }
 
 /**
@@ -197,7 +205,17 @@ export function treeRnnFoldForward(a: TreeRnnFoldArgs, tape: TreeRnnFoldTape, ou
  * ```
  */
 export function treeRnnFoldBackward(a: TreeRnnFoldArgs, tape: TreeRnnFoldTape, dy: TypedArray, want: FoldWanted): FoldOfLevelsGrads {
+  const p = tape.projection;
+  if (p !== null) {
+    // Table inputs on wasm: dP (each row the sum of its nodes' dz), then the projection's backward.
+    const g = treeRnnFoldBackwardWasm(tapeKernels('treeRnnFoldBackward'), p.args, tape, dy as Float32Array, { x: true, weights: want.weights });
+    const { dW, db, dTable } = projectionBackward(p.projection, g.x as Float32Array, a.weightIh, a.hiddenSize, a.inputSize, a.x.length, want);
+    const bias = a.biasIh !== null && a.biasHh !== null && db !== null;
+    return { x: dTable, weightIh: dW, weightHh: g.weightHh, biasIh: bias ? db : null, biasHh: bias ? db.slice() : null };
+  }
   if (tape.wasm) return treeRnnFoldBackwardWasm(tapeKernels('treeRnnFoldBackward'), a, tape, dy as Float32Array, want);
+  // Table inputs on the JavaScript path: the gathered rows' fold, each node's dx added into its row.
+  if (a.inputRows !== undefined) return tableGradients(a, treeRnnFoldBackward(gatheredFold(a), tape, dy, want));
   const { nodes, inputSize: I, hiddenSize: H, arity: N, x } = a;
   const NH = N * H;
   const { rows, internal: T } = internalFirstRows(a.levels, tape.parts, () => N);

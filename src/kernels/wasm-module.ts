@@ -92,9 +92,9 @@ export interface KernelExports {
   ): void;
   childSumFoldLevelForward(
     mFrom: number, mTo: number, lFrom: number, lTo: number, H: number, K: number, I: number, nodes: number, row0: number, leafRow0: number,
-    belowStart: number, belowCount: number, slot0: number, t: number, idx: number, x: number, bias: number, packedWih: number, packedUi: number,
-    packedUf: number, packedUgo: number, z: number, tanhC: number, states: number, forget: number, childSum: number, chs: number, cc: number,
-    packA: number, tile: number,
+    belowStart: number, belowCount: number, slot0: number, t: number, idx: number, x: number, bias: number, biasRows: number, packedWih: number,
+    packedUi: number, packedUf: number, packedUgo: number, z: number, tanhC: number, states: number, forget: number, childSum: number, chs: number,
+    cc: number, packA: number, tile: number,
   ): void;
   childSumFoldLevelBackward(
     mFrom: number, mTo: number, lFrom: number, lTo: number, H: number, K: number, I: number, nodes: number, row0: number, leafRow0: number,
@@ -104,7 +104,8 @@ export interface KernelExports {
   ): void;
   treeRnnFoldLevelForward(
     mFrom: number, mTo: number, lFrom: number, lTo: number, H: number, N: number, I: number, row0: number, leafRow0: number, belowStart: number,
-    belowCount: number, idx: number, x: number, bias: number, packedW: number, packedWx: number, states: number, inTab: number, packA: number, tile: number,
+    belowCount: number, idx: number, x: number, bias: number, biasRows: number, packedW: number, packedWx: number, states: number, inTab: number,
+    packA: number, tile: number,
   ): void;
   treeRnnFoldLevelBackward(
     mFrom: number, mTo: number, lFrom: number, lTo: number, H: number, N: number, I: number, row0: number, leafRow0: number, belowStart: number,

@@ -123,8 +123,8 @@ export interface NaryTreeLstmFoldAttrs {
   readonly bias: boolean;
   readonly levels: readonly FoldLevelSchedule[];
   /**
-   * naryTreeLstmFold only: x is a table [rows, I] and node r's input is its row inputRows[r]
-   * (i32, one per node in plan order); the x gradient is the table's.
+   * Table inputs: x is a table [rows, I] and node r's input is its row inputRows[r] (i32, one
+   * per node in plan order); the x gradient is the table's.
    */
   readonly inputRows?: Int32Array;
 }
@@ -137,6 +137,8 @@ export interface NaryTreeLstmFoldAttrs {
 export interface ChildSumTreeLstmFoldAttrs {
   readonly bias: boolean;
   readonly levels: readonly SlottedFoldLevelSchedule[];
+  /** Table inputs, as NaryTreeLstmFoldAttrs.inputRows. */
+  readonly inputRows?: Int32Array;
 }
 
 /** Attributes of childSumTreeLstm: whether the biases and the children's states are given. */

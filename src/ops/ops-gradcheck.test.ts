@@ -305,10 +305,20 @@ const PRIMITIVE_CASES: { [K in OpName]: Case[] } = {
   ],
   treeRnnFold: [
     { label: 'binary, three levels', inputs: treeRnnFoldInputs(2, true), fn: (...xs) => apply('treeRnnFold', treeOp(xs), { arity: 2, bias: true, levels: foldLevels(2) }) },
+    {
+      label: 'binary, inputs as table rows',
+      inputs: [r([4, 2]), ...treeRnnFoldInputs(2, true).slice(1)],
+      fn: (...xs) => apply('treeRnnFold', treeOp(xs), { arity: 2, bias: true, levels: foldLevels(2), inputRows: Int32Array.from([0, 2, 2, 1, 3, 0]) }),
+    },
     { label: 'ternary, no bias', inputs: treeRnnFoldInputs(3, false), fn: (...xs) => apply('treeRnnFold', treeOp(xs), { arity: 3, bias: false, levels: foldLevels(3) }) },
   ],
   childSumTreeLstmFold: [
     { label: 'three levels, 3 then 2 slots', inputs: childSumFoldInputs(true), fn: (...xs) => apply('childSumTreeLstmFold', treeOp(xs), { bias: true, levels: childSumFoldLevels(true) }) },
+    {
+      label: 'inputs as table rows',
+      inputs: [r([4, 2]), ...childSumFoldInputs(true).slice(1)],
+      fn: (...xs) => apply('childSumTreeLstmFold', treeOp(xs), { bias: true, levels: childSumFoldLevels(true), inputRows: Int32Array.from([3, 0, 3, 1, 2, 1]) }),
+    },
     { label: 'an absent child, no bias', inputs: childSumFoldInputs(false), fn: (...xs) => apply('childSumTreeLstmFold', treeOp(xs), { bias: false, levels: childSumFoldLevels(false) }) },
   ],
 };

@@ -116,8 +116,10 @@ export function childSumTreeLstm(x: Tensor, params: ChildSumTreeLstmParams, chil
  * FoldPlan's `levels`, whose `slots` give each level's child slots) composed bottom-up, each
  * level's internal rows from their children's states in the level below and its leaves by the
  * step with no children, each level exactly as {@link childSumTreeLstm} computes it. x
- * [nodes, I] holds every node's input in plan order; returns every node's h and c [nodes, H]
- * in plan order. One graph node for the whole batch (kernels/child-sum-lstm-fold.ts).
+ * [nodes, I] holds every node's input in plan order (or, with `inputRows`, x is a table
+ * [rows, I] and node r's input its row inputRows[r], as for {@link naryTreeLstmFold}); returns
+ * every node's h and c [nodes, H] in plan order. One graph node for the whole batch
+ * (kernels/child-sum-lstm-fold.ts).
  *
  * @example
  * ```ts
@@ -126,9 +128,9 @@ export function childSumTreeLstm(x: Tensor, params: ChildSumTreeLstmParams, chil
  * const { h, c } = childSumTreeLstmFold(x, cell, plan.levels); // x [plan.nodes.length, 8]
  * ```
  */
-export function childSumTreeLstmFold(x: Tensor, params: ChildSumTreeLstmParams, levels: readonly SlottedFoldLevelSchedule[]): { h: Tensor; c: Tensor } {
+export function childSumTreeLstmFold(x: Tensor, params: ChildSumTreeLstmParams, levels: readonly SlottedFoldLevelSchedule[], inputRows?: Int32Array): { h: Tensor; c: Tensor } {
   const { inputs, bias } = weightInputs(x, params);
-  return unpack(apply('childSumTreeLstmFold', inputs, { bias, levels }));
+  return unpack(apply('childSumTreeLstmFold', inputs, inputRows === undefined ? { bias, levels } : { bias, levels, inputRows }));
 }
 
 /**
@@ -151,7 +153,9 @@ export type TreeRnnParams = NaryTreeLstmParams;
  *
  * with RecursiveCell's weights (the cell can be passed as is): weightIh [H, I], weightHh
  * [H, N H], biasIh and biasHh [H], both or neither. x [nodes, I] holds every node's input in
- * plan order; returns every node's h [nodes, H] in plan order (kernels/tree-rnn-fold.ts).
+ * plan order (or, with `inputRows`, x is a table [rows, I] and node r's input its row
+ * inputRows[r], as for {@link naryTreeLstmFold}); returns every node's h [nodes, H] in plan
+ * order (kernels/tree-rnn-fold.ts).
  *
  * @example
  * ```ts
@@ -160,9 +164,9 @@ export type TreeRnnParams = NaryTreeLstmParams;
  * const h = treeRnnFold(x, cell, plan.levels); // x [plan.nodes.length, 8]
  * ```
  */
-export function treeRnnFold(x: Tensor, params: TreeRnnParams, levels: readonly FoldLevelSchedule[]): Tensor {
+export function treeRnnFold(x: Tensor, params: TreeRnnParams, levels: readonly FoldLevelSchedule[], inputRows?: Int32Array): Tensor {
   const { inputs, bias } = weightInputs(x, params);
-  const h = apply('treeRnnFold', inputs, { arity: params.arity, bias, levels });
+  const h = apply('treeRnnFold', inputs, inputRows === undefined ? { arity: params.arity, bias, levels } : { arity: params.arity, bias, levels, inputRows });
   releaseTreeLstmTape(h);
   return h;
 }

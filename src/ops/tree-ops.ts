@@ -282,9 +282,9 @@ function wholeFoldOp<K extends WholeFoldOpName, A extends FoldOfLevelsArgs, P>(k
 
 function treeRnnFoldArgsOf(inputs: NaryTreeLstmOpInputs, attrs: NaryTreeLstmFoldAttrs): TreeRnnFoldArgs {
   const op = 'treeRnnFold';
-  const { arity: N } = attrs;
-  if (attrs.inputRows !== undefined) throw new ArgumentError(op, 'inputRows (table inputs) is naryTreeLstmFold\'s alone');
-  const { x, weightIh, weightHh, biasIh, biasHh, n, I } = wholeFoldInputs(op, inputs, attrs.bias, N);
+  const { arity: N, inputRows } = attrs;
+  const { x, weightIh, weightHh, biasIh, biasHh, I } = wholeFoldInputs(op, inputs, attrs.bias, N);
+  const n = inputRows?.length ?? (x.shape[0] as number);
   if (weightIh.rank !== 2) throw new ShapeError(op, 'weightIh must be [hiddenSize, inputSize]', [weightIh.shape]);
   const H = weightIh.shape[0] as number;
   expectShape('weightIh', weightIh, [H, I], op);
@@ -293,7 +293,7 @@ function treeRnnFoldArgsOf(inputs: NaryTreeLstmOpInputs, attrs: NaryTreeLstmFold
   if (biasHh !== null) expectShape('biasHh', biasHh, [H], op);
   const args: TreeRnnFoldArgs = {
     nodes: n, inputSize: I, hiddenSize: H, arity: N, x: x.data, weightIh: weightIh.data, weightHh: weightHh.data,
-    biasIh: biasIh?.data ?? null, biasHh: biasHh?.data ?? null, levels: attrs.levels,
+    biasIh: biasIh?.data ?? null, biasHh: biasHh?.data ?? null, levels: attrs.levels, inputRows,
   };
   checkTreeRnnFoldArgs(op, args);
   return args;
@@ -301,11 +301,12 @@ function treeRnnFoldArgsOf(inputs: NaryTreeLstmOpInputs, attrs: NaryTreeLstmFold
 
 function childSumFoldArgsOf(inputs: NaryTreeLstmOpInputs, attrs: ChildSumTreeLstmFoldAttrs): ChildSumLstmFoldArgs {
   const op = 'childSumTreeLstmFold';
+  const { inputRows } = attrs;
   const { x, weightIh, weightHh, biasIh, biasHh } = wholeFoldInputs(op, inputs, attrs.bias, null);
-  const [n, I, H] = childSumSizes(op, x, weightIh, weightHh, biasIh, biasHh);
+  const [rows, I, H] = childSumSizes(op, x, weightIh, weightHh, biasIh, biasHh);
   const args: ChildSumLstmFoldArgs = {
-    nodes: n, inputSize: I, hiddenSize: H, x: x.data, weightIh: weightIh.data, weightHh: weightHh.data,
-    biasIh: biasIh?.data ?? null, biasHh: biasHh?.data ?? null, levels: attrs.levels,
+    nodes: inputRows?.length ?? rows, inputSize: I, hiddenSize: H, x: x.data, weightIh: weightIh.data, weightHh: weightHh.data,
+    biasIh: biasIh?.data ?? null, biasHh: biasHh?.data ?? null, levels: attrs.levels, inputRows,
   };
   checkChildSumLstmFoldArgs(op, args);
   return args;
@@ -325,7 +326,8 @@ function childSumFoldArgsOf(inputs: NaryTreeLstmOpInputs, attrs: ChildSumTreeLst
  * - naryTreeLstmFold([x [nodes,I], weightIh, weightHh, (biasIh, biasHh)], { arity, bias, levels, (inputRows) })
  *   -> [2, nodes, H]: a whole N-ary Tree-LSTM fold over a level schedule (kernels/tree-lstm-fold.ts),
  *   every node's h and c in plan order. Its twin is foldTree level by level. With inputRows
- *   (i32, one per node), x is a table [rows, I] and node r's input its row inputRows[r].
+ *   (i32, one per node), x is a table [rows, I] and node r's input its row inputRows[r]; so
+ *   for childSumTreeLstmFold and treeRnnFold.
  * - childSumTreeLstmFold([x [nodes,I], weightIh [4H,I], weightHh [4H,H], (biasIh, biasHh)], { bias, levels })
  *   -> [2, nodes, H]: a whole Child-Sum Tree-LSTM fold over a schedule whose levels carry their
  *   child slots (kernels/child-sum-lstm-fold.ts). Its twin is foldTree level by level.

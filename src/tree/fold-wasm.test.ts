@@ -32,19 +32,20 @@ interface Subject {
   /** At most this many children per node (the recursive network's binary cell: 2). */
   readonly maxKids: number;
   readonly arity: number | null;
-  readonly levelParts: (levels: ReturnType<typeof planFold>['levels']) => number[];
+  /** The fold's level split, with this input width (0 for table inputs, whose fold multiplies no input). */
+  readonly levelParts: (levels: ReturnType<typeof planFold>['levels'], inputSize: number) => number[];
 }
 
 const SUBJECTS: Subject[] = [
   {
     label: 'Child-Sum Tree-LSTM', hidden: 64, maxKids: 3, arity: null,
     cell: (dtype) => new ChildSumTreeLSTMCell({ inputSize: INPUT, hiddenSize: 64, dtype }, new Rng(7)),
-    levelParts: (levels) => childSumFoldLevelParts({ inputSize: INPUT, hiddenSize: 64, levels }),
+    levelParts: (levels, inputSize) => childSumFoldLevelParts({ inputSize, hiddenSize: 64, levels }),
   },
   {
     label: 'recursive network', hidden: 128, maxKids: 2, arity: 2,
     cell: (dtype) => new RecursiveCell({ inputSize: INPUT, hiddenSize: 128, arity: 2, dtype }, new Rng(7)),
-    levelParts: (levels) => treeRnnFoldLevelParts({ inputSize: INPUT, hiddenSize: 128, arity: 2, levels }),
+    levelParts: (levels, inputSize) => treeRnnFoldLevelParts({ inputSize, hiddenSize: 128, arity: 2, levels }),
   },
 ];
 
@@ -55,27 +56,29 @@ function treesOf(s: Subject): Tree<number>[] {
   return Array.from({ length: 64 }, () => randomTree(rng, 5, { kind: 'any', maxKids: s.maxKids, leaf: 0.25 }, VOCAB));
 }
 
-function run(s: Subject, dtype: DType, byLevel: boolean): FoldRun {
-  return runFold(s.cell, treesOf(s), { vocab: VOCAB, dtype, byLevel });
+function run(s: Subject, dtype: DType, byLevel: boolean, tableInputs = false): FoldRun {
+  return runFold(s.cell, treesOf(s), { vocab: VOCAB, dtype, byLevel, tableInputs });
 }
 
-for (const s of SUBJECTS) {
-  test(`${s.label}: the fold on wasm, its levels split over two kernel threads, equals float64 and the by-level fold, and one thread bitwise`, async () => {
+for (const [s, tableInputs] of SUBJECTS.flatMap((s) => [[s, false], [s, true]] as const)) {
+  // Table inputs ({ table, rows }): each distinct row projected once, then the fold from those rows.
+  const inputs = tableInputs ? ', table inputs' : '';
+  test(`${s.label}${inputs}: the fold on wasm, its levels split over two kernel threads, equals float64 and the by-level fold, and one thread bitwise`, async () => {
     await gemmReady();
     try {
       setKernelThreads(1);
       await kernelThreadsReady();
-      const one = run(s, 'float32', false);
+      const one = run(s, 'float32', false, tableInputs);
       setKernelThreads(2);
       assert.equal(await kernelThreadsReady(), 2, 'two kernel threads started');
-      const two = run(s, 'float32', false);
-      compareFolds(`${s.label}, wasm, 2 threads`, two, run(s, 'float32', true), run(s, 'float64', false), 1e-6);
+      const two = run(s, 'float32', false, tableInputs);
+      compareFolds(`${s.label}${inputs}, wasm, 2 threads`, two, run(s, 'float32', true), run(s, 'float64', false), 1e-6);
       // Each row is computed by one part whatever the split: a race or an overlap of the
       // parts' rows (or of their scratch) would change bits.
       assert.deepEqual(two.outputs, one.outputs, 'outputs on two threads and on one');
       two.grads.forEach((g, i) => assert.deepEqual(g, one.grads[i], `gradient ${i} on two threads and on one`));
       const plan = planFold(treesOf(s), s.arity);
-      const parts = s.levelParts(plan.levels);
+      const parts = s.levelParts(plan.levels, tableInputs ? 0 : INPUT);
       const mixed = plan.levels.filter((lv, l) => parts[l] === 2 && lv.internal >= 8 && lv.count - lv.internal >= 8);
       assert.ok(mixed.length >= 2, `levels split into ${parts.join(', ')} parts; ${mixed.length} split with both kinds of row`);
       const most = Math.max(...plan.levels.map((lv) => lv.slots));
@@ -86,18 +89,28 @@ for (const s of SUBJECTS) {
     }
   });
 
-  test(`${s.label}: the fold on wasm keeps its tape in wasm memory only as long as a backward can need it`, async () => {
+  test(`${s.label}${inputs}: the fold on wasm keeps its tape in wasm memory only as long as a backward can need it`, async () => {
     const cell = s.cell('float32');
     const table = randn([VOCAB, INPUT], new Rng(8), { requiresGrad: true });
-    const trees = treesOf(s);
-    const fold = (): Tensor => foldTree(cell, trees, (values) => gather(table, new Tensor(Float32Array.from(values), [values.length]))).outputs;
-    await checkTapeLife(fold, [table, ...cell.parameters()], randn([planFold(trees, s.arity).nodes.length, s.hidden], new Rng(10)));
+    const plan = planFold(treesOf(s), s.arity);
+    const fold = (): Tensor => foldTree(cell, plan, tableInputs ? { table, rows: rowsOf(plan) } : (values) => gather(table, new Tensor(Float32Array.from(values), [values.length]))).outputs;
+    await checkTapeLife(fold, [table, ...cell.parameters()], randn([plan.nodes.length, s.hidden], new Rng(10)));
   });
 
-  test(`${s.label}: inside withResidentWeights the fold on wasm packs its weights once, with the same outputs`, async () => {
+  test(`${s.label}${inputs}: inside withResidentWeights the fold on wasm packs its weights once, with the same outputs`, async () => {
     const cell = s.cell('float32');
     const table = randn([VOCAB, INPUT], new Rng(8));
-    const trees = treesOf(s).slice(0, 3);
-    await checkResidentWeights(() => Float32Array.from(noGrad(() => foldTree(cell, trees, (values) => gather(table, new Tensor(Float32Array.from(values), [values.length]))).outputs).data), cell.parameters());
+    const plan = planFold(treesOf(s).slice(0, 3), s.arity);
+    const fold = (): Float32Array => Float32Array.from(noGrad(() => foldTree(cell, plan, tableInputs ? { table, rows: rowsOf(plan) } : (values) => gather(table, new Tensor(Float32Array.from(values), [values.length]))).outputs).data);
+    // Table inputs project the distinct rows by W_ih afresh in every call (only the children's
+    // weights are packed and kept), so the probe that a second fold reads the kept copy changes
+    // weightHh: listed first.
+    const [weightIh, weightHh, ...rest] = cell.parameters() as [Tensor, Tensor, ...Tensor[]];
+    await checkResidentWeights(fold, tableInputs ? [weightHh, weightIh, ...rest] : cell.parameters());
   });
+}
+
+/** Each node's row of the word table (its value), in plan order. */
+function rowsOf(plan: ReturnType<typeof planFold<number>>): Int32Array {
+  return Int32Array.from(plan.nodes, (n) => n.value);
 }

@@ -187,7 +187,15 @@ export type FoldInputs<T> = (values: readonly T[], level: number) => Tensor;
 
 /**
  * Every node's input as a row of a table (an embedding lookup left to the fold): node r in
- * plan order reads row `rows[r]` of `table` [rows, cell.inputSize].
+ * plan order reads row `rows[r]` of `table` [rows, cell.inputSize]. The same inputs as
+ * `gather(table, rows)`; the gradient flows into the table's rows.
+ *
+ * @example
+ * ```ts
+ * const plan = planFold(trees, cell.arity);
+ * const rows = Int32Array.from(plan.nodes, (n) => vocab.indexOf(n.value.word ?? ''));
+ * foldTree(cell, plan, { table: emb.weight, rows }); // the same outputs as the lookup callback's
+ * ```
  */
 export interface FoldTableInputs {
   readonly table: Tensor;
@@ -199,8 +207,8 @@ export interface FoldTableInputs {
  * inputs of every node at once, [nodes, cell.inputSize] in plan order (row r for
  * `plan.nodes[r]`), which needs the plan first but costs one lookup for the whole batch
  * instead of one or two per level; or rows of a table ({@link FoldTableInputs}), which a
- * cell with `foldRows` (the N-ary Tree-LSTM) multiplies by its input weights once per
- * distinct row instead of once per node.
+ * cell with `foldRows` (the Tree-LSTMs and the recursive network) multiplies by its input
+ * weights once per distinct row instead of once per node.
  */
 export type FoldInputSource<T> = FoldInputs<T> | Tensor | FoldTableInputs;
 
@@ -253,7 +261,11 @@ export interface FoldResult<T> {
  *
  * `inputs` may instead be every node's input at once, [nodes, inputSize] in plan order (see
  * {@link FoldInputSource}; pass the plan as `trees` so that the rows match): the fused fold
- * takes it as is, and the level-by-level graph slices each part's rows out of it.
+ * takes it as is, and the level-by-level graph slices each part's rows out of it. Or it may
+ * be `{ table, rows }` ({@link FoldTableInputs}, rows in plan order too): a cell with
+ * `foldRows` (the Tree-LSTMs and the recursive network; not the RNTN) folds from the table
+ * directly, multiplying each distinct row by its input weights once; any other cell (or
+ * `byLevel`) gets `gather(table, rows)`.
  *
  * The result equals folding each tree alone, node by node ({@link foldTreeNodewise}): the same
  * outputs to the last bit in float64 (each row of a level's gemm is the same dot product,

@@ -13,6 +13,6 @@ export {
   TREE_CELLS, TREE_CELL_KINDS, createTreeCell, type TreeCellConfigs, type TreeCellKind, type TreeCellOptions, type TreeCellSpec,
 } from './registry.js';
 export {
-  planFold, foldTree, foldTreeNodewise, preOrderRowsOf, type FoldPlan, type FoldLevel, type FoldInputs, type FoldInputSource, type FoldResult, type FoldOptions,
+  planFold, foldTree, foldTreeNodewise, preOrderRowsOf, type FoldPlan, type FoldLevel, type FoldInputs, type FoldInputSource, type FoldTableInputs, type FoldResult, type FoldOptions,
 } from './fold.js';
 export { treeToSvg, type SvgNodeStyle, type TreeSvgOptions } from './svg.js';

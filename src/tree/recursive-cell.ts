@@ -97,6 +97,22 @@ export class RecursiveCell extends Module implements TreeCell<RecursiveState> {
     return { h: treeRnnFold(x, this, levels) };
   }
 
+  /**
+   * A whole fold whose inputs are rows of a table (what foldTree calls for a
+   * {@link FoldTableInputs} source): {@link treeRnnFold} with `inputRows`, which on the
+   * WebAssembly kernels computes each distinct row's b + x W_ih^T once (see
+   * NaryTreeLSTMCell.foldRows). The same values as `fold(levels, gather(table, rows))` to rounding.
+   *
+   * @example
+   * ```ts
+   * const { h } = cell.foldRows(plan.levels, embedding.weight, wordIds); // wordIds: Int32Array, one per node
+   * ```
+   */
+  foldRows(levels: readonly FoldLevelSchedule[], table: Tensor, rows: Int32Array): RecursiveState {
+    checkComposeInput(this, table, null);
+    return { h: treeRnnFold(table, this, levels, rows) };
+  }
+
   output(state: RecursiveState): Tensor {
     return state.h;
   }

@@ -126,6 +126,22 @@ export class ChildSumTreeLSTMCell extends Module implements TreeCell<TreeLSTMSta
   }
 
   /**
+   * A whole fold whose inputs are rows of a table (what foldTree calls for a
+   * {@link FoldTableInputs} source): {@link childSumTreeLstmFold} with `inputRows`, which on the
+   * WebAssembly kernels computes each distinct row's a = b + x W_ih^T once (see
+   * NaryTreeLSTMCell.foldRows). The same values as `fold(levels, gather(table, rows))` to rounding.
+   *
+   * @example
+   * ```ts
+   * const { h } = cell.foldRows(plan.levels, embedding.weight, wordIds); // wordIds: Int32Array, one per node
+   * ```
+   */
+  foldRows(levels: readonly SlottedFoldLevelSchedule[], table: Tensor, rows: Int32Array): TreeLSTMState {
+    checkComposeInput(this, table, null);
+    return childSumTreeLstmFold(table, this, levels, rows);
+  }
+
+  /**
    * The same step composed from primitive ops (the twin the fused op is tested against).
    *
    * @example

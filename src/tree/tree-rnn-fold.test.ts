@@ -18,13 +18,13 @@ import type { Tree } from './tree.js';
 const VOCAB = 10;
 
 
-function run(trees: Tree<number>[], arity: number, bias: boolean, dtype: DType, byLevel: boolean): FoldRun {
+function run(trees: Tree<number>[], arity: number, bias: boolean, dtype: DType, byLevel: boolean, tableInputs = false): FoldRun {
   const cell = (d: DType): RecursiveCell => new RecursiveCell({ inputSize: 5, hiddenSize: 7, arity, bias, dtype: d }, new Rng(7));
   // By level the step is the composed graph, whose last op is tanh.
-  return runFold(cell, trees, { vocab: VOCAB, dtype, byLevel, ops: { fused: 'treeRnnFold', byLevel: 'tanh' } });
+  return runFold(cell, trees, { vocab: VOCAB, dtype, byLevel, ops: { fused: 'treeRnnFold', byLevel: 'tanh' }, tableInputs });
 }
 
-function check(path: string): void {
+function check(path: string, tableInputs = false): void {
   for (const [arity, bias] of [[2, true], [3, false]] as const) {
     const label = `${path}, arity ${arity}${bias ? '' : ', no bias'}`;
     const rng = new Rng(11);
@@ -32,11 +32,16 @@ function check(path: string): void {
     // On wasm the fold's level jobs use the kernels' SIMD tanh and one product for the input
     // and the children, so its outputs agree with the by-level graph (Math.tanh, two
     // products) to rounding; the JavaScript fold does the graph's arithmetic, bit for bit.
-    compareFolds(label, run(trees, arity, bias, 'float32', false), run(trees, arity, bias, 'float32', true), run(trees, arity, bias, 'float64', false), path === 'wasm' ? 1e-6 : undefined);
+    compareFolds(label, run(trees, arity, bias, 'float32', false, tableInputs), run(trees, arity, bias, 'float32', true), run(trees, arity, bias, 'float64', false), path === 'wasm' ? 1e-6 : undefined);
   }
 }
 
 test('the fused recursive-network fold in float32 equals the by-level graph (same output bits) and the float64 fold, on WebAssembly and JavaScript', () => onWasmAndJs(check));
+
+// Table inputs ({ table, rows }): on wasm each distinct row's b + x W_ih^T once, then a fold
+// that multiplies only the children (close to the by-level graph, not bitwise); on JavaScript
+// the rows gathered and the same fold (its bits).
+test('the recursive-network fold of table inputs equals the by-level graph and the float64 fold, on WebAssembly and JavaScript', () => onWasmAndJs((path) => check(path, true)));
 
 test('treeRnnFold rejects a bad schedule with ArgumentErrors naming it', () => {
   const cell = new RecursiveCell({ inputSize: 2, hiddenSize: 3 }, new Rng(0));

@@ -121,7 +121,7 @@ export class TreeClassifier extends Module {
    */
   forward(trees: readonly Tree<NodeLabel>[] | FoldPlan<NodeLabel>, fold: FoldOptions = {}): TreeClassifierOutput {
     // Every node's word as a row of the embedding, in plan order: the fold looks them up (in
-    // one gather, or for the N-ary Tree-LSTM by multiplying each distinct word vector by the
+    // one gather, or for a cell with foldRows by multiplying each distinct word vector by the
     // input weights once, see NaryTreeLSTMCell.foldRows).
     const planned = 'levels' in trees ? trees : this.plan(trees);
     const n = planned.nodes.length;
