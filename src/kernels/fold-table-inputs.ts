@@ -1,4 +1,5 @@
-import { ArgumentError, type TypedArray } from '../tensor/index.js';
+import { ArgumentError } from '../tensor/errors.js';
+import type { TypedArray } from '../tensor/index.js';
 import { gemm } from './gemm.js';
 import { allocateLike, checkLength, columnSums } from './rnn-sequence-common.js';
 import type { FoldLevelSchedule, FoldLevelTables, FoldOfLevelsArgs, FoldOfLevelsGrads } from './tree-fold-levels.js';
