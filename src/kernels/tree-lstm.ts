@@ -180,6 +180,11 @@ const MERGE_MIN_NODES = 16;
  * ```
  */
 export function writeSideBySide(w: WasmKernels, at: number, rows: number, left: TypedArray, leftCols: number, right: TypedArray, rightCols: number): void {
+  // No left block (a fold of projected inputs, I = 0): the right one as it is, unstaged.
+  if (leftCols === 0) {
+    w.write(at, right.subarray(0, rows * rightCols));
+    return;
+  }
   const stage = w.scratch('treeLstmStage', 4 * rows * (leftCols + rightCols));
   const rightAt = stage + 4 * rows * leftCols;
   w.write(stage, left);
