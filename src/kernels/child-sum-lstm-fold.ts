@@ -3,7 +3,7 @@ import type { TypedArray } from '../tensor/index.js';
 import { gemm } from './gemm.js';
 import { Workspace, allocateLike, checkLength, columnSums, combinedBias } from './rnn-sequence-common.js';
 import { childSumFoldBackwardWasm, childSumFoldForwardWasm, type ChildSumFoldWasmTape } from './child-sum-lstm-fold-wasm.js';
-import { checkTableRows, gatheredFold, projectFold, projectionBackward, tableGradients, type ProjectedFoldArgs, type TableProjection } from './fold-table-inputs.js';
+import { checkTableRows, gatheredFold, projectFold, projectedFoldGradients, tableGradients, type ProjectedFold } from './fold-table-inputs.js';
 import { useWasmSequence } from './sequence-wasm.js';
 import { releaseResidentTape, tapeKernels } from './fold-tapes.js';
 import { wasmKernels } from './wasm-module.js';
@@ -44,7 +44,7 @@ export interface ChildSumLstmFoldTape extends ChildSumFoldWasmTape {
   wasm: boolean;
   readonly parts: FoldPart<ChildSumLstmArgs, ChildSumLstmTape>[];
   /** A table-inputs fold on wasm: the fold of projected inputs it ran, and the projection (else null). */
-  projection: { readonly args: ProjectedFoldArgs<ChildSumLstmFoldArgs>; readonly projection: TableProjection } | null;
+  projection: ProjectedFold<ChildSumLstmFoldArgs> | null;
 }
 
 /**
@@ -165,10 +165,7 @@ export function childSumLstmFoldBackward(
   if (p !== null) {
     // Table inputs on wasm: dP (each row the sum of its nodes' da), then the projection's backward.
     const g = childSumFoldBackwardWasm(tapeKernels('childSumLstmFoldBackward'), p.args, tape, dy as Float32Array, { x: true, weights: want.weights });
-    const G = 4 * a.hiddenSize;
-    const { dW, db, dTable } = projectionBackward(p.projection, g.x as Float32Array, a.weightIh, G, a.inputSize, a.x.length, want);
-    const bias = a.biasIh !== null && a.biasHh !== null && db !== null;
-    return { x: dTable, weightIh: dW, weightHh: g.weightHh, biasIh: bias ? db : null, biasHh: bias ? db.slice() : null };
+    return projectedFoldGradients(a, p.projection, g, 4 * a.hiddenSize, want);
   }
   if (tape.wasm) return childSumFoldBackwardWasm(tapeKernels('childSumLstmFoldBackward'), a, tape, dy as Float32Array, want);
   // Table inputs on the JavaScript path: the gathered rows' fold, each node's dx added into its row.

@@ -86,8 +86,7 @@ export interface TableProjection {
 export function projectTableRows(table: Float32Array, I: number, rows: Int32Array, weights: TypedArray, bias: TypedArray, G: number): TableProjection {
   const { distinct, local } = distinctValues(rows);
   const U = distinct.length;
-  const inputs = new Float32Array(U * I);
-  for (let u = 0; u < U; u++) inputs.set(table.subarray((distinct[u] as number) * I, ((distinct[u] as number) + 1) * I), u * I);
+  const inputs = gatherTableRows(table, I, distinct) as Float32Array;
   const gates = new Float32Array(U * G);
   for (let u = 0; u < U; u++) gates.set(bias, u * G);
   gemm(false, true, U, G, I, 1, inputs, 0, I, weights, 0, I, 1, gates, 0, G);
@@ -121,6 +120,23 @@ export function projectionBackward(
     for (let u = 0; u < U; u++) dTable.set(dT.subarray(u * I, (u + 1) * I), (p.distinct[u] as number) * I);
   }
   return { dW, db, dTable };
+}
+
+/**
+ * The gradients of a fold of table inputs on wasm whose input weights W_ih [G, I] are the
+ * projection's own (the Child-Sum Tree-LSTM, the recursive network), from its fold of projected
+ * inputs' gradients `g` (g.x = dP): the table's and W_ih's through {@link projectionBackward},
+ * W_hh's as they are, and db_ih = db_hh = sum_rows dP (both biases are added into every row).
+ *
+ * @example
+ * ```ts
+ * return projectedFoldGradients(a, tape.projection.projection, g, 4 * H, want);
+ * ```
+ */
+export function projectedFoldGradients(a: FoldOfLevelsArgs, p: TableProjection, g: FoldOfLevelsGrads, G: number, want: { readonly x: boolean; readonly weights: boolean }): FoldOfLevelsGrads {
+  const { dW, db, dTable } = projectionBackward(p, g.x as Float32Array, a.weightIh, G, a.inputSize, a.x.length, want);
+  const bias = a.biasIh !== null && a.biasHh !== null && db !== null;
+  return { x: dTable, weightIh: dW, weightHh: g.weightHh, biasIh: bias ? db : null, biasHh: bias ? db.slice() : null };
 }
 
 /**
@@ -187,6 +203,12 @@ export function scatterTableRows(dx: TypedArray, I: number, rows: Int32Array, ta
 /** A fold's arguments in the wasm kernels' form of projected inputs (see {@link projectFold}). */
 export type ProjectedFoldArgs<A extends FoldOfLevelsArgs> = A & { readonly gateRows: Int32Array };
 
+/** What a fold of table inputs on wasm keeps for its backward: the fold of projected inputs it ran, and the projection. */
+export interface ProjectedFold<A extends FoldOfLevelsArgs> {
+  readonly args: ProjectedFoldArgs<A>;
+  readonly projection: TableProjection;
+}
+
 const NO_WEIGHTS = new Float32Array(0);
 
 /**
@@ -200,9 +222,7 @@ const NO_WEIGHTS = new Float32Array(0);
  * childSumFoldForwardWasm(w, args, tape, out);
  * ```
  */
-export function projectFold<A extends FoldOfLevelsArgs>(
-  a: A, rows: Int32Array, weights: TypedArray, bias: TypedArray, G: number,
-): { args: ProjectedFoldArgs<A>; projection: TableProjection } {
+export function projectFold<A extends FoldOfLevelsArgs>(a: A, rows: Int32Array, weights: TypedArray, bias: TypedArray, G: number): ProjectedFold<A> {
   const projection = projectTableRows(a.x as Float32Array, a.inputSize, rows, weights, bias, G);
   const args = { ...a, inputSize: 0, x: projection.gates, weightIh: NO_WEIGHTS, biasIh: null, biasHh: null, inputRows: undefined, gateRows: projection.local };
   return { args, projection };

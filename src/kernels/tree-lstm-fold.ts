@@ -3,8 +3,7 @@ import type { TypedArray } from '../tensor/index.js';
 import { sgemmAt } from './gemm-wasm.js';
 import { gemm } from './gemm.js';
 import {
-  checkTableRows, foldStartSizes, gatheredFold, projectFold, projectionBackward, tableGradientInWasm, tableGradients, writeFoldStarts, type ProjectedFoldArgs,
-  type TableProjection,
+  checkTableRows, foldStartSizes, gatheredFold, projectFold, projectionBackward, tableGradientInWasm, tableGradients, writeFoldStarts, type ProjectedFold,
 } from './fold-table-inputs.js';
 import { Workspace, allocateLike, checkLength, columnSums } from './rnn-sequence-common.js';
 import { useWasmSequence } from './sequence-wasm.js';
@@ -58,11 +57,6 @@ interface WasmFoldArgs extends NaryTreeLstmFoldArgs {
   readonly gateRows?: Int32Array;
 }
 
-/** A table-inputs fold's projection, kept for its backward: the fold of projected inputs it ran, and the projection. */
-interface FoldProjection {
-  readonly args: ProjectedFoldArgs<NaryTreeLstmFoldArgs>;
-  readonly projection: TableProjection;
-}
 
 /**
  * What the forward pass keeps. On the wasm path: the block of wasm memory that holds what the
@@ -76,7 +70,7 @@ export interface NaryTreeLstmFoldTape {
   resident: ResidentFold | null;
   readonly parts: FoldPart<NaryTreeLstmArgs, NaryTreeLstmTape>[];
   /** A table-inputs fold on wasm: its projection (else null). */
-  projection: FoldProjection | null;
+  projection: ProjectedFold<NaryTreeLstmFoldArgs> | null;
 }
 
 /** A forward's tape in wasm memory: the block (byte address and size) and where its tables start. */
@@ -163,7 +157,7 @@ function foldRowsForwardWasm(w: WasmKernels, a: NaryTreeLstmFoldArgs, rows: Int3
  * its nodes' dz, and dW_hh), then the projection's (kernels/fold-table-inputs.ts): dW_x folded
  * onto W_ih's gates, db_hh = sum_rows dP and db_ih that folded by gate, the table's gradient.
  */
-function foldRowsBackwardWasm(a: NaryTreeLstmFoldArgs, kept: FoldProjection, tape: NaryTreeLstmFoldTape, dy: Float32Array, want: FoldWanted): NaryTreeLstmFoldGrads {
+function foldRowsBackwardWasm(a: NaryTreeLstmFoldArgs, kept: ProjectedFold<NaryTreeLstmFoldArgs>, tape: NaryTreeLstmFoldTape, dy: Float32Array, want: FoldWanted): NaryTreeLstmFoldGrads {
   const { inputSize: I, hiddenSize: H, arity: N } = a;
   const G = (N + 3) * H;
   const g = foldBackwardWasm(tapeKernels('naryTreeLstmFoldBackward'), kept.args, tape, dy, { x: true, weights: want.weights });

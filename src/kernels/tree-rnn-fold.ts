@@ -3,7 +3,7 @@ import type { TypedArray } from '../tensor/index.js';
 import { gemm } from './gemm.js';
 import { useWasmSequence } from './sequence-wasm.js';
 import { treeRnnFoldBackwardWasm, treeRnnFoldForwardWasm, type TreeRnnFoldWasmTape } from './tree-rnn-fold-wasm.js';
-import { checkTableRows, gatheredFold, projectFold, projectionBackward, tableGradients, type ProjectedFoldArgs, type TableProjection } from './fold-table-inputs.js';
+import { checkTableRows, gatheredFold, projectFold, projectedFoldGradients, tableGradients, type ProjectedFold } from './fold-table-inputs.js';
 import { releaseResidentTape, tapeKernels } from './fold-tapes.js';
 import { wasmKernels } from './wasm-module.js';
 import { Workspace, allocateLike, checkLength, columnSums, combinedBias, tanhInPlace } from './rnn-sequence-common.js';
@@ -54,7 +54,7 @@ export interface TreeRnnFoldTape extends TreeRnnFoldWasmTape {
   wasm: boolean;
   readonly parts: FoldPart<TreeRnnLevelArgs, { readonly h: TypedArray }>[];
   /** A table-inputs fold on wasm: the fold of projected inputs it ran, and the projection (else null). */
-  projection: { readonly args: ProjectedFoldArgs<TreeRnnFoldArgs>; readonly projection: TableProjection } | null;
+  projection: ProjectedFold<TreeRnnFoldArgs> | null;
 }
 
 /**
@@ -209,9 +209,7 @@ export function treeRnnFoldBackward(a: TreeRnnFoldArgs, tape: TreeRnnFoldTape, d
   if (p !== null) {
     // Table inputs on wasm: dP (each row the sum of its nodes' dz), then the projection's backward.
     const g = treeRnnFoldBackwardWasm(tapeKernels('treeRnnFoldBackward'), p.args, tape, dy as Float32Array, { x: true, weights: want.weights });
-    const { dW, db, dTable } = projectionBackward(p.projection, g.x as Float32Array, a.weightIh, a.hiddenSize, a.inputSize, a.x.length, want);
-    const bias = a.biasIh !== null && a.biasHh !== null && db !== null;
-    return { x: dTable, weightIh: dW, weightHh: g.weightHh, biasIh: bias ? db : null, biasHh: bias ? db.slice() : null };
+    return projectedFoldGradients(a, p.projection, g, a.hiddenSize, want);
   }
   if (tape.wasm) return treeRnnFoldBackwardWasm(tapeKernels('treeRnnFoldBackward'), a, tape, dy as Float32Array, want);
   // Table inputs on the JavaScript path: the gathered rows' fold, each node's dx added into its row.

@@ -8,6 +8,7 @@ import assert from 'node:assert/strict';
 import { backward, noGrad } from '../autograd/index.js';
 import { gemmReady, setGemmBackend } from '../kernels/gemm.js';
 import { RESIDENT_BUDGET_BYTES } from '../kernels/fold-tapes.js';
+import { kernelThreadsReady, setKernelThreads } from '../kernels/threads.js';
 import { withResidentWeights } from '../kernels/resident.js';
 import { wasmKernels } from '../kernels/wasm-module.js';
 import { gather, mul, sum } from '../ops/index.js';
@@ -124,6 +125,36 @@ export function compareFolds(label: string, fused: FoldRun, byLevel: FoldRun, ex
     assertClose(g, exact.grads[i] as Float64Array, 1e-5, `${label}: gradient ${i} against float64`);
     assertClose(g, byLevel.grads[i] as Float64Array, 1e-5, `${label}: gradient ${i} against the by-level fold`);
   });
+}
+
+/**
+ * A fold run on one kernel thread (`one`), then on two (`two`, which may check more while both
+ * threads are up), the automatic thread count restored afterwards: asserts both threads
+ * started and that the two runs give the same bits, outputs and every gradient (each row is
+ * computed by one part whatever the split, so a race or an overlap of the parts' rows, or of
+ * their scratch, would change bits). Returns the two-thread run.
+ *
+ * @example
+ * ```ts
+ * await sameBitsOnOneAndTwoThreads(() => run('float32'), () => run('float32'));
+ * ```
+ */
+export async function sameBitsOnOneAndTwoThreads(one: () => FoldRun, two: () => FoldRun): Promise<FoldRun> {
+  await gemmReady();
+  try {
+    setKernelThreads(1);
+    await kernelThreadsReady();
+    const a = one();
+    setKernelThreads(2);
+    assert.equal(await kernelThreadsReady(), 2, 'two kernel threads started');
+    const b = two();
+    assert.deepEqual(b.outputs, a.outputs, 'outputs on two threads and on one');
+    b.grads.forEach((g, i) => assert.deepEqual(g, a.grads[i], `gradient ${i} on two threads and on one`));
+    return b;
+  } finally {
+    setKernelThreads('auto');
+    await kernelThreadsReady();
+  }
 }
 
 /**

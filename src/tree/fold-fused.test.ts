@@ -1,16 +1,14 @@
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
 import { noGrad } from '../autograd/index.js';
-import { gemmReady } from '../kernels/gemm.js';
 import { sequenceKernelPath } from '../kernels/sequence-wasm.js';
 import { naryTreeLstmFoldLevelParts } from '../kernels/tree-lstm-fold.js';
-import { kernelThreadsReady, setKernelThreads } from '../kernels/threads.js';
 import { gather, naryTreeLstmFold } from '../ops/index.js';
 import { ArgumentError, Rng, Tensor, randn, type DType } from '../tensor/index.js';
 import { foldTree, planFold } from './fold.js';
 import { NaryTreeLSTMCell } from './tree-lstm-cells.js';
 import type { Tree } from './tree.js';
-import { assertClose, checkResidentWeights, compareFolds, checkTapeLife, onWasmAndJs, randomTree, runFold, type FoldRun } from '../test-support/fold-checks.js';
+import { assertClose, checkResidentWeights, compareFolds, checkTapeLife, onWasmAndJs, randomTree, runFold, sameBitsOnOneAndTwoThreads, type FoldRun } from '../test-support/fold-checks.js';
 
 // The fused whole-fold N-ary Tree-LSTM (foldTree's default for the cell: ONE naryTreeLstmFold
 // op, kernels/tree-lstm-fold.ts) in float32 against two references: the same fold in float64
@@ -81,24 +79,19 @@ test('the fused fold of table inputs equals the float64 fold and the by-level fo
 }));
 
 test('the fused fold of table inputs splits over two kernel threads, and gives one thread\'s bits', async () => {
-  await gemmReady();
-  try {
-    setKernelThreads(1);
-    await kernelThreadsReady();
-    const one = run(LARGE, 'float32', false, true);
-    setKernelThreads(2);
-    assert.equal(await kernelThreadsReady(), 2, 'two kernel threads started');
+  await sameBitsOnOneAndTwoThreads(() => run(LARGE, 'float32', false, true), () => {
     const two = check(LARGE, 'wasm, 2 threads, table inputs,', true);
-    assert.deepEqual(two.outputs, one.outputs, 'outputs on two threads and on one');
-    two.grads.forEach((g, i) => assert.deepEqual(g, one.grads[i], `gradient ${i} on two threads and on one`));
-    // The float64 table-inputs fold (gathered rows, then the JavaScript fold) is the callback fold's bits.
-    const gathered = run(LARGE, 'float64', false), table = run(LARGE, 'float64', false, true);
-    assert.deepEqual(table.outputs, gathered.outputs, 'float64 outputs: table inputs and a lookup callback');
-    table.grads.forEach((g, i) => assertClose(g, gathered.grads[i] as Float64Array, 1e-12, `float64 gradient ${i}: table inputs and a lookup callback`));
-  } finally {
-    setKernelThreads('auto');
-    await kernelThreadsReady();
-  }
+    // The fold of projected inputs multiplies no input (I = 0): its levels still split.
+    const plan = planFold(treesOf(LARGE), LARGE.arity);
+    const parts = naryTreeLstmFoldLevelParts({ inputSize: 0, hiddenSize: LARGE.hidden, arity: LARGE.arity, levels: plan.levels });
+    const mixed = plan.levels.filter((lv, l) => parts[l] === 2 && lv.internal >= 8 && lv.count - lv.internal >= 8);
+    assert.ok(mixed.length >= 2, `levels split into ${parts.join(', ')} parts; ${mixed.length} split with both kinds of row`);
+    return two;
+  });
+  // The float64 table-inputs fold (gathered rows, then the JavaScript fold) is the callback fold's bits.
+  const gathered = run(LARGE, 'float64', false), table = run(LARGE, 'float64', false, true);
+  assert.deepEqual(table.outputs, gathered.outputs, 'float64 outputs: table inputs and a lookup callback');
+  table.grads.forEach((g, i) => assertClose(g, gathered.grads[i] as Float64Array, 1e-12, `float64 gradient ${i}: table inputs and a lookup callback`));
 });
 
 test('table inputs out of range, of the wrong width or count, are ArgumentErrors naming what is wrong', () => {
@@ -110,7 +103,10 @@ test('table inputs out of range, of the wrong width or count, are ArgumentErrors
   const fails = (t: Tensor, r: Int32Array, pattern: RegExp): void => {
     assert.throws(() => foldTree(cell, plan, { table: t, rows: r }), (e: unknown) => e instanceof ArgumentError && pattern.test(e.message), String(pattern));
   };
-  fails(table, Int32Array.from(rows).fill(5, 1, 2), /row index 5 of node 1 is outside the inputs table's 5 rows/);
+  // A row out of range is the op's error (it reads the rows), naming the node.
+  fails(table, Int32Array.from(rows).fill(5, 1, 2), /inputRows\[1\] is 5, outside the table's 5 rows/);
+  // By level the rows are gathered, and gather names the position (the node).
+  assert.throws(() => foldTree(cell, plan, { table, rows: Int32Array.from(rows).fill(5, 1, 2) }, { byLevel: true }), (e: unknown) => e instanceof ArgumentError && /index 5 at position 1 is not an integer in \[0, 5\)/.test(e.message));
   fails(table, rows.subarray(1), new RegExp(`one row index per node of the plan \\(${n}\\), got ${n - 1}`));
   fails(randn([5, 2], new Rng(3)), rows, /the inputs table must be \[rows, 3\], got \[5,2\]/);
   // The op checks its own attribute too.
@@ -118,18 +114,8 @@ test('table inputs out of range, of the wrong width or count, are ArgumentErrors
 });
 
 test('the fused fold in float32 equals the float64 fold with its products split over two kernel threads, and one thread bitwise', async () => {
-  await gemmReady();
-  try {
-    setKernelThreads(1);
-    await kernelThreadsReady();
-    const one = run(LARGE, 'float32', false);
-    setKernelThreads(2);
-    assert.equal(await kernelThreadsReady(), 2, 'two kernel threads started');
+  await sameBitsOnOneAndTwoThreads(() => run(LARGE, 'float32', false), () => {
     const two = check(LARGE, 'wasm, 2 threads');
-    // Each row is computed by one part whatever the split: a race or an overlap of the parts'
-    // rows would change bits.
-    assert.deepEqual(two.outputs, one.outputs, 'outputs on two threads and on one');
-    two.grads.forEach((g, i) => assert.deepEqual(g, one.grads[i], `gradient ${i} on two threads and on one`));
     // What is split: the levels (each one kernel job in two parts, by rows), among them some
     // with internal rows and leaves both, and the deferred weight gradient dW_hh (G x N H over
     // all T internal nodes), above gemm-wasm.ts's PARALLEL_MIN_MACS (2^22).
@@ -140,10 +126,8 @@ test('the fused fold in float32 equals the float64 fold with its products split 
     const G = 5 * LARGE.hidden, NH = 2 * LARGE.hidden;
     const T = plan.levels.reduce((n, lv) => n + lv.internal, 0);
     assert.ok(G * NH * T >= 1 << 22, `dW_hh is ${G * NH * T} multiply-adds`);
-  } finally {
-    setKernelThreads('auto');
-    await kernelThreadsReady();
-  }
+    return two;
+  });
 });
 
 // The wasm fold's tape (x, states, gates, tanh c) stays in wasm memory from the forward to the

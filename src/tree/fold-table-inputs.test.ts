@@ -1,7 +1,10 @@
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
 import { backward } from '../autograd/index.js';
+import { childSumLstmFoldForward, childSumLstmFoldRelease, childSumLstmFoldTape } from '../kernels/child-sum-lstm-fold.js';
 import { gemmReady } from '../kernels/gemm.js';
+import { naryTreeLstmFoldForward, naryTreeLstmFoldRelease, naryTreeLstmFoldTape } from '../kernels/tree-lstm-fold.js';
+import { treeRnnFoldForward, treeRnnFoldRelease, treeRnnFoldTape } from '../kernels/tree-rnn-fold.js';
 import { sequenceKernelPath } from '../kernels/sequence-wasm.js';
 import { gather, mul, sum } from '../ops/index.js';
 import { Rng, Tensor, randn, type DType } from '../tensor/index.js';
@@ -69,3 +72,38 @@ for (const [name, makeCell] of Object.entries(CELLS)) {
     }
   });
 }
+
+// Which path ran: the kernels keep a projection on the tape only when they projected the
+// distinct rows (float32 on wasm); float64 gathers the rows instead. Without this the
+// comparisons above would also pass for a fold that silently gathered.
+test('table inputs are projected on wasm (float32) and gathered on the JavaScript path (float64), in all three folds', async () => {
+  await gemmReady();
+  const trees = binaryTrees(4, 3, false);
+  for (const dtype of ['float32', 'float64'] as const) {
+    const nary = new NaryTreeLSTMCell({ inputSize: 6, hiddenSize: 8, dtype }, new Rng(1));
+    const childSum = new ChildSumTreeLSTMCell({ inputSize: 6, hiddenSize: 8, dtype }, new Rng(1));
+    const rnn = new RecursiveCell({ inputSize: 6, hiddenSize: 8, dtype }, new Rng(1));
+    const table = randn([3, 6], new Rng(8), { dtype });
+    const base = (cell: NaryTreeLSTMCell | ChildSumTreeLSTMCell | RecursiveCell, arity: number | null) => {
+      const plan = planFold(trees, arity);
+      return {
+        nodes: plan.nodes.length, inputSize: 6, hiddenSize: 8, x: table.data, weightIh: cell.weightIh.data, weightHh: cell.weightHh.data,
+        biasIh: cell.biasIh?.data ?? null, biasHh: cell.biasHh?.data ?? null, levels: plan.levels, inputRows: Int32Array.from(plan.nodes, (n) => n.value),
+      };
+    };
+    const projected = dtype === 'float32';
+    const out = (floats: number): Float32Array | Float64Array => (dtype === 'float32' ? new Float32Array(floats) : new Float64Array(floats));
+    const a = base(nary, 2), ta = naryTreeLstmFoldTape();
+    naryTreeLstmFoldForward({ ...a, arity: 2 }, ta, out(2 * a.nodes * 8));
+    assert.equal(ta.projection !== null, projected, `N-ary, ${dtype}`);
+    naryTreeLstmFoldRelease(ta);
+    const b = base(childSum, null), tb = childSumLstmFoldTape();
+    childSumLstmFoldForward(b as Parameters<typeof childSumLstmFoldForward>[0], tb, out(2 * b.nodes * 8));
+    assert.equal(tb.projection !== null, projected, `Child-Sum, ${dtype}`);
+    childSumLstmFoldRelease(tb);
+    const c = base(rnn, 2), tc = treeRnnFoldTape();
+    treeRnnFoldForward({ ...c, arity: 2 }, tc, out(c.nodes * 8));
+    assert.equal(tc.projection !== null, projected, `recursive network, ${dtype}`);
+    treeRnnFoldRelease(tc);
+  }
+});

@@ -2,12 +2,10 @@ import assert from 'node:assert/strict';
 import { test } from 'node:test';
 import { noGrad } from '../autograd/index.js';
 import { childSumFoldLevelParts } from '../kernels/child-sum-lstm-fold-wasm.js';
-import { gemmReady } from '../kernels/gemm.js';
-import { kernelThreadsReady, setKernelThreads } from '../kernels/threads.js';
 import { treeRnnFoldLevelParts } from '../kernels/tree-rnn-fold-wasm.js';
 import { gather } from '../ops/index.js';
 import { Rng, Tensor, randn, type DType } from '../tensor/index.js';
-import { checkResidentWeights, checkTapeLife, compareFolds, randomTree, runFold, type FoldRun } from '../test-support/fold-checks.js';
+import { checkResidentWeights, checkTapeLife, compareFolds, randomTree, runFold, sameBitsOnOneAndTwoThreads, type FoldRun } from '../test-support/fold-checks.js';
 import { foldTree, planFold } from './fold.js';
 import { RecursiveCell } from './recursive-cell.js';
 import type { TreeCell } from './tree-cell.js';
@@ -64,29 +62,17 @@ for (const [s, tableInputs] of SUBJECTS.flatMap((s) => [[s, false], [s, true]] a
   // Table inputs ({ table, rows }): each distinct row projected once, then the fold from those rows.
   const inputs = tableInputs ? ', table inputs' : '';
   test(`${s.label}${inputs}: the fold on wasm, its levels split over two kernel threads, equals float64 and the by-level fold, and one thread bitwise`, async () => {
-    await gemmReady();
-    try {
-      setKernelThreads(1);
-      await kernelThreadsReady();
-      const one = run(s, 'float32', false, tableInputs);
-      setKernelThreads(2);
-      assert.equal(await kernelThreadsReady(), 2, 'two kernel threads started');
+    await sameBitsOnOneAndTwoThreads(() => run(s, 'float32', false, tableInputs), () => {
       const two = run(s, 'float32', false, tableInputs);
       compareFolds(`${s.label}${inputs}, wasm, 2 threads`, two, run(s, 'float32', true), run(s, 'float64', false), 1e-6);
-      // Each row is computed by one part whatever the split: a race or an overlap of the
-      // parts' rows (or of their scratch) would change bits.
-      assert.deepEqual(two.outputs, one.outputs, 'outputs on two threads and on one');
-      two.grads.forEach((g, i) => assert.deepEqual(g, one.grads[i], `gradient ${i} on two threads and on one`));
       const plan = planFold(treesOf(s), s.arity);
       const parts = s.levelParts(plan.levels, tableInputs ? 0 : INPUT);
       const mixed = plan.levels.filter((lv, l) => parts[l] === 2 && lv.internal >= 8 && lv.count - lv.internal >= 8);
       assert.ok(mixed.length >= 2, `levels split into ${parts.join(', ')} parts; ${mixed.length} split with both kinds of row`);
       const most = Math.max(...plan.levels.map((lv) => lv.slots));
       assert.ok(plan.levels.some((lv, l) => parts[l] === 2 && lv.slots === most && most === s.maxKids), `a split level with ${s.maxKids} child slots`);
-    } finally {
-      setKernelThreads('auto');
-      await kernelThreadsReady();
-    }
+      return two;
+    });
   });
 
   test(`${s.label}${inputs}: the fold on wasm keeps its tape in wasm memory only as long as a backward can need it`, async () => {

@@ -415,7 +415,10 @@ function isTableInputs<T>(inputs: FoldInputSource<T>): inputs is FoldTableInputs
   return !(inputs instanceof Tensor) && typeof inputs === 'object';
 }
 
-/** Checks a table source: table [rows, inputSize], one row index per node of the plan, each a row of the table. */
+/**
+ * Checks a table source: table [rows, inputSize], one row index per node of the plan. Each
+ * index is checked where it is read: by the fold op (its `inputRows`) or by the gather.
+ */
 function checkTableInputs(cell: TreeCell, inputs: FoldTableInputs, n: number): void {
   const { table, rows } = inputs;
   if (!(table instanceof Tensor) || !(rows instanceof Int32Array)) throw new ArgumentError('foldTree', 'table inputs must be { table: Tensor, rows: Int32Array }');
@@ -423,11 +426,6 @@ function checkTableInputs(cell: TreeCell, inputs: FoldTableInputs, n: number): v
     throw new ArgumentError('foldTree', `the inputs table must be [rows, ${cell.inputSize}], got [${table.shape.join(',')}]`);
   }
   if (rows.length !== n) throw new ArgumentError('foldTree', `table inputs need one row index per node of the plan (${n}), got ${rows.length}`);
-  const count = table.shape[0] as number;
-  for (let r = 0; r < n; r++) {
-    const j = rows[r] as number;
-    if (j < 0 || j >= count) throw new ArgumentError('foldTree', `row index ${j} of node ${r} is outside the inputs table's ${count} rows`);
-  }
 }
 
 /** Checks x is [n, inputSize]: a FoldInputs callback's result, or (`all`) every node's inputs. */
